@@ -1,0 +1,364 @@
+//! Which class a changed path belongs to, and why. Pure: the caller supplies the trees'
+//! file lists and the registration files' contents.
+//!
+//! Order of decision: registration file (all changed lines register units → `registration`,
+//! else `framework`) → unit families (a registered module's location, else the family's
+//! path pattern; unregistered upstream modules are shared helpers → `framework`) → unit test
+//! templates → zones (first match) → `other`.
+
+use crate::model::ChangeClass;
+use crate::rules::Pack;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+/// A registration entry: `"dir": "connectors.sources.directory:DirectoryDataSource"`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Registered {
+    pub family: usize,
+    pub key: String,
+    pub module: String,
+    pub class: Option<String>,
+    /// `<module_root>/<module with dots as slashes>`: a `.py` file or a package directory.
+    pub location: String,
+    /// The unit's name: the module's last segment.
+    pub unit: String,
+}
+
+/// Registration entries found in one registration file's text.
+pub fn parse_registrations(pack: &Pack, family: usize, text: &str) -> Vec<Registered> {
+    let Some(registration) = &pack.families[family].registration else {
+        return Vec::new();
+    };
+    let root = &pack.families[family].module_root;
+    text.lines()
+        .filter_map(|line| {
+            let caps = registration.line.captures(line)?;
+            let module = caps.name("module")?.as_str().to_string();
+            let relative = module.replace('.', "/");
+            let location = if root.is_empty() {
+                relative
+            } else {
+                format!("{root}/{relative}")
+            };
+            Some(Registered {
+                family,
+                key: caps.name("key")?.as_str().to_string(),
+                unit: module.rsplit('.').next().unwrap_or(&module).to_string(),
+                class: caps.name("class").map(|c| c.as_str().to_string()),
+                module,
+                location,
+            })
+        })
+        .collect()
+}
+
+/// What is known about units at the merge-base, the fork and the target.
+#[derive(Debug, Default)]
+pub struct UnitIndex {
+    /// Registered modules (any side), longest location first so nested packages win.
+    registered: Vec<Registered>,
+    /// Per family: units registered at the merge-base; None when the base has no registration file.
+    base_registered: Vec<Option<HashSet<String>>>,
+    base_units: HashSet<(usize, String)>,
+    fork_units: HashSet<(usize, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decision {
+    pub class: ChangeClass,
+    pub unit: Option<String>,
+    pub family: Option<usize>,
+    /// Human-readable: which rule decided, for `explain` and the `rule` field.
+    pub rule: String,
+    pub registers: Vec<String>,
+}
+
+impl UnitIndex {
+    /// `registrations[side]` holds the entries parsed at base (0), fork (1) and target (2);
+    /// `base_files`/`fork_files` list the trees' paths.
+    pub fn new<'a>(
+        pack: &Pack,
+        registrations: [Vec<Registered>; 3],
+        base_has_registration: Vec<bool>,
+        base_files: impl Iterator<Item = &'a str>,
+        fork_files: impl Iterator<Item = &'a str>,
+    ) -> UnitIndex {
+        let mut index = UnitIndex {
+            base_registered: base_has_registration
+                .iter()
+                .enumerate()
+                .map(|(family, known)| {
+                    known.then(|| {
+                        registrations[0]
+                            .iter()
+                            .filter(|r| r.family == family)
+                            .map(|r| r.unit.clone())
+                            .collect()
+                    })
+                })
+                .collect(),
+            ..UnitIndex::default()
+        };
+        let mut seen = BTreeSet::new();
+        for entry in registrations.iter().flatten() {
+            let family = &pack.families[entry.family];
+            let inside = entry
+                .location
+                .starts_with(&format!("{}/", family.path.base_dir()));
+            if inside && seen.insert(entry.location.clone()) {
+                index.registered.push(entry.clone());
+            }
+        }
+        index.registered.sort_by(|a, b| {
+            b.location
+                .len()
+                .cmp(&a.location.len())
+                .then(a.location.cmp(&b.location))
+        });
+        for path in base_files {
+            if let Some((family, unit)) = index.unit_of(pack, path) {
+                index.base_units.insert((family, unit));
+            }
+        }
+        for path in fork_files {
+            if let Some((family, unit)) = index.unit_of(pack, path) {
+                index.fork_units.insert((family, unit));
+            }
+        }
+        index
+    }
+
+    /// The unit a path belongs to: a registered module's files first, then the family pattern.
+    pub fn unit_of(&self, pack: &Pack, path: &str) -> Option<(usize, String)> {
+        for entry in &self.registered {
+            let file = format!("{}.py", entry.location);
+            if path == file || path.starts_with(&format!("{}/", entry.location)) {
+                return Some((entry.family, entry.unit.clone()));
+            }
+        }
+        pack.families
+            .iter()
+            .enumerate()
+            .find_map(|(index, family)| {
+                family
+                    .path
+                    .match_path(path)
+                    .map(|unit| (index, unit.to_string()))
+            })
+    }
+
+    pub fn exists_at_base(&self, family: usize, unit: &str) -> bool {
+        self.base_units.contains(&(family, unit.to_string()))
+    }
+
+    pub fn exists_at_fork(&self, family: usize, unit: &str) -> bool {
+        self.fork_units.contains(&(family, unit.to_string()))
+    }
+
+    /// An upstream module in the sources directory that the upstream never registered.
+    pub fn is_helper(&self, family: usize, unit: &str) -> bool {
+        self.exists_at_base(family, unit)
+            && self.base_registered[family]
+                .as_ref()
+                .is_some_and(|registered| !registered.contains(unit))
+    }
+
+    pub fn key_of(&self, family: usize, unit: &str) -> Option<&str> {
+        self.registered
+            .iter()
+            .find(|r| r.family == family && r.unit == unit)
+            .map(|r| r.key.as_str())
+    }
+
+    pub fn unit_of_key(&self, family: usize, key: &str) -> Option<&str> {
+        self.registered
+            .iter()
+            .find(|r| r.family == family && r.key == key)
+            .map(|r| r.unit.as_str())
+    }
+
+    pub fn registered(&self) -> &[Registered] {
+        &self.registered
+    }
+
+    /// Upstream units at the merge-base (helpers excluded), by family.
+    pub fn base_units(&self) -> BTreeMap<usize, BTreeSet<String>> {
+        let mut out: BTreeMap<usize, BTreeSet<String>> = BTreeMap::new();
+        for (family, unit) in &self.base_units {
+            if !self.is_helper(*family, unit) {
+                out.entry(*family).or_default().insert(unit.clone());
+            }
+        }
+        out
+    }
+}
+
+/// How the lines of a registration file changed: `None` when the path is no registration
+/// file; otherwise whether every changed line is a registration, and the keys it touches.
+pub struct RegistrationEdit {
+    pub only_registrations: bool,
+    pub keys: Vec<String>,
+}
+
+pub fn registration_edit(
+    pack: &Pack,
+    path: &str,
+    old: &str,
+    new: &str,
+) -> Option<RegistrationEdit> {
+    let family = pack
+        .families
+        .iter()
+        .find(|f| f.registration.as_ref().is_some_and(|r| r.path == path))?;
+    let registration = family.registration.as_ref().expect("found above");
+    let old_lines: Vec<&str> = old.lines().collect();
+    let new_lines: Vec<&str> = new.lines().collect();
+    let mut only = true;
+    let mut keys = BTreeSet::new();
+    let ops = similar::capture_diff_slices(similar::Algorithm::Myers, &old_lines, &new_lines);
+    for op in ops {
+        let (old_range, new_range) = (op.old_range(), op.new_range());
+        if matches!(op, similar::DiffOp::Equal { .. }) {
+            continue;
+        }
+        for line in old_lines[old_range].iter().chain(&new_lines[new_range]) {
+            if line.trim().is_empty() {
+                continue;
+            }
+            match registration.line.captures(line) {
+                Some(caps) => {
+                    keys.insert(caps["key"].to_string());
+                }
+                None => only = false,
+            }
+        }
+    }
+    Some(RegistrationEdit {
+        only_registrations: only,
+        keys: keys.into_iter().collect(),
+    })
+}
+
+/// Classifies one changed path.
+///
+/// `deleted` says the path no longer exists in the fork; `registration` is the result of
+/// [`registration_edit`] when the path is a registration file.
+pub fn classify(
+    pack: &Pack,
+    index: &UnitIndex,
+    path: &str,
+    deleted: bool,
+    registration: Option<&RegistrationEdit>,
+) -> Decision {
+    if let Some(edit) = registration {
+        return if edit.only_registrations {
+            Decision {
+                class: ChangeClass::Registration,
+                unit: None,
+                family: None,
+                rule: "registration file: every changed line is a registration entry".into(),
+                registers: edit.keys.clone(),
+            }
+        } else {
+            Decision {
+                class: ChangeClass::Framework,
+                unit: None,
+                family: None,
+                rule: "registration file: lines other than registration entries changed".into(),
+                registers: edit.keys.clone(),
+            }
+        };
+    }
+
+    if let Some((family, unit)) = index.unit_of(pack, path) {
+        let layout = &pack.families[family].layout;
+        let pattern = &pack.families[family].path.text;
+        if index.is_helper(family, &unit) {
+            return Decision {
+                class: ChangeClass::Framework,
+                unit: None,
+                family: Some(family),
+                rule: format!(
+                    "{pattern} ({layout}): `{unit}` exists upstream but is not registered: a shared helper"
+                ),
+                registers: Vec::new(),
+            };
+        }
+        let (class, why) = if !index.exists_at_base(family, &unit) {
+            (
+                ChangeClass::ConnectorAdded,
+                "not in the upstream at the merge-base",
+            )
+        } else if deleted && !index.exists_at_fork(family, &unit) {
+            (
+                ChangeClass::ConnectorDeleted,
+                "an upstream unit the fork removed",
+            )
+        } else {
+            (
+                ChangeClass::ConnectorModified,
+                "an upstream unit edited in place",
+            )
+        };
+        return Decision {
+            class,
+            unit: Some(unit.clone()),
+            family: Some(family),
+            rule: format!("{pattern} ({layout}): unit `{unit}`, {why}"),
+            registers: Vec::new(),
+        };
+    }
+
+    for (family_index, family) in pack.families.iter().enumerate() {
+        for template in &family.tests {
+            if let Some(name) = template.match_path(path) {
+                let unit = if template.placeholder == "key" {
+                    index
+                        .unit_of_key(family_index, name)
+                        .unwrap_or(name)
+                        .to_string()
+                } else {
+                    name.to_string()
+                };
+                return Decision {
+                    class: ChangeClass::Test,
+                    unit: Some(unit.clone()),
+                    family: Some(family_index),
+                    rule: format!(
+                        "test template {} ({}): tests of `{unit}`",
+                        template.text, family.layout
+                    ),
+                    registers: Vec::new(),
+                };
+            }
+        }
+    }
+
+    if let Some((index, zone)) = pack.zone(path) {
+        let glob = zone
+            .globs
+            .iter()
+            .find(|g| crate::rules::glob(g).is_some_and(|m| m.is_match(path)))
+            .cloned()
+            .unwrap_or_default();
+        let note = zone
+            .note
+            .as_ref()
+            .map(|n| format!(" — {n}"))
+            .unwrap_or_default();
+        return Decision {
+            class: zone.kind.class(),
+            unit: None,
+            family: None,
+            rule: format!("zone #{} `{glob}`{note}", index + 1),
+            registers: Vec::new(),
+        };
+    }
+
+    Decision {
+        class: ChangeClass::Other,
+        unit: None,
+        family: None,
+        rule: "no zone matches".into(),
+        registers: Vec::new(),
+    }
+}

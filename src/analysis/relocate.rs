@@ -1,0 +1,98 @@
+//! Where did a file go? For a path the target no longer has, the file added upstream since
+//! the merge-base that holds most of its lines: this follows plain moves, renames with edits,
+//! and the split of a module into a package (into which file of the package most of it went).
+
+use super::similarity::{self, LineSet};
+use std::collections::HashMap;
+
+/// Below this share of its distinctive lines, no candidate counts as the file's new home.
+const MIN_CONTAINMENT: f64 = 0.3;
+/// Lines found in more candidates than this (licence headers, boilerplate) decide nothing.
+const COMMON_LINE: usize = 20;
+
+pub struct Relocator {
+    paths: Vec<String>,
+    index: HashMap<u64, Vec<usize>>,
+}
+
+impl Relocator {
+    /// `candidates`: the files the target added since the merge-base, with their contents.
+    pub fn new(candidates: Vec<(String, Vec<u8>)>) -> Relocator {
+        let mut index: HashMap<u64, Vec<usize>> = HashMap::new();
+        let mut paths = Vec::with_capacity(candidates.len());
+        for (position, (path, content)) in candidates.into_iter().enumerate() {
+            for line in similarity::lines(&content, None) {
+                index.entry(line).or_default().push(position);
+            }
+            paths.push(path);
+        }
+        index.retain(|_, files| files.len() <= COMMON_LINE);
+        Relocator { paths, index }
+    }
+
+    /// The best new home of a file with these contents, and the share of its lines found there.
+    pub fn locate(&self, content: &[u8], old_path: &str) -> Option<(String, f64)> {
+        let lines: LineSet = similarity::lines(content, None);
+        let indexed: Vec<&Vec<usize>> = lines.iter().filter_map(|l| self.index.get(l)).collect();
+        let considered = lines
+            .iter()
+            .filter(|l| self.index.contains_key(l))
+            .count()
+            .max(1);
+        let mut hits: HashMap<usize, usize> = HashMap::new();
+        for files in indexed {
+            for file in files {
+                *hits.entry(*file).or_default() += 1;
+            }
+        }
+        let stem = stem(old_path);
+        hits.into_iter()
+            .map(|(file, count)| (file, count as f64 / considered as f64))
+            .filter(|(_, share)| *share >= MIN_CONTAINMENT)
+            // Ties go to the candidate whose path still names the old file's stem.
+            .max_by(|a, b| {
+                a.1.total_cmp(&b.1)
+                    .then_with(|| {
+                        self.paths[a.0]
+                            .contains(stem)
+                            .cmp(&self.paths[b.0].contains(stem))
+                    })
+                    .then_with(|| self.paths[b.0].cmp(&self.paths[a.0]))
+            })
+            .map(|(file, share)| (self.paths[file].clone(), similarity::round(share)))
+    }
+}
+
+fn stem(path: &str) -> &str {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    name.split('.').next().unwrap_or(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn follows_a_module_split_into_a_package() {
+        let module: String = (0..40)
+            .map(|i| format!("def function_{i}(): return {i}\n"))
+            .collect();
+        let datasource: String = (0..28)
+            .map(|i| format!("def function_{i}(): return {i}\n"))
+            .collect();
+        let client: String = (28..40)
+            .map(|i| format!("def function_{i}(): return {i}\n"))
+            .collect();
+        let relocator = Relocator::new(vec![
+            ("pkg/mysql/client.py".into(), client.into_bytes()),
+            ("pkg/mysql/datasource.py".into(), datasource.into_bytes()),
+            ("pkg/other.py".into(), b"unrelated line of code\n".to_vec()),
+        ]);
+        let (path, share) = relocator
+            .locate(module.as_bytes(), "sources/mysql.py")
+            .unwrap();
+        assert_eq!(path, "pkg/mysql/datasource.py");
+        assert_eq!(share, 0.7);
+        assert_eq!(relocator.locate(b"nothing in common here\n", "x.py"), None);
+    }
+}

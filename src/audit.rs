@@ -1,0 +1,1158 @@
+//! The audit: every path the fork changed since its merge-base with the target, classified,
+//! traced to its origin, followed to the target, checked for copies; then the next upgrade
+//! merged with git's own engine (in a throw-away object store) for conflicts, orphans and
+//! risk. The pure reasoning lives in `analysis`; this module feeds it from the repository.
+
+use crate::analysis::classify::{self, Decision, Registered, UnitIndex};
+use crate::analysis::conflicts::{self, RawConflict};
+use crate::analysis::copies::{self, CopyIndex, UnitText};
+use crate::analysis::findings::FindingBuilder;
+use crate::analysis::relocate::Relocator;
+use crate::analysis::risk::{self, OverallFacts, PathFacts};
+use crate::error::Result;
+use crate::model::*;
+use crate::repo::git::Git;
+use crate::repo::merge::{self, MergeOutcome, MergeRequest};
+use crate::repo::{CommitMeta, Delta, DeltaStatus, Files, Repo};
+use crate::session::{Selection, Session};
+use git2::Oid;
+use rayon::prelude::*;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+/// How far back "recent" upstream churn reaches.
+const RECENT_DAYS: i64 = 182;
+
+#[derive(Debug, Clone, Default)]
+pub struct AuditOptions {
+    pub selection: Selection,
+    /// Sweep the release points between the fork point and the target.
+    pub hops: bool,
+}
+
+/// The report and what other commands reuse of the analysis.
+pub struct AuditRun<'r> {
+    pub session: Session<'r>,
+    pub report: Report,
+    /// Paths each commit between the merge-base and the fork touched.
+    pub touched: HashMap<Oid, Vec<String>>,
+    pub index: UnitIndex,
+    pub trees: Trees,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Trees {
+    pub base: Oid,
+    pub fork: Oid,
+    pub target: Oid,
+    pub fork_point: Oid,
+}
+
+pub fn audit<'r>(repo: &'r Repo, git: &Git, options: &AuditOptions) -> Result<AuditRun<'r>> {
+    let session = Session::open(repo, &options.selection)?;
+    let trees = Trees {
+        base: repo.tree_of(session.merge_base)?,
+        fork: repo.tree_of(session.fork.id)?,
+        target: repo.tree_of(session.target.id)?,
+        fork_point: repo.tree_of(session.fork_point)?,
+    };
+
+    let range = repo.walk(&[session.fork.id], &[session.merge_base])?;
+    let touched = touched_paths(repo, &range)?;
+    let own_by_time: Vec<Oid> = session.own.iter().map(|c| c.id).collect();
+
+    let deltas = repo.diff(Some(trees.base), trees.fork, true, &[])?;
+    let base_files = repo.files(trees.base)?;
+    let fork_files = repo.files(trees.fork)?;
+    let target_files = repo.files(trees.target)?;
+
+    let index = unit_index(repo, &session, &trees, &base_files, &fork_files)?;
+    let mut changes = Vec::with_capacity(deltas.len());
+    for delta in &deltas {
+        changes.push(change_of(
+            repo,
+            &session,
+            &index,
+            &touched,
+            &own_by_time,
+            delta,
+            &trees,
+        )?);
+    }
+    let divergent = |c: &Change| c.origin != Origin::Upstream && !c.already_upstream;
+
+    let copies = detect_copies(
+        repo,
+        &session,
+        &index,
+        &base_files,
+        &fork_files,
+        &mut changes,
+    )?;
+    relocate(repo, &trees, &base_files, &target_files, &mut changes)?;
+
+    // The next upgrade, merged by git: the fork, and the upstream state its work starts from.
+    let mut requests = vec![MergeRequest {
+        ours: session.fork.id,
+        theirs: session.target.id,
+        base: None,
+    }];
+    if session.fork_point != session.fork.id {
+        requests.push(MergeRequest {
+            ours: session.fork_point,
+            theirs: session.target.id,
+            base: None,
+        });
+    }
+    let (scratch, outcomes) = merge::merge_all(repo, git, &requests)?;
+    repo.add_scratch_objects(scratch.objects())?;
+    let fork_raw = conflicts::conflicts(&outcomes[0], |id| repo.blob(id))?;
+    let point_paths: HashSet<String> = outcomes
+        .get(1)
+        .map(|o| o.conflicted_paths().into_iter().collect())
+        .unwrap_or_default();
+    let conflicts = attribute(
+        repo,
+        &session,
+        &touched,
+        &changes,
+        &outcomes[0],
+        fork_raw,
+        &point_paths,
+    )?;
+    let merged_files = repo.files(outcomes[0].tree)?;
+    place_in_merge(repo, &trees, &merged_files, &outcomes[0], &mut changes)?;
+    drop(scratch);
+
+    let churn = upstream_churn(repo, &session, &changes)?;
+    let conflict_cause: HashMap<&str, Origin> = conflicts
+        .iter()
+        .map(|c| (c.path.as_str(), c.cause))
+        .collect();
+    let mut overall = OverallFacts::default();
+    for change in changes.iter_mut().filter(|c| divergent(c)) {
+        let here = |path: &str| conflict_cause.get(path).copied();
+        let cause = here(&change.path).or_else(|| change.target_path.as_deref().and_then(here));
+        let (since, recent) = churn.get(&change.path).copied().unwrap_or_default();
+        let facts = PathFacts {
+            class: Some(change.class),
+            fork_conflict: cause == Some(Origin::Fork),
+            upstream_conflict: cause == Some(Origin::Upstream),
+            orphaned: change.orphaned,
+            same_file_clean: cause.is_none() && since > 0 && change.status != Status::Added,
+            churn_since_fork_point: since,
+            churn_recent: recent,
+            lines_changed: change.lines_added + change.lines_deleted,
+        };
+        overall.orphaned += usize::from(facts.orphaned);
+        overall.framework_edits += usize::from(change.class == ChangeClass::Framework);
+        overall.same_file_clean += usize::from(facts.same_file_clean);
+        overall.churn += since;
+        change.risk = Some(risk::path_risk(&facts));
+    }
+    overall.fork_conflicts = conflicts.iter().filter(|c| c.cause == Origin::Fork).count();
+
+    let findings = findings(&session, &index, &changes, &conflicts, &copies, &fork_files);
+    let own_commits = session
+        .own
+        .iter()
+        .map(|c| OwnCommit {
+            commit: c.id.to_string(),
+            subject: c.subject.clone(),
+            author: c.author.clone(),
+            date: crate::time::format_iso(c.time),
+            prs: crate::repo::pr_numbers(&c.subject),
+            merge: c.parents.len() > 1,
+            already_upstream: false,
+        })
+        .collect();
+
+    let mut report = Report {
+        schema: AUDIT_SCHEMA.into(),
+        tool: Tool::default(),
+        fork: RefInfo {
+            name: session.fork.name.clone(),
+            commit: session.fork.id.to_string(),
+        },
+        target: RefInfo {
+            name: session.target.name.clone(),
+            commit: session.target.id.to_string(),
+        },
+        merge_base: session.merge_base.to_string(),
+        fork_point: session.fork_point.to_string(),
+        pack: session.pack.name.clone(),
+        own_commits,
+        changes,
+        findings,
+        summary: Summary::default(),
+        conflicts,
+        risk: risk::overall_risk(&overall),
+        hops: Vec::new(),
+        protocol: None,
+        plan: None,
+        already_upstream: Vec::new(),
+        pr_candidates: Vec::new(),
+        stale_copies: Vec::new(),
+        in_place_edits: Vec::new(),
+        notes: session.notes.clone(),
+    };
+    if options.hops {
+        report.hops = crate::hops::sweep(repo, git, &session, &report.changes)?;
+    }
+    summarize(&mut report);
+    Ok(AuditRun {
+        session,
+        report,
+        touched,
+        index,
+        trees,
+    })
+}
+
+/// Paths each commit touched, computed in parallel (one repository handle per worker).
+fn touched_paths(repo: &Repo, commits: &[Oid]) -> Result<HashMap<Oid, Vec<String>>> {
+    let chunk = commits
+        .len()
+        .div_ceil(rayon::current_num_threads().max(1))
+        .max(16);
+    let handle = repo.handle();
+    let parts: Vec<Result<Vec<(Oid, Vec<String>)>>> = commits
+        .par_chunks(chunk)
+        .map(|part| {
+            let local = handle.open()?;
+            part.iter()
+                .map(|id| Ok((*id, local.touched_paths(&local.commit(*id)?)?)))
+                .collect()
+        })
+        .collect();
+    let mut out = HashMap::with_capacity(commits.len());
+    for part in parts {
+        out.extend(part?);
+    }
+    Ok(out)
+}
+
+fn unit_index(
+    repo: &Repo,
+    session: &Session,
+    trees: &Trees,
+    base: &Files,
+    fork: &Files,
+) -> Result<UnitIndex> {
+    let pack = &session.pack;
+    let mut registrations: [Vec<Registered>; 3] = Default::default();
+    let mut base_has = Vec::with_capacity(pack.families.len());
+    for (family, spec) in pack.families.iter().enumerate() {
+        let Some(registration) = &spec.registration else {
+            base_has.push(false);
+            continue;
+        };
+        for (side, tree) in [trees.base, trees.fork, trees.target]
+            .into_iter()
+            .enumerate()
+        {
+            if let Some(bytes) = repo.read(tree, &registration.path)? {
+                if side == 0 {
+                    base_has.push(true);
+                }
+                registrations[side].extend(classify::parse_registrations(
+                    pack,
+                    family,
+                    &String::from_utf8_lossy(&bytes),
+                ));
+            } else if side == 0 {
+                base_has.push(false);
+            }
+        }
+    }
+    Ok(UnitIndex::new(
+        pack,
+        registrations,
+        base_has,
+        base.keys().map(String::as_str),
+        fork.keys().map(String::as_str),
+    ))
+}
+
+fn change_of(
+    repo: &Repo,
+    session: &Session,
+    index: &UnitIndex,
+    touched: &HashMap<Oid, Vec<String>>,
+    own_by_time: &[Oid],
+    delta: &Delta,
+    trees: &Trees,
+) -> Result<Change> {
+    let path = delta.path().to_string();
+    let old_path = (delta.status == DeltaStatus::Renamed)
+        .then(|| delta.old_path.clone())
+        .flatten();
+    let names: Vec<&str> = std::iter::once(path.as_str())
+        .chain(old_path.as_deref())
+        .collect();
+    let touches = |commit: &Oid| {
+        touched
+            .get(commit)
+            .is_some_and(|paths| paths.iter().any(|p| names.contains(&p.as_str())))
+    };
+    let commits: Vec<String> = own_by_time
+        .iter()
+        .filter(|c| touches(c))
+        .map(Oid::to_string)
+        .collect();
+    let by_upstream = touched.iter().any(|(commit, paths)| {
+        !session.own_ids.contains(commit) && paths.iter().any(|p| names.contains(&p.as_str()))
+    });
+    let origin = match (!commits.is_empty(), by_upstream) {
+        (true, true) => Origin::Both,
+        (false, true) => Origin::Upstream,
+        _ => Origin::Fork,
+    };
+
+    let stats = repo.line_stats(delta.old_id, delta.new_id)?;
+    let registration = if delta.status == DeltaStatus::Modified {
+        match (delta.old_id, delta.new_id) {
+            (Some(old), Some(new))
+                if session
+                    .pack
+                    .families
+                    .iter()
+                    .any(|f| f.registration.as_ref().is_some_and(|r| r.path == path)) =>
+            {
+                let (old, new) = (repo.blob(old)?, repo.blob(new)?);
+                classify::registration_edit(
+                    &session.pack,
+                    &path,
+                    &String::from_utf8_lossy(&old),
+                    &String::from_utf8_lossy(&new),
+                )
+            }
+            _ => None,
+        }
+    } else {
+        None
+    };
+    let deleted = delta.status == DeltaStatus::Deleted;
+    let Decision {
+        class,
+        unit,
+        rule,
+        registers,
+        ..
+    } = classify::classify(&session.pack, index, &path, deleted, registration.as_ref());
+    let _ = trees;
+    Ok(Change {
+        path,
+        old_path,
+        status: match delta.status {
+            DeltaStatus::Added => Status::Added,
+            DeltaStatus::Modified => Status::Modified,
+            DeltaStatus::Deleted => Status::Deleted,
+            DeltaStatus::Renamed => Status::Renamed,
+            DeltaStatus::TypeChanged => Status::TypeChanged,
+        },
+        class,
+        unit,
+        origin,
+        copied_from: None,
+        target_path: None,
+        lines_added: stats.added,
+        lines_deleted: stats.deleted,
+        binary: stats.binary,
+        commits,
+        registers,
+        rule,
+        orphaned: false,
+        risk: None,
+        already_upstream: false,
+    })
+}
+
+/// A copied unit and where its source's tests are, for the copy-without-tests check.
+pub struct CopiedUnit {
+    pub family: usize,
+    pub unit: String,
+    pub source_family: usize,
+    pub source_unit: String,
+    pub similarity: f64,
+    pub main_path: String,
+    pub source_path: String,
+    pub source_has_tests: bool,
+    pub has_tests: bool,
+}
+
+fn read_unit(repo: &Repo, files: &Files, paths: &[String]) -> Result<Vec<(String, Vec<u8>)>> {
+    paths
+        .iter()
+        .map(|p| Ok((p.clone(), repo.blob(files[p])?)))
+        .collect()
+}
+
+fn unit_names(
+    session: &Session,
+    family: usize,
+    unit: &str,
+    files: &[(String, Vec<u8>)],
+) -> Vec<String> {
+    let mut names = vec![unit.to_string()];
+    if let Some(pattern) = &session.pack.families[family].class_name {
+        names.extend(copies::dominant_name(pattern, files));
+    }
+    names
+}
+
+/// Paths of each unit's tests in a tree, by (family, unit): files matching the `{unit}`
+/// templates, and the `{key}` templates through the unit's registration key.
+fn tests_by_unit(
+    session: &Session,
+    index: &UnitIndex,
+    files: &Files,
+) -> BTreeMap<(usize, String), Vec<String>> {
+    let mut out: BTreeMap<(usize, String), Vec<String>> = BTreeMap::new();
+    for path in files.keys() {
+        for (family, spec) in session.pack.families.iter().enumerate() {
+            if let Some(name) = spec
+                .tests
+                .iter()
+                .find_map(|t| t.match_path(path).map(|n| (t.placeholder, n)))
+            {
+                let unit = match name {
+                    ("key", key) => index.unit_of_key(family, key).unwrap_or(key).to_string(),
+                    (_, unit) => unit.to_string(),
+                };
+                out.entry((family, unit)).or_default().push(path.clone());
+                break;
+            }
+        }
+    }
+    out
+}
+
+fn detect_copies(
+    repo: &Repo,
+    session: &Session,
+    index: &UnitIndex,
+    base_files: &Files,
+    fork_files: &Files,
+    changes: &mut [Change],
+) -> Result<Vec<CopiedUnit>> {
+    let pack = &session.pack;
+    let mut added: BTreeMap<(usize, String), Vec<String>> = BTreeMap::new();
+    for change in changes
+        .iter()
+        .filter(|c| c.class == ChangeClass::ConnectorAdded && c.origin != Origin::Upstream)
+    {
+        if let Some((family, unit)) = index.unit_of(pack, &change.path) {
+            added
+                .entry((family, unit))
+                .or_default()
+                .push(change.path.clone());
+        }
+    }
+    let base_tests = tests_by_unit(session, index, base_files);
+    let fork_tests = tests_by_unit(session, index, fork_files);
+    let added_tests: BTreeMap<(usize, String), Vec<String>> = changes
+        .iter()
+        .filter(|c| {
+            c.class == ChangeClass::Test
+                && c.status == Status::Added
+                && c.origin != Origin::Upstream
+        })
+        .filter_map(|c| {
+            let unit = c.unit.clone()?;
+            let (family, key) = fork_tests
+                .iter()
+                .find(|(_, paths)| paths.contains(&c.path))?
+                .0;
+            (!base_tests.contains_key(&(*family, key.clone())))
+                .then(|| ((*family, unit), c.path.clone()))
+        })
+        .fold(BTreeMap::new(), |mut acc, (key, path)| {
+            acc.entry(key).or_insert_with(Vec::new).push(path);
+            acc
+        });
+    if added.is_empty() && added_tests.is_empty() {
+        return Ok(Vec::new());
+    }
+
+    // The upstream corpus: every unit at the merge-base (helpers excluded), and its tests.
+    let mut unit_paths: BTreeMap<(usize, String), Vec<String>> = BTreeMap::new();
+    for path in base_files.keys() {
+        if let Some((family, unit)) = index.unit_of(pack, path) {
+            if !index.is_helper(family, &unit) {
+                unit_paths
+                    .entry((family, unit))
+                    .or_default()
+                    .push(path.clone());
+            }
+        }
+    }
+    let mut corpus_keys = Vec::new();
+    let mut corpus = Vec::new();
+    for ((family, unit), paths) in &unit_paths {
+        let files = read_unit(repo, base_files, paths)?;
+        let names = unit_names(session, *family, unit, &files);
+        corpus_keys.push((*family, unit.clone(), paths[0].clone()));
+        corpus.push(UnitText {
+            unit: unit.clone(),
+            files,
+            names,
+        });
+    }
+    let code_index = CopyIndex::new(&corpus);
+
+    let mut copied = Vec::new();
+    for ((family, unit), paths) in &added {
+        let files = read_unit(repo, fork_files, paths)?;
+        let names = unit_names(session, *family, unit, &files);
+        let text = UnitText {
+            unit: unit.clone(),
+            files,
+            names,
+        };
+        let Some(found) = code_index.find(&text, None) else {
+            continue;
+        };
+        let (source_family, source_unit, source_main) = corpus_keys[found.source].clone();
+        for (path, source_path, similarity) in &found.files {
+            if let Some(change) = changes.iter_mut().find(|c| &c.path == path) {
+                change.copied_from = Some(CopiedFrom {
+                    path: source_path.clone(),
+                    similarity: *similarity,
+                    unit: source_unit.clone(),
+                    target_path: None,
+                });
+            }
+        }
+        let main_path = found
+            .files
+            .iter()
+            .max_by(|a, b| a.2.total_cmp(&b.2).then_with(|| b.0.cmp(&a.0)))
+            .map_or_else(|| paths[0].clone(), |f| f.0.clone());
+        copied.push(CopiedUnit {
+            family: *family,
+            unit: unit.clone(),
+            source_family,
+            source_unit: source_unit.clone(),
+            similarity: found.similarity,
+            source_path: found
+                .files
+                .iter()
+                .find(|f| f.0 == main_path)
+                .map_or(source_main, |f| f.1.clone()),
+            main_path,
+            source_has_tests: base_tests.contains_key(&(source_family, source_unit)),
+            has_tests: fork_tests.contains_key(&(*family, unit.clone())),
+        });
+    }
+
+    if !added_tests.is_empty() {
+        let mut test_keys = Vec::new();
+        let mut test_corpus = Vec::new();
+        for ((family, unit), paths) in &base_tests {
+            if index.is_helper(*family, unit) {
+                continue;
+            }
+            let files = read_unit(repo, base_files, paths)?;
+            test_keys.push(unit.clone());
+            test_corpus.push(UnitText {
+                unit: unit.clone(),
+                names: unit_names(session, *family, unit, &files),
+                files,
+            });
+        }
+        let test_index = CopyIndex::new(&test_corpus);
+        for ((family, unit), paths) in &added_tests {
+            let files = read_unit(repo, fork_files, paths)?;
+            let names = unit_names(session, *family, unit, &files);
+            let text = UnitText {
+                unit: unit.clone(),
+                files,
+                names,
+            };
+            let Some(found) = test_index.find(&text, None) else {
+                continue;
+            };
+            for (path, source_path, similarity) in &found.files {
+                if let Some(change) = changes.iter_mut().find(|c| &c.path == path) {
+                    change.copied_from = Some(CopiedFrom {
+                        path: source_path.clone(),
+                        similarity: *similarity,
+                        unit: test_keys[found.source].clone(),
+                        target_path: None,
+                    });
+                }
+            }
+        }
+    }
+    Ok(copied)
+}
+
+/// Where each file the fork touched lives at the target.
+fn relocate(
+    repo: &Repo,
+    trees: &Trees,
+    base: &Files,
+    target: &Files,
+    changes: &mut [Change],
+) -> Result<()> {
+    let upstream_path = |c: &Change| -> Option<String> {
+        match c.status {
+            Status::Added => None,
+            Status::Renamed => c.old_path.clone(),
+            _ => Some(c.path.clone()),
+        }
+    };
+    let vanished: Vec<usize> = (0..changes.len())
+        .filter(|i| upstream_path(&changes[*i]).is_some_and(|p| !target.contains_key(&p)))
+        .collect();
+    let mut relocator = None;
+    if !vanished.is_empty() || changes.iter().any(|c| c.copied_from.is_some()) {
+        let added: Vec<(String, Vec<u8>)> = repo
+            .diff(Some(trees.base), trees.target, false, &[])?
+            .into_iter()
+            .filter(|d| d.status == DeltaStatus::Added)
+            .map(|d| {
+                Ok((
+                    d.path().to_string(),
+                    repo.blob(d.new_id.expect("added files have a blob"))?,
+                ))
+            })
+            .collect::<Result<_>>()?;
+        relocator = Some(Relocator::new(added));
+    }
+    let locate = |path: &str| -> Result<Option<String>> {
+        if target.contains_key(path) {
+            return Ok(Some(path.to_string()));
+        }
+        let (Some(relocator), Some(id)) = (&relocator, base.get(path)) else {
+            return Ok(None);
+        };
+        Ok(relocator.locate(&repo.blob(*id)?, path).map(|(p, _)| p))
+    };
+    for change in changes.iter_mut() {
+        if let Some(path) = upstream_path(change) {
+            change.target_path = locate(&path)?;
+        }
+        if let Some(copied) = &mut change.copied_from {
+            copied.target_path = locate(&copied.path.clone())?;
+        }
+    }
+    Ok(())
+}
+
+/// Conflicts with their cause and the own commits behind them.
+fn attribute(
+    repo: &Repo,
+    session: &Session,
+    touched: &HashMap<Oid, Vec<String>>,
+    changes: &[Change],
+    outcome: &MergeOutcome,
+    raw: Vec<RawConflict>,
+    point_paths: &HashSet<String>,
+) -> Result<Vec<Conflict>> {
+    let fork_blob: HashMap<Oid, &str> = outcome
+        .entries
+        .iter()
+        .filter(|e| e.stage == 2)
+        .filter_map(|e| {
+            Some((
+                e.id,
+                changes
+                    .iter()
+                    .find(|c| c.path == e.path || c.target_path.as_deref() == Some(&e.path))?
+                    .path
+                    .as_str(),
+            ))
+        })
+        .collect();
+    let stage2: HashMap<&str, Oid> = outcome
+        .entries
+        .iter()
+        .filter(|e| e.stage == 2)
+        .map(|e| (e.path.as_str(), e.id))
+        .collect();
+    let mut out = Vec::with_capacity(raw.len());
+    for conflict in raw {
+        // The path the fork knows this file by: merge-ort may report it at the target's path.
+        let fork_path = stage2
+            .get(conflict.path.as_str())
+            .and_then(|id| fork_blob.get(id).copied())
+            .or_else(|| {
+                changes
+                    .iter()
+                    .find(|c| c.target_path.as_deref() == Some(&conflict.path))
+                    .map(|c| c.path.as_str())
+            })
+            .unwrap_or(conflict.path.as_str())
+            .to_string();
+        let mut commits: BTreeSet<Oid> = BTreeSet::new();
+        let mut blamed = false;
+        for range in &conflict.ours {
+            if range.is_empty() {
+                continue;
+            }
+            if let Ok(lines) =
+                repo.blame_lines(session.fork.id, &fork_path, range.start + 1, range.end)
+            {
+                blamed = true;
+                commits.extend(lines.into_iter().filter(|c| session.own_ids.contains(c)));
+            }
+        }
+        if !blamed {
+            commits.extend(
+                session
+                    .own
+                    .iter()
+                    .filter(|c| {
+                        touched
+                            .get(&c.id)
+                            .is_some_and(|paths| paths.iter().any(|p| *p == fork_path))
+                    })
+                    .map(|c| c.id),
+            );
+        }
+        let cause = if !point_paths.contains(&conflict.path) || (blamed && !commits.is_empty()) {
+            Origin::Fork
+        } else {
+            Origin::Upstream
+        };
+        // Newest first, like the own commits list.
+        let ordered: Vec<String> = session
+            .own
+            .iter()
+            .filter(|c| commits.contains(&c.id))
+            .map(|c| c.id.to_string())
+            .collect();
+        out.push(Conflict {
+            path: conflict.path.clone(),
+            kind: conflict.kind.clone(),
+            cause,
+            commits: if cause == Origin::Fork {
+                ordered
+            } else {
+                Vec::new()
+            },
+            ours_lines: conflict.ours.iter().map(conflicts::one_based).collect(),
+            theirs_lines: conflict.theirs.iter().map(conflicts::one_based).collect(),
+            message: readable(&conflict.message, session),
+        });
+    }
+    out.sort_by(|a, b| {
+        (a.cause != Origin::Fork)
+            .cmp(&(b.cause != Origin::Fork))
+            .then_with(|| a.path.cmp(&b.path))
+    });
+    Ok(out)
+}
+
+/// git names the merged commits by id; say which is which.
+fn readable(message: &str, session: &Session) -> String {
+    message
+        .replace(
+            &session.fork.id.to_string(),
+            &format!("the fork ({})", session.fork.name),
+        )
+        .replace(
+            &session.target.id.to_string(),
+            &format!("the target ({})", session.target.name),
+        )
+}
+
+/// Where each file the fork added or changed sits in the merged tree, and whether that
+/// directory still exists upstream.
+fn place_in_merge(
+    repo: &Repo,
+    trees: &Trees,
+    merged: &Files,
+    outcome: &MergeOutcome,
+    changes: &mut [Change],
+) -> Result<()> {
+    for change in changes.iter_mut() {
+        if change.status == Status::Deleted || change.origin == Origin::Upstream {
+            continue;
+        }
+        let moved_by_merge = || {
+            outcome
+                .messages
+                .iter()
+                .filter(|m| m.paths.iter().any(|p| *p == change.path))
+                .flat_map(|m| m.paths.iter())
+                .find(|p| **p != change.path && merged.contains_key(*p))
+                .cloned()
+        };
+        let merged_path = if merged.contains_key(&change.path) {
+            Some(change.path.clone())
+        } else if let Some(target) = change
+            .target_path
+            .clone()
+            .filter(|t| merged.contains_key(t))
+        {
+            Some(target)
+        } else {
+            moved_by_merge()
+        };
+        let Some(merged_path) = merged_path else {
+            continue;
+        };
+        if change.status == Status::Added {
+            change.target_path = Some(merged_path.clone());
+        }
+        change.orphaned = orphaned_between(repo, trees.base, trees.target, &merged_path)?;
+    }
+    Ok(())
+}
+
+/// In a directory the merge-base had and `target` no longer has: the nearest directory above
+/// `path` that existed at the base is gone.
+pub fn orphaned_between(repo: &Repo, base: Oid, target: Oid, path: &str) -> Result<bool> {
+    let mut dir = path.rsplit_once('/').map_or("", |(d, _)| d);
+    while !dir.is_empty() && !repo.has_dir(base, dir)? {
+        dir = dir.rsplit_once('/').map_or("", |(d, _)| d);
+    }
+    Ok(!dir.is_empty() && !repo.has_dir(target, dir)?)
+}
+
+/// Upstream commits touching each divergent path (or its target location): since the fork
+/// point, and in the six months before the target.
+fn upstream_churn(
+    repo: &Repo,
+    session: &Session,
+    changes: &[Change],
+) -> Result<HashMap<String, (usize, usize)>> {
+    let mut watched: BTreeMap<String, String> = BTreeMap::new();
+    for change in changes.iter().filter(|c| c.origin != Origin::Upstream) {
+        watched.insert(change.path.clone(), change.path.clone());
+        if let Some(target) = &change.target_path {
+            watched.insert(target.clone(), change.path.clone());
+        }
+    }
+    if watched.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let since: Vec<Oid> = repo.walk(&[session.target.id], &[session.fork_point])?;
+    let cutoff = repo.commit(session.target.id)?.time - RECENT_DAYS * crate::time::DAY;
+    let commits: Vec<Oid> = since.clone();
+    let since: HashSet<Oid> = since.into_iter().collect();
+    let paths: Vec<String> = watched.keys().cloned().collect();
+    let chunk = commits
+        .len()
+        .div_ceil(rayon::current_num_threads().max(1))
+        .max(32);
+    let handle = repo.handle();
+    let hits: Vec<Result<Vec<(Oid, i64, Vec<String>)>>> = commits
+        .par_chunks(chunk)
+        .map(|part| {
+            let local = handle.open()?;
+            let mut out = Vec::new();
+            for id in part {
+                let commit: CommitMeta = local.commit(*id)?;
+                if commit.parents.len() > 1 {
+                    continue;
+                }
+                let parent = match commit.parents.first() {
+                    Some(p) => Some(local.tree_of(*p)?),
+                    None => None,
+                };
+                let found: Vec<String> = local
+                    .diff(parent, commit.tree, false, &paths)?
+                    .iter()
+                    .map(|d| d.path().to_string())
+                    .collect();
+                if !found.is_empty() {
+                    out.push((*id, commit.time, found));
+                }
+            }
+            Ok(out)
+        })
+        .collect();
+    let mut counts: HashMap<String, (HashSet<Oid>, HashSet<Oid>)> = HashMap::new();
+    for part in hits {
+        for (id, time, paths) in part? {
+            for path in paths {
+                let Some(owner) = watched.get(&path) else {
+                    continue;
+                };
+                let entry = counts.entry(owner.clone()).or_default();
+                if since.contains(&id) {
+                    entry.0.insert(id);
+                }
+                if time >= cutoff {
+                    entry.1.insert(id);
+                }
+            }
+        }
+    }
+    Ok(counts
+        .into_iter()
+        .map(|(path, (a, b))| (path, (a.len(), b.len())))
+        .collect())
+}
+
+fn findings(
+    session: &Session,
+    index: &UnitIndex,
+    changes: &[Change],
+    conflicts: &[Conflict],
+    copies: &[CopiedUnit],
+    fork_files: &Files,
+) -> Vec<Finding> {
+    let pack = &session.pack;
+    let mut builder = FindingBuilder::new(pack);
+    for change in changes
+        .iter()
+        .filter(|c| c.origin != Origin::Upstream && !c.already_upstream)
+    {
+        let path = change.path.as_str();
+        match change.class {
+            ChangeClass::Framework => builder.add(
+                "framework-edit",
+                path,
+                path,
+                None,
+                format!("the fork changes framework file {path}"),
+                Some("keep framework changes out of the fork: send them upstream as a pull request (`forkdrift candidates`)".into()),
+            ),
+            ChangeClass::ConnectorModified => {
+                let unit = change.unit.as_deref().unwrap_or("?");
+                builder.add(
+                    "connector-modified",
+                    path,
+                    path,
+                    change.unit.as_deref(),
+                    format!("upstream connector `{unit}` edited in place ({path})"),
+                    Some(format!("copy-and-rename `{unit}` (and its tests) and change the copy instead")),
+                );
+            }
+            ChangeClass::ConnectorDeleted => builder.add(
+                "connector-deleted",
+                path,
+                path,
+                change.unit.as_deref(),
+                format!("upstream connector file {path} deleted by the fork"),
+                Some("upstream will keep changing it: every upgrade can conflict here; unregister the connector instead".into()),
+            ),
+            _ => {}
+        }
+        if let Some((_, zone)) = pack.zone(path) {
+            if let Some(warning) = &zone.warn {
+                if change.status != Status::Deleted {
+                    builder.add(
+                        "zone-warning",
+                        path,
+                        path,
+                        None,
+                        format!("{path}: {warning}"),
+                        None,
+                    );
+                }
+            }
+        }
+        if change.orphaned {
+            builder.add(
+                "orphaned",
+                path,
+                change.target_path.as_deref().unwrap_or(path),
+                change.unit.as_deref(),
+                format!(
+                    "after the upgrade {} sits in a directory the target no longer has: it merges without a conflict, yet nothing imports it any more",
+                    change.target_path.as_deref().unwrap_or(path)
+                ),
+                Some("move it into the target's layout as part of the upgrade".into()),
+            );
+        }
+    }
+    for copy in copies.iter().filter(|c| c.source_has_tests && !c.has_tests) {
+        let expected = pack.families[copy.family]
+            .tests
+            .iter()
+            .find(|t| t.placeholder == "unit")
+            .map(|t| t.instantiate(&copy.unit))
+            .unwrap_or_default();
+        builder.add(
+            "copy-without-tests",
+            &copy.unit,
+            &copy.main_path,
+            Some(&copy.unit),
+            format!(
+                "`{}` is a copy of upstream `{}` ({:.0} % similar) but its tests were not copied",
+                copy.unit,
+                copy.source_unit,
+                copy.similarity * 100.0
+            ),
+            Some(format!(
+                "copy the tests of `{}` too, renamed, to {expected}",
+                copy.source_unit
+            )),
+        );
+    }
+    let _ = (index, fork_files);
+    for conflict in conflicts.iter().filter(|c| c.cause == Origin::Fork) {
+        builder.add(
+            "conflict",
+            &conflict.path,
+            &conflict.path,
+            None,
+            format!(
+                "merging the target conflicts on {} ({})",
+                conflict.path, conflict.kind
+            ),
+            None,
+        );
+    }
+    builder.finish()
+}
+
+fn summarize(report: &mut Report) {
+    report.changes.sort_by(|a, b| a.path.cmp(&b.path));
+    let mut summary = Summary {
+        own_commits: report.own_commits.len(),
+        changes: report.changes.len(),
+        ..Summary::default()
+    };
+    for class in ChangeClass::ALL {
+        summary.by_class.insert(class.as_str().into(), 0);
+    }
+    for change in &report.changes {
+        *summary
+            .by_class
+            .entry(change.class.as_str().into())
+            .or_default() += 1;
+        let origin = match change.origin {
+            Origin::Fork => "fork",
+            Origin::Upstream => "upstream",
+            Origin::Both => "both",
+        };
+        *summary.by_origin.entry(origin.into()).or_default() += 1;
+        summary.orphaned += usize::from(change.orphaned);
+    }
+    for severity in [Severity::Error, Severity::Warning, Severity::Note] {
+        summary.findings.insert(severity.as_str().into(), 0);
+    }
+    for finding in &report.findings {
+        *summary
+            .findings
+            .entry(finding.severity.as_str().into())
+            .or_default() += 1;
+    }
+    summary.conflicts = report.conflicts.len();
+    summary.fork_conflicts = report
+        .conflicts
+        .iter()
+        .filter(|c| c.cause == Origin::Fork)
+        .count();
+    report.summary = summary;
+}
+
+/// `forkdrift explain PATH`: the decision for one path, and the facts it rests on.
+pub struct Explanation {
+    pub path: String,
+    pub pack: String,
+    pub pack_origin: String,
+    pub class: ChangeClass,
+    pub rule: String,
+    pub unit: Option<String>,
+    /// How the fork changed the path since the merge-base, if at all.
+    pub change: Option<Status>,
+    pub facts: Vec<String>,
+}
+
+pub fn explain(repo: &Repo, selection: &Selection, path: &str) -> Result<Explanation> {
+    let session = Session::open(repo, selection)?;
+    let trees = Trees {
+        base: repo.tree_of(session.merge_base)?,
+        fork: repo.tree_of(session.fork.id)?,
+        target: repo.tree_of(session.target.id)?,
+        fork_point: repo.tree_of(session.fork_point)?,
+    };
+    let base_files = repo.files(trees.base)?;
+    let fork_files = repo.files(trees.fork)?;
+    let index = unit_index(repo, &session, &trees, &base_files, &fork_files)?;
+    let delta = repo
+        .diff(Some(trees.base), trees.fork, true, &[])?
+        .into_iter()
+        .find(|d| d.path() == path || d.old_path.as_deref() == Some(path));
+    let registration = match (base_files.get(path), fork_files.get(path)) {
+        (Some(old), Some(new)) => classify::registration_edit(
+            &session.pack,
+            path,
+            &String::from_utf8_lossy(&repo.blob(*old)?),
+            &String::from_utf8_lossy(&repo.blob(*new)?),
+        ),
+        _ => None,
+    };
+    let deleted = !fork_files.contains_key(path);
+    let decision = classify::classify(&session.pack, &index, path, deleted, registration.as_ref());
+    let mut facts = Vec::new();
+    facts.push(format!(
+        "at the merge-base {}: {}; in the fork: {}; at the target: {}",
+        &session.merge_base.to_string()[..12],
+        if base_files.contains_key(path) {
+            "present"
+        } else {
+            "absent"
+        },
+        if fork_files.contains_key(path) {
+            "present"
+        } else {
+            "absent"
+        },
+        if repo.entry(trees.target, path)?.is_some() {
+            "present"
+        } else {
+            "absent"
+        },
+    ));
+    if let Some(family) = decision.family {
+        let spec = &session.pack.families[family];
+        facts.push(format!(
+            "unit family `{}`: units at {}",
+            spec.layout, spec.path.text
+        ));
+        if let Some(unit) = &decision.unit {
+            if let Some(key) = index.key_of(family, unit) {
+                facts.push(format!("`{unit}` is registered as \"{key}\""));
+            }
+            let tests: Vec<String> = spec
+                .tests
+                .iter()
+                .map(|t| {
+                    t.instantiate(
+                        index
+                            .key_of(family, unit)
+                            .filter(|_| t.placeholder == "key")
+                            .unwrap_or(unit),
+                    )
+                })
+                .collect();
+            if !tests.is_empty() {
+                facts.push(format!("its tests belong at {}", tests.join(", ")));
+            }
+        }
+    }
+    if let Some(edit) = &registration {
+        facts.push(if edit.only_registrations {
+            format!(
+                "the fork's edit only adds or removes registration entries ({})",
+                edit.keys.join(", ")
+            )
+        } else {
+            "the fork's edit changes lines that are not registration entries".into()
+        });
+    }
+    Ok(Explanation {
+        path: path.to_string(),
+        pack: session.pack.name.clone(),
+        pack_origin: session.pack.origin.clone(),
+        class: decision.class,
+        rule: decision.rule,
+        unit: decision.unit,
+        change: delta.map(|d| match d.status {
+            DeltaStatus::Added => Status::Added,
+            DeltaStatus::Modified => Status::Modified,
+            DeltaStatus::Deleted => Status::Deleted,
+            DeltaStatus::Renamed => Status::Renamed,
+            DeltaStatus::TypeChanged => Status::TypeChanged,
+        }),
+        facts,
+    })
+}

@@ -1,0 +1,225 @@
+//! Command-line definitions, resolved once into [`Config`]: no clap type goes further.
+
+use crate::model::Severity;
+use crate::render::Style;
+use crate::session::Selection;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+const AFTER_HELP: &str = "\
+Exit codes: 0 ok · 1 findings at or above --fail-on · 2 usage or runtime error · 3 refused: the protocol changed.
+Start with `forkdrift demo`; on your fork: `git remote add upstream <url> && git fetch upstream --tags && forkdrift audit`.";
+
+#[derive(Debug, Parser)]
+#[command(name = "forkdrift", version, about, after_help = AFTER_HELP, max_term_width = 100)]
+pub struct Cli {
+    /// Run as if started in DIR (the fork's clone; a bare repository works too).
+    #[arg(short = 'C', global = true, value_name = "DIR", default_value = ".")]
+    dir: PathBuf,
+
+    /// When to colour terminal output (NO_COLOR is honoured).
+    #[arg(long, global = true, value_enum, default_value_t = ColorWhen::Auto)]
+    color: ColorWhen,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ColorWhen {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Terminal,
+    Json,
+    Markdown,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum FailOn {
+    Error,
+    Warning,
+    Note,
+    Never,
+}
+
+#[derive(Debug, Args)]
+struct SelectionArgs {
+    /// The fork revision to audit.
+    #[arg(long, value_name = "REV", default_value = "HEAD")]
+    fork: String,
+
+    /// The remote that holds the upstream.
+    #[arg(long, value_name = "REMOTE")]
+    upstream: Option<String>,
+
+    /// The upgrade target: a branch, tag or commit (default: the remote's default branch).
+    #[arg(long, value_name = "REV")]
+    to: Option<String>,
+
+    /// More refs that count as upstream (glob over full names, e.g. 'refs/heads/vendor/*').
+    #[arg(long = "upstream-ref", value_name = "GLOB")]
+    upstream_refs: Vec<String>,
+
+    /// Rule pack: a built-in name (`forkdrift rules list`) or a .toml file (default: detected).
+    #[arg(long, value_name = "NAME|FILE")]
+    rules: Option<String>,
+}
+
+impl SelectionArgs {
+    fn resolve(self) -> Selection {
+        Selection {
+            fork: Some(self.fork),
+            remote: self.upstream,
+            to: self.to,
+            upstream_refs: self.upstream_refs,
+            rules: self.rules,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+struct OutputArgs {
+    #[arg(long, value_enum, default_value_t = Format::Terminal)]
+    format: Format,
+
+    /// Exit 1 when a finding of this severity or worse exists.
+    #[arg(long, value_enum, default_value_t = FailOn::Error, value_name = "SEVERITY")]
+    fail_on: FailOn,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Classify what the fork changed, and what the next upgrade will conflict on.
+    Audit {
+        #[command(flatten)]
+        selection: SelectionArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+        /// Also sweep the release points between the fork point and the target.
+        #[arg(long)]
+        hops: bool,
+    },
+    /// Tell which zone or rule decides a path's class, and why.
+    Explain {
+        /// A path in the fork (or the upstream).
+        path: String,
+        #[command(flatten)]
+        selection: SelectionArgs,
+    },
+    /// List, show or check rule packs.
+    Rules {
+        #[command(subcommand)]
+        command: RulesCommand,
+    },
+    /// Build the bundled demo (an upstream and a fork) in a temporary directory and audit it.
+    Demo {
+        #[arg(long, value_enum, default_value_t = Format::Terminal)]
+        format: Format,
+        /// Keep the demo repository in DIR instead of a temporary directory.
+        #[arg(long, value_name = "DIR")]
+        keep: Option<PathBuf>,
+    },
+    /// Build a fixture scenario into DIR (for exploring and for bug reports).
+    #[command(hide = true)]
+    Fixture {
+        /// A bundled scenario name, or a path to a scenario .toml.
+        scenario: String,
+        dir: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum RulesCommand {
+    /// The built-in packs.
+    List,
+    /// Print a pack's source.
+    Show { name: String },
+    /// Validate a pack file.
+    Check { file: PathBuf },
+}
+
+/// Everything a run needs, decided.
+#[derive(Debug)]
+pub struct Config {
+    pub dir: PathBuf,
+    pub style: Style,
+    pub job: Job,
+}
+
+#[derive(Debug)]
+pub enum Job {
+    Audit {
+        selection: Selection,
+        format: Format,
+        fail_on: Severity,
+        hops: bool,
+    },
+    Explain {
+        selection: Selection,
+        path: String,
+    },
+    RulesList,
+    RulesShow(String),
+    RulesCheck(PathBuf),
+    Demo {
+        format: Format,
+        keep: Option<PathBuf>,
+    },
+    Fixture {
+        scenario: String,
+        dir: PathBuf,
+    },
+}
+
+impl Cli {
+    pub fn into_config(self) -> Config {
+        let color = match self.color {
+            ColorWhen::Always => true,
+            ColorWhen::Never => false,
+            ColorWhen::Auto => {
+                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                    && std::io::stdout().is_terminal()
+            }
+        };
+        let fail_on = |f: FailOn| match f {
+            FailOn::Error => Severity::Error,
+            FailOn::Warning => Severity::Warning,
+            FailOn::Note => Severity::Note,
+            FailOn::Never => Severity::Off,
+        };
+        let job = match self.command {
+            Command::Audit {
+                selection,
+                output,
+                hops,
+            } => Job::Audit {
+                selection: selection.resolve(),
+                format: output.format,
+                fail_on: fail_on(output.fail_on),
+                hops,
+            },
+            Command::Explain { path, selection } => Job::Explain {
+                selection: selection.resolve(),
+                path,
+            },
+            Command::Rules { command } => match command {
+                RulesCommand::List => Job::RulesList,
+                RulesCommand::Show { name } => Job::RulesShow(name),
+                RulesCommand::Check { file } => Job::RulesCheck(file),
+            },
+            Command::Demo { format, keep } => Job::Demo { format, keep },
+            Command::Fixture { scenario, dir } => Job::Fixture { scenario, dir },
+        };
+        Config {
+            dir: self.dir,
+            style: Style { color },
+            job,
+        }
+    }
+}

@@ -1,0 +1,20 @@
+//! forkdrift: audit a fork against its upstream.
+//!
+//! The library computes; it never prints. `main.rs` renders and maps outcomes to exit codes.
+#![warn(clippy::print_stdout, clippy::print_stderr)]
+
+pub mod analysis;
+pub mod audit;
+pub mod cli;
+pub mod demo;
+pub mod error;
+pub mod hops;
+pub mod model;
+pub mod render;
+pub mod repo;
+pub mod rules;
+pub mod scenario;
+pub mod session;
+pub mod time;
+
+pub use error::{Error, Result};

@@ -1,0 +1,373 @@
+//! The report: what every renderer prints and what `--format json` serialises. Its JSON form
+//! is a versioned contract (docs/json-schema.md): fields are added, never renamed or dropped.
+//! Every list is sorted so that output is deterministic.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+pub const AUDIT_SCHEMA: &str = "forkdrift.audit/1";
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Report {
+    pub schema: String,
+    pub tool: Tool,
+    pub fork: RefInfo,
+    pub target: RefInfo,
+    pub merge_base: String,
+    /// The newest upstream commit the fork's own work starts from.
+    pub fork_point: String,
+    pub pack: String,
+    pub own_commits: Vec<OwnCommit>,
+    pub changes: Vec<Change>,
+    pub findings: Vec<Finding>,
+    pub summary: Summary,
+    pub conflicts: Vec<Conflict>,
+    pub risk: Risk,
+    pub hops: Vec<Hop>,
+    pub protocol: Option<ProtocolReport>,
+    pub plan: Option<Plan>,
+    pub already_upstream: Vec<AlreadyUpstream>,
+    pub pr_candidates: Vec<PrCandidate>,
+    pub stale_copies: Vec<StaleCopy>,
+    pub in_place_edits: Vec<InPlaceEdit>,
+    /// Things the user should know that are not findings (shallow history, several fork points…).
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Tool {
+    pub name: String,
+    pub version: String,
+}
+
+impl Default for Tool {
+    fn default() -> Self {
+        Tool {
+            name: "forkdrift".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RefInfo {
+    #[serde(rename = "ref")]
+    pub name: String,
+    pub commit: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct OwnCommit {
+    pub commit: String,
+    pub subject: String,
+    pub author: String,
+    pub date: String,
+    /// PR numbers named in the subject (`(#1234)`).
+    pub prs: Vec<u32>,
+    pub merge: bool,
+    /// Upstream already has this change (see `already_upstream`): not divergence.
+    pub already_upstream: bool,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    Added,
+    Modified,
+    Deleted,
+    Renamed,
+    TypeChanged,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "kebab-case")]
+pub enum ChangeClass {
+    Framework,
+    ConnectorModified,
+    ConnectorDeleted,
+    ConnectorAdded,
+    Registration,
+    Test,
+    Docs,
+    Build,
+    Other,
+}
+
+impl ChangeClass {
+    pub const ALL: [ChangeClass; 9] = [
+        ChangeClass::Framework,
+        ChangeClass::ConnectorModified,
+        ChangeClass::ConnectorDeleted,
+        ChangeClass::ConnectorAdded,
+        ChangeClass::Registration,
+        ChangeClass::Test,
+        ChangeClass::Docs,
+        ChangeClass::Build,
+        ChangeClass::Other,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeClass::Framework => "framework",
+            ChangeClass::ConnectorModified => "connector-modified",
+            ChangeClass::ConnectorDeleted => "connector-deleted",
+            ChangeClass::ConnectorAdded => "connector-added",
+            ChangeClass::Registration => "registration",
+            ChangeClass::Test => "test",
+            ChangeClass::Docs => "docs",
+            ChangeClass::Build => "build",
+            ChangeClass::Other => "other",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "kebab-case")]
+pub enum Origin {
+    /// Only own commits touched the path.
+    Fork,
+    /// Only commits some upstream ref has (backports on a release branch) touched it.
+    Upstream,
+    Both,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Change {
+    pub path: String,
+    pub old_path: Option<String>,
+    pub status: Status,
+    pub class: ChangeClass,
+    pub unit: Option<String>,
+    pub origin: Origin,
+    pub copied_from: Option<CopiedFrom>,
+    /// Where this file lives at the target (following upstream moves and splits); for a file
+    /// the fork added, where the merge puts it.
+    pub target_path: Option<String>,
+    pub lines_added: u64,
+    pub lines_deleted: u64,
+    pub binary: bool,
+    /// Own commits that touched the path, newest first.
+    pub commits: Vec<String>,
+    /// Units whose registration lines this change adds or removes.
+    pub registers: Vec<String>,
+    /// Which rule decided the class.
+    pub rule: String,
+    /// In the merged tree it sits in a directory the target no longer has.
+    pub orphaned: bool,
+    pub risk: Option<Risk>,
+    /// Every own commit that touched it is already upstream: not divergence.
+    pub already_upstream: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CopiedFrom {
+    pub path: String,
+    pub similarity: f64,
+    pub unit: String,
+    /// Where the source lives at the target.
+    pub target_path: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "kebab-case")]
+pub enum Severity {
+    Off,
+    Note,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Off => "off",
+            Severity::Note => "note",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Finding {
+    /// Rule code, stable across versions (table in docs/json-schema.md).
+    pub id: String,
+    pub severity: Severity,
+    pub kind: String,
+    pub path: String,
+    pub message: String,
+    /// Stable across runs and commits for the same finding.
+    pub fingerprint: String,
+    pub unit: Option<String>,
+    pub help: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Summary {
+    pub own_commits: usize,
+    pub changes: usize,
+    pub by_class: BTreeMap<String, usize>,
+    pub by_origin: BTreeMap<String, usize>,
+    pub findings: BTreeMap<String, usize>,
+    pub conflicts: usize,
+    pub fork_conflicts: usize,
+    pub orphaned: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Conflict {
+    pub path: String,
+    /// merge-ort's conflict type: content, modify/delete, rename/delete, add/add, file-location, …
+    pub kind: String,
+    pub cause: Origin,
+    /// Own commits that wrote the conflicting lines (or touched the path, for non-content conflicts).
+    pub commits: Vec<String>,
+    /// 1-based inclusive line ranges in the fork's and the target's version.
+    pub ours_lines: Vec<[u64; 2]>,
+    pub theirs_lines: Vec<[u64; 2]>,
+    /// git's own words.
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Risk {
+    pub score: u32,
+    pub reasons: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Hop {
+    pub version: String,
+    #[serde(rename = "ref")]
+    pub name: String,
+    pub commit: String,
+    pub conflicts: usize,
+    pub fork_conflicts: usize,
+    pub risk: Risk,
+    pub protocol: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ProtocolReport {
+    /// `schema`, `prose` or `none`.
+    pub verdict: String,
+    pub anchors: Vec<AnchorReport>,
+    /// Fingerprint of the target's protocol, for `accept-protocol`.
+    pub fingerprint: String,
+    pub accepted: bool,
+    pub from: String,
+    pub to: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AnchorReport {
+    pub name: String,
+    pub path: String,
+    /// `document`, `values` or `file`.
+    pub kind: String,
+    pub verdict: String,
+    pub changes: Vec<ProtocolChange>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ProtocolChange {
+    /// `+`, `-` or `~`.
+    pub op: String,
+    pub item: String,
+    pub detail: String,
+    pub commits: Vec<CommitRef>,
+    pub first_release: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
+pub struct CommitRef {
+    pub commit: String,
+    pub subject: String,
+    pub prs: Vec<u32>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Plan {
+    pub from_version: Option<String>,
+    pub hops: Vec<PlanHop>,
+    /// The plan stops at the first hop that needs a protocol acceptance.
+    pub stopped_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PlanHop {
+    pub version: String,
+    #[serde(rename = "ref")]
+    pub name: String,
+    pub commit: String,
+    pub protocol: String,
+    pub needs_acceptance: bool,
+    pub conflicts: usize,
+    pub fork_conflicts: usize,
+    pub notes: Vec<ReleaseNote>,
+    pub checklist: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ReleaseNote {
+    pub text: String,
+    pub breaking: bool,
+    pub source: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AlreadyUpstream {
+    pub commit: String,
+    /// Several own commits squash-merged upstream as one.
+    pub commits: Vec<String>,
+    pub upstream_commit: String,
+    /// `patch-id`, `fuzzy`, `squash` or `pr-number`.
+    pub method: String,
+    pub similarity: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PrCandidate {
+    /// `framework-fix` or `connector-fix`.
+    pub kind: String,
+    pub commits: Vec<String>,
+    pub title: String,
+    pub body: String,
+    pub paths: Vec<String>,
+    pub has_tests: bool,
+    pub applies_cleanly: bool,
+    /// Conflicts of the next upgrade this PR would remove.
+    pub removes_conflicts: usize,
+    pub rank: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct StaleCopy {
+    pub unit: String,
+    pub source_unit: String,
+    pub source_path: String,
+    /// Upstream commits to the source since the copy was made.
+    pub missing: Vec<CommitRef>,
+    /// Framework imports of the copy that no longer resolve at the target.
+    pub broken_imports: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct InPlaceEdit {
+    pub unit: String,
+    pub suggested_unit: String,
+    pub files: Vec<[String; 2]>,
+    pub tests: Vec<[String; 2]>,
+    pub registration: Option<String>,
+}
+
+impl Report {
+    /// The exit code `--fail-on` asks for: true when some finding reaches `threshold`.
+    pub fn fails(&self, threshold: Severity) -> bool {
+        threshold != Severity::Off
+            && self
+                .findings
+                .iter()
+                .any(|f| f.severity >= threshold && f.severity != Severity::Off)
+    }
+}

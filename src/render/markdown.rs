@@ -1,0 +1,227 @@
+//! `--format markdown`: for pull-request comments and periodic divergence reports.
+
+use crate::model::*;
+use std::io::{self, Write};
+
+fn short(id: &str) -> &str {
+    &id[..id.len().min(12)]
+}
+
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}
+
+pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let summary = &report.summary;
+    writeln!(
+        out,
+        "## forkdrift audit: `{}` against `{}`\n",
+        report.fork.name, report.target.name
+    )?;
+    writeln!(out, "| | |\n|---|---|")?;
+    writeln!(
+        out,
+        "| fork | `{}` ({} own commits) |",
+        short(&report.fork.commit),
+        summary.own_commits
+    )?;
+    writeln!(out, "| target | `{}` |", short(&report.target.commit))?;
+    writeln!(
+        out,
+        "| merge-base / fork point | `{}` / `{}` |",
+        short(&report.merge_base),
+        short(&report.fork_point)
+    )?;
+    writeln!(out, "| rule pack | {} |", report.pack)?;
+    let classes: Vec<String> = summary
+        .by_class
+        .iter()
+        .filter(|(_, n)| **n > 0)
+        .map(|(c, n)| format!("{n} {c}"))
+        .collect();
+    writeln!(
+        out,
+        "| changed paths | {} ({}) |",
+        summary.changes,
+        classes.join(", ")
+    )?;
+    let count = |s: &str| summary.findings.get(s).copied().unwrap_or(0);
+    writeln!(
+        out,
+        "| findings | {} errors, {} warnings, {} notes |",
+        count("error"),
+        count("warning"),
+        count("note")
+    )?;
+    writeln!(
+        out,
+        "| next upgrade | {} conflicts ({} caused by the fork), {} orphaned, risk {}/100 |",
+        summary.conflicts, summary.fork_conflicts, summary.orphaned, report.risk.score
+    )?;
+    if let Some(protocol) = &report.protocol {
+        writeln!(
+            out,
+            "| protocol | {}{} |",
+            protocol.verdict,
+            if protocol.accepted { " (accepted)" } else { "" }
+        )?;
+    }
+
+    if !report.findings.is_empty() {
+        writeln!(
+            out,
+            "\n### Findings\n\n| severity | rule | path | message |\n|---|---|---|---|"
+        )?;
+        for f in &report.findings {
+            writeln!(
+                out,
+                "| {} | {} | `{}` | {} |",
+                f.severity.as_str(),
+                f.id,
+                cell(&f.path),
+                cell(&f.message)
+            )?;
+        }
+    }
+    if !report.conflicts.is_empty() {
+        writeln!(
+            out,
+            "\n### Conflicts of the next upgrade\n\n| cause | kind | path | own commits |\n|---|---|---|---|"
+        )?;
+        for c in &report.conflicts {
+            let commits: Vec<String> = c
+                .commits
+                .iter()
+                .map(|id| format!("`{}`", short(id)))
+                .collect();
+            let cause = match c.cause {
+                Origin::Fork => "fork",
+                Origin::Upstream => "upstream",
+                Origin::Both => "both",
+            };
+            writeln!(
+                out,
+                "| {cause} | {} | `{}` | {} |",
+                c.kind,
+                cell(&c.path),
+                commits.join(" ")
+            )?;
+        }
+    }
+    if !report.hops.is_empty() {
+        writeln!(
+            out,
+            "\n### Upgrade hops\n\n| version | ref | conflicts | fork-caused | risk | protocol |\n|---|---|---|---|---|---|"
+        )?;
+        for h in &report.hops {
+            writeln!(
+                out,
+                "| {} | `{}` | {} | {} | {} | {} |",
+                h.version,
+                h.name,
+                h.conflicts,
+                h.fork_conflicts,
+                h.risk.score,
+                h.protocol.as_deref().unwrap_or("-")
+            )?;
+        }
+    }
+    if !report.already_upstream.is_empty() {
+        writeln!(
+            out,
+            "\n### Already upstream\n\n| own commit | upstream commit | method |\n|---|---|---|"
+        )?;
+        for a in &report.already_upstream {
+            let own: Vec<String> = a
+                .commits
+                .iter()
+                .map(|id| format!("`{}`", short(id)))
+                .collect();
+            writeln!(
+                out,
+                "| {} | `{}` | {} |",
+                own.join(" "),
+                short(&a.upstream_commit),
+                a.method
+            )?;
+        }
+    }
+    if !report.pr_candidates.is_empty() {
+        writeln!(
+            out,
+            "\n### Send upstream\n\n| rank | kind | title | commits | applies |\n|---|---|---|---|---|"
+        )?;
+        for p in &report.pr_candidates {
+            writeln!(
+                out,
+                "| {} | {} | {} | {} | {} |",
+                p.rank,
+                p.kind,
+                cell(&p.title),
+                p.commits.len(),
+                if p.applies_cleanly { "yes" } else { "no" }
+            )?;
+        }
+    }
+    if !report.stale_copies.is_empty() {
+        writeln!(
+            out,
+            "\n### Copies missing upstream fixes\n\n| copy | source | missing commits | broken imports |\n|---|---|---|---|"
+        )?;
+        for s in &report.stale_copies {
+            let missing: Vec<String> = s.missing.iter().map(|c| cell(&c.subject)).collect();
+            writeln!(
+                out,
+                "| {} | {} | {} | {} |",
+                s.unit,
+                s.source_unit,
+                missing.join("<br>"),
+                s.broken_imports.join(", ")
+            )?;
+        }
+    }
+
+    writeln!(
+        out,
+        "\n<details><summary>{} changed paths</summary>\n",
+        summary.changes
+    )?;
+    writeln!(
+        out,
+        "| path | class | unit | origin | lines | copied from | at target |\n|---|---|---|---|---|---|---|"
+    )?;
+    for c in &report.changes {
+        let origin = match c.origin {
+            Origin::Fork => "fork",
+            Origin::Upstream => "upstream",
+            Origin::Both => "both",
+        };
+        let lines = if c.binary {
+            "binary".into()
+        } else {
+            format!("+{} -{}", c.lines_added, c.lines_deleted)
+        };
+        let copied = c
+            .copied_from
+            .as_ref()
+            .map(|f| format!("`{}` ({:.2})", f.path, f.similarity))
+            .unwrap_or_default();
+        let mut target = c
+            .target_path
+            .as_deref()
+            .map(|t| format!("`{t}`"))
+            .unwrap_or_default();
+        if c.orphaned {
+            target.push_str(" **orphaned**");
+        }
+        writeln!(
+            out,
+            "| `{}` | {} | {} | {origin} | {lines} | {copied} | {target} |",
+            cell(&c.path),
+            c.class.as_str(),
+            c.unit.as_deref().unwrap_or("")
+        )?;
+    }
+    writeln!(out, "\n</details>")?;
+    Ok(())
+}

@@ -1,0 +1,330 @@
+//! The report for a person at a terminal: counts first, then what to act on, then the
+//! conflicts of the next upgrade (fork-caused first), then every change grouped by class.
+
+use super::Style;
+use crate::model::*;
+use std::io::{self, Write};
+
+fn short(id: &str) -> &str {
+    &id[..id.len().min(12)]
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+fn status_letter(status: Status) -> &'static str {
+    match status {
+        Status::Added => "A",
+        Status::Modified => "M",
+        Status::Deleted => "D",
+        Status::Renamed => "R",
+        Status::TypeChanged => "T",
+    }
+}
+
+fn origin_name(origin: Origin) -> &'static str {
+    match origin {
+        Origin::Fork => "fork",
+        Origin::Upstream => "upstream",
+        Origin::Both => "both",
+    }
+}
+
+fn ranges(list: &[[u64; 2]]) -> String {
+    list.iter()
+        .map(|[a, b]| {
+            if a == b {
+                a.to_string()
+            } else if b < a {
+                format!("after {b}")
+            } else {
+                format!("{a}-{b}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+pub fn render(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result<()> {
+    header(report, out, style)?;
+    act_on(report, out, style)?;
+    conflicts(report, out, style)?;
+    hops(report, out, style)?;
+    copies(report, out, style)?;
+    changes(report, out, style)?;
+    if !report.notes.is_empty() {
+        writeln!(out, "\n{}", style.bold("Notes"))?;
+        for note in &report.notes {
+            writeln!(out, "  {note}")?;
+        }
+    }
+    writeln!(
+        out,
+        "\n{}",
+        style.dim("`forkdrift explain PATH` tells which rule decided a path's class.")
+    )?;
+    Ok(())
+}
+
+pub fn header(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result<()> {
+    let summary = &report.summary;
+    writeln!(
+        out,
+        "{} {}",
+        style.bold("forkdrift audit"),
+        style.dim(&format!("· rule pack {}", report.pack))
+    )?;
+    writeln!(
+        out,
+        "fork    {} {} · {} · fork point {}",
+        report.fork.name,
+        style.dim(short(&report.fork.commit)),
+        plural(summary.own_commits, "own commit", "own commits"),
+        short(&report.fork_point)
+    )?;
+    writeln!(
+        out,
+        "target  {} {} · merge-base {}",
+        report.target.name,
+        style.dim(short(&report.target.commit)),
+        short(&report.merge_base)
+    )?;
+    writeln!(out)?;
+    let classes: Vec<String> = summary
+        .by_class
+        .iter()
+        .filter(|(_, n)| **n > 0)
+        .map(|(class, n)| format!("{n} {class}"))
+        .collect();
+    let classes = if classes.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", classes.join(" · "))
+    };
+    writeln!(
+        out,
+        "{}{}",
+        plural(summary.changes, "changed path", "changed paths"),
+        classes
+    )?;
+    let origins: Vec<String> = summary
+        .by_origin
+        .iter()
+        .map(|(o, n)| format!("{n} {o}"))
+        .collect();
+    if !origins.is_empty() {
+        writeln!(out, "origin: {}", origins.join(" · "))?;
+    }
+    let count = |s: &str| summary.findings.get(s).copied().unwrap_or(0);
+    writeln!(
+        out,
+        "findings: {} · {} · {}",
+        style.severity(Severity::Error, &plural(count("error"), "error", "errors")),
+        style.severity(
+            Severity::Warning,
+            &plural(count("warning"), "warning", "warnings")
+        ),
+        plural(count("note"), "note", "notes")
+    )?;
+    writeln!(
+        out,
+        "next upgrade: {} ({} caused by the fork) · {} · risk {}/100",
+        plural(summary.conflicts, "conflict", "conflicts"),
+        summary.fork_conflicts,
+        plural(summary.orphaned, "orphaned file", "orphaned files"),
+        report.risk.score
+    )?;
+    if let Some(protocol) = &report.protocol {
+        writeln!(
+            out,
+            "protocol: {}{}",
+            protocol.verdict,
+            if protocol.accepted { " (accepted)" } else { "" }
+        )?;
+    }
+    let settled = report
+        .own_commits
+        .iter()
+        .filter(|c| c.already_upstream)
+        .count();
+    if settled > 0 {
+        writeln!(
+            out,
+            "already upstream: {} (not counted as divergence)",
+            plural(settled, "own commit", "own commits")
+        )?;
+    }
+    Ok(())
+}
+
+fn act_on(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result<()> {
+    let actionable: Vec<&Finding> = report
+        .findings
+        .iter()
+        .filter(|f| f.severity >= Severity::Warning)
+        .collect();
+    if actionable.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "\n{}", style.bold("Act on these"))?;
+    for finding in actionable {
+        let label = format!("{:<7}", finding.severity.as_str());
+        writeln!(
+            out,
+            "  {} {} {}",
+            style.severity(finding.severity, &label),
+            style.dim(&finding.id),
+            finding.message
+        )?;
+        if let Some(help) = &finding.help {
+            writeln!(out, "          {} {help}", style.dim("help:"))?;
+        }
+    }
+    Ok(())
+}
+
+fn conflicts(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result<()> {
+    if report.conflicts.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "\n{}",
+        style.bold("Conflicts of the next upgrade (git merge-ort)")
+    )?;
+    for conflict in &report.conflicts {
+        let cause = format!("{:<8}", origin_name(conflict.cause));
+        let cause = if conflict.cause == Origin::Fork {
+            style.severity(Severity::Warning, &cause)
+        } else {
+            style.dim(&cause)
+        };
+        write!(out, "  {cause} {:<14} {}", conflict.kind, conflict.path)?;
+        if !conflict.ours_lines.is_empty() {
+            write!(
+                out,
+                "  ours {} · theirs {}",
+                ranges(&conflict.ours_lines),
+                ranges(&conflict.theirs_lines)
+            )?;
+        }
+        writeln!(out)?;
+        for commit in &conflict.commits {
+            let subject = report
+                .own_commits
+                .iter()
+                .find(|c| &c.commit == commit)
+                .map_or("", |c| c.subject.as_str());
+            writeln!(out, "           {} {}", style.dim(short(commit)), subject)?;
+        }
+    }
+    Ok(())
+}
+
+fn hops(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result<()> {
+    if report.hops.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "\n{}", style.bold("Upgrade hops, one minor at a time"))?;
+    writeln!(
+        out,
+        "  {:<14} {:<24} {:>9} {:>6} {:>5}  protocol",
+        "version", "ref", "conflicts", "fork", "risk"
+    )?;
+    for hop in &report.hops {
+        writeln!(
+            out,
+            "  {:<14} {:<24} {:>9} {:>6} {:>5}  {}",
+            hop.version,
+            hop.name,
+            hop.conflicts,
+            hop.fork_conflicts,
+            hop.risk.score,
+            hop.protocol.as_deref().unwrap_or("-")
+        )?;
+    }
+    Ok(())
+}
+
+fn copies(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result<()> {
+    let copies: Vec<&Change> = report
+        .changes
+        .iter()
+        .filter(|c| c.copied_from.is_some())
+        .collect();
+    if copies.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "\n{}", style.bold("Copied and renamed from upstream"))?;
+    for change in copies {
+        let from = change.copied_from.as_ref().expect("filtered");
+        writeln!(
+            out,
+            "  {}  ← {} ({} {:.0} %)",
+            change.path,
+            from.path,
+            from.unit,
+            from.similarity * 100.0
+        )?;
+    }
+    Ok(())
+}
+
+fn changes(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result<()> {
+    if report.changes.is_empty() {
+        writeln!(out, "\nThe fork changes nothing the target lacks.")?;
+        return Ok(());
+    }
+    writeln!(out, "\n{}", style.bold("Changes by class"))?;
+    for class in ChangeClass::ALL {
+        let group: Vec<&Change> = report.changes.iter().filter(|c| c.class == class).collect();
+        if group.is_empty() {
+            continue;
+        }
+        writeln!(out, "  {} ({})", style.bold(class.as_str()), group.len())?;
+        for change in group {
+            let lines = if change.binary {
+                "binary".to_string()
+            } else {
+                format!("+{} -{}", change.lines_added, change.lines_deleted)
+            };
+            let mut extras = Vec::new();
+            if let Some(unit) = &change.unit {
+                extras.push(format!("unit {unit}"));
+            }
+            if let Some(old) = &change.old_path {
+                extras.push(format!("from {old}"));
+            }
+            if !change.registers.is_empty() {
+                extras.push(format!("registers {}", change.registers.join(", ")));
+            }
+            if let Some(target) = change.target_path.as_deref().filter(|t| *t != change.path) {
+                extras.push(format!("→ {target}"));
+            }
+            if change.orphaned {
+                extras.push(style.severity(Severity::Warning, "orphaned"));
+            }
+            if change.already_upstream {
+                extras.push("already upstream".into());
+            }
+            if let Some(risk) = change.risk.as_ref().filter(|r| r.score > 0) {
+                extras.push(format!("risk {}", risk.score));
+            }
+            writeln!(
+                out,
+                "    {} {:<8} {:<10} {}{}",
+                status_letter(change.status),
+                origin_name(change.origin),
+                lines,
+                change.path,
+                if extras.is_empty() {
+                    String::new()
+                } else {
+                    style.dim(&format!("  {}", extras.join(" · ")))
+                }
+            )?;
+        }
+    }
+    Ok(())
+}

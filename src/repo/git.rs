@@ -1,0 +1,148 @@
+//! The `git` program, for what only git does right: merge-ort (`git merge-tree`) and, when
+//! building fixtures, `git fast-import`. Nothing here may write into a user's repository.
+
+use crate::error::{Error, Result};
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+/// merge-ort's `git merge-tree --write-tree --stdin` with `--merge-base` lines arrived in 2.40.
+pub const MERGE_TREE_MIN: (u32, u32) = (2, 40);
+
+#[derive(Debug, Clone)]
+pub struct Git {
+    program: OsString,
+    /// Ignore the user's and the system's git configuration (fixtures must not depend on them).
+    hermetic: bool,
+}
+
+impl Git {
+    /// The `git` on PATH, reading the user's configuration as their own `git merge` would.
+    pub fn system() -> Self {
+        Git {
+            program: std::env::var_os("FORKDRIFT_GIT").unwrap_or_else(|| "git".into()),
+            hermetic: false,
+        }
+    }
+
+    pub fn hermetic() -> Self {
+        Git {
+            hermetic: true,
+            ..Git::system()
+        }
+    }
+
+    pub fn command(&self, git_dir: Option<&Path>) -> Command {
+        let mut command = Command::new(&self.program);
+        // A caller's GIT_DIR or GIT_INDEX_FILE (forkdrift run from a hook) must not redirect us.
+        for variable in [
+            "GIT_DIR",
+            "GIT_WORK_TREE",
+            "GIT_INDEX_FILE",
+            "GIT_OBJECT_DIRECTORY",
+        ] {
+            command.env_remove(variable);
+        }
+        command.env("GIT_TERMINAL_PROMPT", "0").env("LC_ALL", "C");
+        if self.hermetic {
+            command
+                .env("GIT_CONFIG_NOSYSTEM", "1")
+                .env("GIT_CONFIG_GLOBAL", "/dev/null")
+                .env_remove("GIT_CONFIG_PARAMETERS");
+        }
+        if let Some(git_dir) = git_dir {
+            command.arg("--git-dir").arg(git_dir);
+        }
+        command
+    }
+
+    /// Runs git to completion; non-zero exit is an error carrying git's stderr.
+    pub fn run(&self, mut command: Command, stdin: Option<&[u8]>) -> Result<Vec<u8>> {
+        let output = self.output(&mut command, stdin)?;
+        if !output.status.success() {
+            return Err(failure(&command, &output.stderr));
+        }
+        Ok(output.stdout)
+    }
+
+    pub fn output(
+        &self,
+        command: &mut Command,
+        stdin: Option<&[u8]>,
+    ) -> Result<std::process::Output> {
+        command
+            .stdin(if stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = command
+            .spawn()
+            .map_err(|source| Error::GitMissing { source })?;
+        if let Some(input) = stdin {
+            let mut pipe = child.stdin.take().expect("stdin is piped");
+            // A writer thread keeps a large input from deadlocking against a full stdout pipe.
+            let input = input.to_vec();
+            let writer = std::thread::spawn(move || pipe.write_all(&input));
+            let output = child
+                .wait_with_output()
+                .map_err(|source| Error::GitMissing { source })?;
+            writer
+                .join()
+                .expect("stdin writer does not panic")
+                .map_err(|source| Error::Io {
+                    context: "could not write to git".into(),
+                    source,
+                })?;
+            return Ok(output);
+        }
+        child
+            .wait_with_output()
+            .map_err(|source| Error::GitMissing { source })
+    }
+
+    pub fn version(&self) -> Result<(u32, u32, String)> {
+        let mut command = self.command(None);
+        command.arg("--version");
+        let text = String::from_utf8_lossy(&self.run(command, None)?)
+            .trim()
+            .to_string();
+        let numbers = text.trim_start_matches("git version ").to_string();
+        let mut parts = numbers.split(|c: char| !c.is_ascii_digit());
+        let major = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+        let minor = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+        Ok((major, minor, numbers))
+    }
+
+    pub fn require(
+        &self,
+        what: &'static str,
+        min: (u32, u32),
+        required: &'static str,
+    ) -> Result<()> {
+        let (major, minor, found) = self.version()?;
+        if (major, minor) < min {
+            return Err(Error::GitTooOld {
+                what,
+                required,
+                found,
+            });
+        }
+        Ok(())
+    }
+}
+
+pub fn failure(command: &Command, stderr: &[u8]) -> Error {
+    let args: Vec<String> = command
+        .get_args()
+        .map(|a| a.to_string_lossy().into_owned())
+        .skip_while(|a| a == "--git-dir" || a.starts_with('/'))
+        .collect();
+    Error::GitFailed {
+        command: args.join(" "),
+        stderr: String::from_utf8_lossy(stderr).trim().to_string(),
+    }
+}

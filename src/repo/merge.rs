@@ -1,0 +1,190 @@
+//! git's own merge engine, merge-ort, through `git merge-tree --write-tree --stdin`, with every
+//! object it writes kept in a throw-away directory: the repository itself is only read.
+//! One git process runs a whole batch of merges (the fork and its fork point against the
+//! target, or every hop of a sweep).
+
+use super::Repo;
+use super::git::{Git, MERGE_TREE_MIN};
+use crate::error::{Error, IoContext, Result};
+use git2::Oid;
+use std::fmt::Write as _;
+use std::path::Path;
+
+#[derive(Debug, Clone, Copy)]
+pub struct MergeRequest {
+    pub ours: Oid,
+    pub theirs: Oid,
+    /// Merge as if this were the merge-base (a cherry-pick: base = the picked commit's parent).
+    pub base: Option<Oid>,
+}
+
+#[derive(Debug, Clone)]
+pub struct StageEntry {
+    pub mode: u32,
+    pub id: Oid,
+    /// 1 base, 2 ours, 3 theirs.
+    pub stage: u8,
+    pub path: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct MergeMessage {
+    pub paths: Vec<String>,
+    /// A stable type: `Auto-merging`, `CONFLICT (contents)`, `CONFLICT (modify/delete)`, …
+    pub kind: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct MergeOutcome {
+    pub tree: Oid,
+    pub clean: bool,
+    pub entries: Vec<StageEntry>,
+    pub messages: Vec<MergeMessage>,
+}
+
+impl MergeOutcome {
+    /// The conflicted paths, as `git merge-tree --name-only` lists them.
+    pub fn conflicted_paths(&self) -> Vec<String> {
+        let mut paths: Vec<String> = self.entries.iter().map(|e| e.path.clone()).collect();
+        paths.dedup();
+        paths
+    }
+}
+
+/// Holds the throw-away object directory while the merged trees are being read.
+pub struct Scratch {
+    dir: tempfile::TempDir,
+}
+
+impl Scratch {
+    pub fn objects(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+}
+
+/// Runs every merge in one `git merge-tree --stdin` process.
+pub fn merge_all(
+    repo: &Repo,
+    git: &Git,
+    requests: &[MergeRequest],
+) -> Result<(Scratch, Vec<MergeOutcome>)> {
+    merge_all_at(repo.git_dir(), &repo.objects_dir(), git, requests)
+}
+
+/// [`merge_all`] for a repository known by its git directory and object store, so that
+/// several threads can run merges at once.
+pub fn merge_all_at(
+    git_dir: &Path,
+    objects: &Path,
+    git: &Git,
+    requests: &[MergeRequest],
+) -> Result<(Scratch, Vec<MergeOutcome>)> {
+    git.require("the exact conflict list", MERGE_TREE_MIN, "2.40")?;
+    let dir = tempfile::Builder::new()
+        .prefix("forkdrift-objects-")
+        .tempdir()
+        .io_context(|| "could not create a scratch object directory".into())?;
+    let mut input = String::new();
+    for request in requests {
+        match request.base {
+            Some(base) => writeln!(input, "{base} -- {} {}", request.ours, request.theirs),
+            None => writeln!(input, "{} {}", request.ours, request.theirs),
+        }
+        .expect("writing to a String cannot fail");
+    }
+    let mut command = git.command(Some(git_dir));
+    command
+        .env("GIT_OBJECT_DIRECTORY", dir.path())
+        .env("GIT_ALTERNATE_OBJECT_DIRECTORIES", objects)
+        .args(["merge-tree", "--write-tree", "--stdin", "-z"]);
+    let output = git.output(&mut command, Some(input.as_bytes()))?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        if stderr.contains("unrelated histories") {
+            return Err(Error::Usage {
+                message: "the fork and the target have unrelated histories".into(),
+                help: "check that --to names the fork's real upstream".into(),
+            });
+        }
+        return Err(super::git::failure(&command, &output.stderr));
+    }
+    let outcomes = parse(&output.stdout, requests.len())?;
+    Ok((Scratch { dir }, outcomes))
+}
+
+fn malformed(what: &str) -> Error {
+    Error::GitFailed {
+        command: "merge-tree --stdin -z".into(),
+        stderr: format!("unexpected output: {what}"),
+    }
+}
+
+fn parse(stdout: &[u8], expected: usize) -> Result<Vec<MergeOutcome>> {
+    let mut fields = stdout
+        .split(|&b| b == 0)
+        .map(|f| String::from_utf8_lossy(f).into_owned());
+    let mut outcomes = Vec::with_capacity(expected);
+    for _ in 0..expected {
+        let status = fields
+            .next()
+            .ok_or_else(|| malformed("missing merge status"))?;
+        let clean = match status.as_str() {
+            "1" => true,
+            "0" => false,
+            other => return Err(malformed(&format!("merge status {other}"))),
+        };
+        let tree = fields.next().ok_or_else(|| malformed("missing tree"))?;
+        let tree = Oid::from_str(tree.trim()).map_err(|_| malformed("tree id"))?;
+        let mut entries = Vec::new();
+        let mut messages = Vec::new();
+        if !clean {
+            for field in fields.by_ref() {
+                if field.is_empty() {
+                    break;
+                }
+                let (meta, path) = field
+                    .split_once('\t')
+                    .ok_or_else(|| malformed("conflicted file info"))?;
+                let mut meta = meta.split(' ');
+                let mode = u32::from_str_radix(meta.next().unwrap_or(""), 8)
+                    .map_err(|_| malformed("mode"))?;
+                let id =
+                    Oid::from_str(meta.next().unwrap_or("")).map_err(|_| malformed("stage id"))?;
+                let stage = meta
+                    .next()
+                    .and_then(|s| s.parse().ok())
+                    .ok_or_else(|| malformed("stage"))?;
+                entries.push(StageEntry {
+                    mode,
+                    id,
+                    stage,
+                    path: path.to_string(),
+                });
+            }
+        }
+        // Messages (present for conflicted merges) run until the empty field ending the record.
+        loop {
+            let field = fields
+                .next()
+                .ok_or_else(|| malformed("unterminated record"))?;
+            if field.is_empty() {
+                break;
+            }
+            let count: usize = field.parse().map_err(|_| malformed("message path count"))?;
+            let paths = (0..count)
+                .map(|_| fields.next().ok_or_else(|| malformed("message path")))
+                .collect::<Result<Vec<_>>>()?;
+            let kind = fields.next().ok_or_else(|| malformed("message type"))?;
+            let text = fields.next().ok_or_else(|| malformed("message text"))?;
+            messages.push(MergeMessage { paths, kind, text });
+        }
+        outcomes.push(MergeOutcome {
+            tree,
+            clean,
+            entries,
+            messages,
+        });
+    }
+    Ok(outcomes)
+}

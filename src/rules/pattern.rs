@@ -1,0 +1,165 @@
+//! Unit patterns: `connectors/sources/{unit}.py`, `app/…/sources/{unit}/**`,
+//! `tests/sources/fixtures/{key}/**`. The placeholder stands for part of one path segment,
+//! and only literal directories may precede it, so that a pattern can both recognise a path
+//! and be instantiated for a unit (where would the tests of `acme` live?).
+
+use globset::{GlobBuilder, GlobMatcher};
+
+#[derive(Debug, Clone)]
+pub struct UnitPattern {
+    pub text: String,
+    /// Literal directories before the placeholder's segment.
+    dirs: Vec<String>,
+    prefix: String,
+    suffix: String,
+    /// Which placeholder the pattern uses: `unit` or `key`.
+    pub placeholder: &'static str,
+    /// What may follow the placeholder's segment (`**`, `*.py`); None: the segment ends the path.
+    rest: Option<(String, GlobMatcher)>,
+}
+
+impl UnitPattern {
+    pub fn parse(text: &str) -> Result<UnitPattern, String> {
+        let segments: Vec<&str> = text.split('/').collect();
+        let placeholder_at = |needle: &str| segments.iter().position(|s| s.contains(needle));
+        let (index, placeholder) = match (placeholder_at("{unit}"), placeholder_at("{key}")) {
+            (Some(i), None) => (i, "unit"),
+            (None, Some(i)) => (i, "key"),
+            (Some(_), Some(_)) => return Err("use either {unit} or {key}, not both".into()),
+            (None, None) => {
+                return Err("a unit pattern needs a {unit} (or {key}) placeholder".into());
+            }
+        };
+        let marker = format!("{{{placeholder}}}");
+        let segment = segments[index];
+        if segment.matches(&marker).count() != 1 {
+            return Err(format!("{marker} may appear once"));
+        }
+        let (prefix, suffix) = segment.split_once(&marker).expect("checked above");
+        let glob_chars = |s: &str| s.contains(['*', '?', '[', '{']);
+        if segments[..index].iter().any(|s| glob_chars(s))
+            || glob_chars(prefix)
+            || glob_chars(suffix)
+        {
+            return Err(format!("only literal directories may come before {marker}"));
+        }
+        let rest = if index + 1 < segments.len() {
+            let rest = segments[index + 1..].join("/");
+            let matcher = GlobBuilder::new(&rest)
+                .literal_separator(true)
+                .build()
+                .map_err(|e| format!("after {marker}: {e}"))?
+                .compile_matcher();
+            Some((rest, matcher))
+        } else {
+            None
+        };
+        Ok(UnitPattern {
+            text: text.to_string(),
+            dirs: segments[..index].iter().map(|s| s.to_string()).collect(),
+            prefix: prefix.to_string(),
+            suffix: suffix.to_string(),
+            placeholder,
+            rest,
+        })
+    }
+
+    /// The unit (or key) a path belongs to under this pattern.
+    pub fn match_path<'p>(&self, path: &'p str) -> Option<&'p str> {
+        let mut segments = path.splitn(self.dirs.len() + 2, '/');
+        for dir in &self.dirs {
+            if segments.next()? != dir {
+                return None;
+            }
+        }
+        let segment = segments.next()?;
+        let name = segment
+            .strip_prefix(self.prefix.as_str())?
+            .strip_suffix(self.suffix.as_str())?;
+        if name.is_empty() {
+            return None;
+        }
+        match (&self.rest, segments.next()) {
+            (None, None) => Some(name),
+            (Some((_, matcher)), Some(remainder)) => matcher.is_match(remainder).then_some(name),
+            _ => None,
+        }
+    }
+
+    /// The directory holding all units (`connectors/sources`).
+    pub fn base_dir(&self) -> String {
+        self.dirs.join("/")
+    }
+
+    /// Where `name`'s files sit: an exact path, or a directory prefix ending in `/` when the
+    /// pattern continues past the placeholder.
+    pub fn instantiate(&self, name: &str) -> String {
+        let mut path = self.base_dir();
+        if !path.is_empty() {
+            path.push('/');
+        }
+        path.push_str(&self.prefix);
+        path.push_str(name);
+        path.push_str(&self.suffix);
+        if self.rest.is_some() {
+            path.push('/');
+        }
+        path
+    }
+
+    /// Does `path` belong to `name` under this pattern?
+    pub fn covers(&self, name: &str, path: &str) -> bool {
+        self.match_path(path) == Some(name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matches_modules_packages_and_test_templates() {
+        let module = UnitPattern::parse("connectors/sources/{unit}.py").unwrap();
+        assert_eq!(
+            module.match_path("connectors/sources/mysql.py"),
+            Some("mysql")
+        );
+        assert_eq!(module.match_path("connectors/sources/mysql.pyc"), None);
+        assert_eq!(module.match_path("connectors/sources/sub/mysql.py"), None);
+        assert_eq!(module.match_path("connectors/source.py"), None);
+        assert_eq!(module.instantiate("acme"), "connectors/sources/acme.py");
+
+        let package = UnitPattern::parse("app/sources/{unit}/**").unwrap();
+        assert_eq!(
+            package.match_path("app/sources/mysql/datasource.py"),
+            Some("mysql")
+        );
+        assert_eq!(
+            package.match_path("app/sources/mysql/deep/x.py"),
+            Some("mysql")
+        );
+        assert_eq!(package.match_path("app/sources/__init__.py"), None);
+        assert_eq!(package.instantiate("acme"), "app/sources/acme/");
+
+        let test = UnitPattern::parse("tests/sources/test_{unit}.py").unwrap();
+        assert_eq!(
+            test.match_path("tests/sources/test_mysql.py"),
+            Some("mysql")
+        );
+        assert_eq!(test.match_path("tests/sources/support.py"), None);
+
+        let fixture = UnitPattern::parse("tests/sources/fixtures/{key}/**").unwrap();
+        assert_eq!(fixture.placeholder, "key");
+        assert_eq!(
+            fixture.match_path("tests/sources/fixtures/dir/fixture.py"),
+            Some("dir")
+        );
+    }
+
+    #[test]
+    fn rejects_patterns_that_cannot_be_instantiated() {
+        assert!(UnitPattern::parse("**/sources/{unit}.py").is_err());
+        assert!(UnitPattern::parse("connectors/sources/*.py").is_err());
+        assert!(UnitPattern::parse("a/{unit}/{key}").is_err());
+    }
+}

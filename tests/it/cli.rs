@@ -1,0 +1,170 @@
+//! Bad input: a miette diagnostic with a `help:` line and exit 2, never a panic.
+
+use crate::support::{Fixture, forkdrift_in, git_in};
+use predicates::prelude::*;
+
+fn fails_with(mut command: assert_cmd::Command, message: &str, help: &str) {
+    command
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(predicate::str::contains(message))
+        .stderr(predicate::str::contains("help:"))
+        .stderr(predicate::str::contains(help))
+        .stderr(predicate::str::contains("panicked").not());
+}
+
+#[test]
+fn outside_a_repository() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = forkdrift_in(dir.path());
+    command.arg("-C").arg(dir.path()).arg("audit");
+    fails_with(
+        command,
+        "is not inside a git repository",
+        "point at it with -C",
+    );
+}
+
+#[test]
+fn without_an_upstream_remote() {
+    let fixture = Fixture::build("minimal");
+    fixture.git(&["remote", "rename", "upstream", "origin"]);
+    fails_with(
+        fixture.forkdrift(&["audit"]),
+        "no remote named `upstream`",
+        "git remote add upstream",
+    );
+    // With --rules the help names the pack's upstream URL.
+    fails_with(
+        fixture.forkdrift(&["audit", "--rules", "elastic-connectors"]),
+        "no remote named `upstream`",
+        "git remote add upstream https://github.com/elastic/connectors",
+    );
+    // The remote can be named, and refs outside any remote can be the target.
+    fixture
+        .forkdrift(&["audit", "--upstream", "origin", "--fail-on", "never"])
+        .assert()
+        .code(0);
+    fixture
+        .forkdrift(&["audit", "--to", "v8.10.0.0", "--fail-on", "never"])
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn unknown_revision() {
+    let fixture = Fixture::build("minimal");
+    fails_with(
+        fixture.forkdrift(&["audit", "--to", "upstream/nope"]),
+        "unknown revision `upstream/nope`",
+        "git fetch upstream",
+    );
+    fails_with(
+        fixture.forkdrift(&["audit", "--fork", "nope"]),
+        "unknown revision `nope`",
+        "rev-parse",
+    );
+}
+
+#[test]
+fn unrelated_histories() {
+    let fixture = Fixture::build("unrelated");
+    fails_with(
+        fixture.forkdrift(&["audit", "--rules", "elastic-connectors"]),
+        "have no merge-base",
+        "share no commit",
+    );
+}
+
+#[test]
+fn shallow_clone_without_a_merge_base() {
+    let fixture = Fixture::build("minimal");
+    let clone = fixture.temp.path().join("shallow");
+    let url = format!("file://{}", fixture.path().display());
+    git_in(
+        fixture.temp.path(),
+        &[
+            "clone",
+            "--quiet",
+            "--depth",
+            "1",
+            &url,
+            clone.to_str().unwrap(),
+        ],
+    );
+    git_in(&clone, &["remote", "add", "upstream", &url]);
+    git_in(
+        &clone,
+        &[
+            "fetch",
+            "--quiet",
+            "--depth",
+            "1",
+            "upstream",
+            "+refs/remotes/upstream/*:refs/remotes/upstream/*",
+        ],
+    );
+    let mut command = forkdrift_in(fixture.temp.path());
+    command
+        .arg("-C")
+        .arg(&clone)
+        .args(["audit", "--to", "upstream/main"]);
+    fails_with(command, "in this shallow clone", "git fetch --unshallow");
+}
+
+#[test]
+fn invalid_rule_pack_points_at_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let pack = dir.path().join("broken.toml");
+    std::fs::write(
+        &pack,
+        "name = \"broken\"\ndescription = \"x\"\n[[units]]\nlayout = \"x\"\npath = \"**/sources/{unit}.py\"\n",
+    )
+    .unwrap();
+    let mut command = forkdrift_in(dir.path());
+    command.args(["rules", "check"]).arg(&pack);
+    command
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "only literal directories may come before {unit}",
+        ))
+        .stderr(predicate::str::contains("broken.toml:5:"));
+
+    std::fs::write(&pack, "name = \"broken\"\ndescription = \"x\"\nzones = 3\n").unwrap();
+    let mut command = forkdrift_in(dir.path());
+    command.args(["rules", "check"]).arg(&pack);
+    command
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("unknown field `zones`"))
+        .stderr(predicate::str::contains("help: see docs/rule-packs.md"));
+
+    let fixture = Fixture::build("minimal");
+    fails_with(
+        fixture.forkdrift(&["audit", "--rules", pack.to_str().unwrap()]),
+        "invalid rule pack",
+        "rule-packs.md",
+    );
+    fails_with(
+        fixture.forkdrift(&["audit", "--rules", "nope"]),
+        "no rule pack named `nope`",
+        "built-in packs",
+    );
+}
+
+#[test]
+fn builtin_packs_load_and_are_named_after_their_files() {
+    for name in forkdrift::rules::Pack::builtin_names() {
+        let pack =
+            forkdrift::rules::Pack::builtin(&name).unwrap_or_else(|e| panic!("{name}: {e:?}"));
+        assert_eq!(pack.name, name);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    forkdrift_in(dir.path())
+        .args(["rules", "list"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("elastic-connectors"));
+}

@@ -1,0 +1,5 @@
+//! The integration suite: real repositories built from `fixtures/`, the real binary.
+
+mod support;
+
+mod cli;

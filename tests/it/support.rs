@@ -1,0 +1,129 @@
+//! Builds fixture scenarios into temporary repositories and runs the forkdrift binary on them
+//! with a hermetic git configuration: no user or system config, no colour, fixed HOME.
+
+use assert_cmd::Command;
+use forkdrift::model::Report;
+use forkdrift::scenario::{self, Built, Scenario};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+pub struct Fixture {
+    pub built: Built,
+    /// Holds the temporary directory for the fixture's lifetime.
+    pub temp: tempfile::TempDir,
+}
+
+impl Fixture {
+    pub fn build(name: &str) -> Fixture {
+        let temp = tempfile::Builder::new()
+            .prefix("forkdrift-test-")
+            .tempdir()
+            .unwrap();
+        let scenario = Scenario::embedded(name).unwrap_or_else(|e| panic!("{e:?}"));
+        let built = scenario::build(&scenario, &temp.path().join("fork"))
+            .unwrap_or_else(|e| panic!("{name}: {e:?}"));
+        Fixture { built, temp }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.built.path
+    }
+
+    pub fn id(&self, name: &str) -> String {
+        self.built.id(name).to_string()
+    }
+
+    /// `forkdrift -C <fixture> args…`
+    pub fn forkdrift(&self, args: &[&str]) -> Command {
+        let mut command = forkdrift_in(self.temp.path());
+        command.arg("-C").arg(self.path()).args(args);
+        command
+    }
+
+    pub fn audit(&self, args: &[&str]) -> Report {
+        let mut all = vec!["audit", "--format", "json", "--fail-on", "never"];
+        all.extend_from_slice(args);
+        let output = self.forkdrift(&all).output().unwrap();
+        assert!(
+            output.status.success(),
+            "forkdrift {all:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice(&output.stdout).expect("the JSON report parses")
+    }
+
+    /// Runs the system git in the fixture, hermetically.
+    pub fn git(&self, args: &[&str]) -> String {
+        git_in(self.path(), args)
+    }
+}
+
+pub fn hermetic_env(command: &mut Command, home: &Path) {
+    command
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("NO_COLOR", "1")
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_WORK_TREE");
+}
+
+pub fn forkdrift_in(home: &Path) -> Command {
+    let mut command = Command::cargo_bin("forkdrift").unwrap();
+    hermetic_env(&mut command, home);
+    command
+}
+
+pub fn git_in(dir: &Path, args: &[&str]) -> String {
+    let output = std::process::Command::new("git")
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("LC_ALL", "C")
+        .args(args)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Every file under a directory with its bytes: to prove a command changed nothing.
+pub fn snapshot_dir(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(current) = stack.pop() {
+        for entry in std::fs::read_dir(&current).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.insert(
+                    path.strip_prefix(dir).unwrap().to_path_buf(),
+                    std::fs::read(&path).unwrap(),
+                );
+            }
+        }
+    }
+    out
+}
+
+pub fn change<'r>(report: &'r Report, path: &str) -> &'r forkdrift::model::Change {
+    report
+        .changes
+        .iter()
+        .find(|c| c.path == path)
+        .unwrap_or_else(|| {
+            panic!(
+                "no change at {path}; changes: {:?}",
+                report.changes.iter().map(|c| &c.path).collect::<Vec<_>>()
+            )
+        })
+}
+
+pub fn kinds(report: &Report) -> Vec<(String, String)> {
+    report
+        .findings
+        .iter()
+        .map(|f| (f.kind.clone(), f.path.clone()))
+        .collect()
+}
