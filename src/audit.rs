@@ -7,6 +7,7 @@ use crate::analysis::classify::{self, Decision, Registered, UnitIndex};
 use crate::analysis::conflicts::{self, RawConflict};
 use crate::analysis::copies::{self, CopyIndex, UnitText};
 use crate::analysis::findings::FindingBuilder;
+use crate::analysis::protocol::Verdict;
 use crate::analysis::relocate::Relocator;
 use crate::analysis::risk::{self, OverallFacts, PathFacts};
 use crate::error::Result;
@@ -37,6 +38,8 @@ pub struct AuditRun<'r> {
     pub touched: HashMap<Oid, Vec<String>>,
     pub index: UnitIndex,
     pub trees: Trees,
+    /// The protocol changed in substance and nobody accepted it: the upgrade is refused.
+    pub refused: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -75,7 +78,6 @@ pub fn audit<'r>(repo: &'r Repo, git: &Git, options: &AuditOptions) -> Result<Au
             &touched,
             &own_by_time,
             delta,
-            &trees,
         )?);
     }
     let divergent = |c: &Change| c.origin != Origin::Upstream && !c.already_upstream;
@@ -151,7 +153,20 @@ pub fn audit<'r>(repo: &'r Repo, git: &Git, options: &AuditOptions) -> Result<Au
     }
     overall.fork_conflicts = conflicts.iter().filter(|c| c.cause == Origin::Fork).count();
 
-    let findings = findings(&session, &index, &changes, &conflicts, &copies, &fork_files);
+    let points = crate::hops::release_points(repo, &session)?;
+    let accepted = crate::gate::acceptances(repo, session.fork.id)?;
+    let (verdict, protocol) = crate::gate::compare(
+        repo,
+        &session.pack,
+        session.fork_point,
+        session.target.id,
+        &points,
+        &accepted,
+    )?;
+    let refused = verdict == Verdict::Schema && !protocol.accepted;
+
+    let mut findings = findings(&session, &changes, &conflicts, &copies);
+    protocol_findings(&session, &changes, verdict, &protocol, &mut findings);
     let own_commits = session
         .own
         .iter()
@@ -187,7 +202,7 @@ pub fn audit<'r>(repo: &'r Repo, git: &Git, options: &AuditOptions) -> Result<Au
         conflicts,
         risk: risk::overall_risk(&overall),
         hops: Vec::new(),
-        protocol: None,
+        protocol: Some(protocol),
         plan: None,
         already_upstream: Vec::new(),
         pr_candidates: Vec::new(),
@@ -205,7 +220,72 @@ pub fn audit<'r>(repo: &'r Repo, git: &Git, options: &AuditOptions) -> Result<Au
         touched,
         index,
         trees,
+        refused,
     })
+}
+
+/// A protocol change between the fork point and the target, and fork edits of the protocol.
+fn protocol_findings(
+    session: &Session,
+    changes: &[Change],
+    verdict: Verdict,
+    protocol: &ProtocolReport,
+    findings: &mut Vec<Finding>,
+) {
+    let pack = &session.pack;
+    let mut builder = FindingBuilder::new(pack);
+    let anchors = crate::gate::anchor_paths(pack);
+    for change in changes
+        .iter()
+        .filter(|c| c.origin != Origin::Upstream && !c.already_upstream)
+    {
+        let touches = anchors
+            .iter()
+            .any(|a| *a == change.path || change.old_path.as_deref() == Some(a));
+        if touches {
+            builder.add(
+                "protocol-edit",
+                &change.path,
+                &change.path,
+                None,
+                format!("the fork edits protocol anchor {}", change.path),
+                Some("the protocol is upstream's contract with the stack: propose the change upstream instead".into()),
+            );
+        }
+    }
+    if verdict != Verdict::None {
+        let severity = match (verdict, protocol.accepted) {
+            (Verdict::Schema, false) => Severity::Error,
+            _ => Severity::Note,
+        };
+        let count: usize = protocol.anchors.iter().map(|a| a.changes.len()).sum();
+        let message = match verdict {
+            Verdict::Schema => format!(
+                "the protocol changed between the fork point and the target ({count} schema changes){}",
+                if protocol.accepted { "; accepted" } else { "" }
+            ),
+            _ => "the protocol documents changed in prose only".into(),
+        };
+        builder.add_with(
+            severity,
+            "protocol-change",
+            &protocol.fingerprint,
+            &protocol
+                .anchors
+                .first()
+                .map_or(String::new(), |a| a.path.clone()),
+            None,
+            message,
+            None,
+        );
+    }
+    findings.extend(builder.finish());
+    findings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.id.cmp(&b.id))
+            .then_with(|| a.path.cmp(&b.path))
+    });
 }
 
 /// Paths each commit touched, computed in parallel (one repository handle per worker).
@@ -280,7 +360,6 @@ fn change_of(
     touched: &HashMap<Oid, Vec<String>>,
     own_by_time: &[Oid],
     delta: &Delta,
-    trees: &Trees,
 ) -> Result<Change> {
     let path = delta.path().to_string();
     let old_path = (delta.status == DeltaStatus::Renamed)
@@ -339,7 +418,6 @@ fn change_of(
         registers,
         ..
     } = classify::classify(&session.pack, index, &path, deleted, registration.as_ref());
-    let _ = trees;
     Ok(Change {
         path,
         old_path,
@@ -890,11 +968,9 @@ fn upstream_churn(
 
 fn findings(
     session: &Session,
-    index: &UnitIndex,
     changes: &[Change],
     conflicts: &[Conflict],
     copies: &[CopiedUnit],
-    fork_files: &Files,
 ) -> Vec<Finding> {
     let pack = &session.pack;
     let mut builder = FindingBuilder::new(pack);
@@ -985,7 +1061,6 @@ fn findings(
             )),
         );
     }
-    let _ = (index, fork_files);
     for conflict in conflicts.iter().filter(|c| c.cause == Origin::Fork) {
         builder.add(
             "conflict",

@@ -105,6 +105,27 @@ enum Command {
         #[arg(long)]
         hops: bool,
     },
+    /// Plan the upgrade one minor at a time: protocol, conflicts, release notes, checklist.
+    Plan {
+        #[command(flatten)]
+        selection: SelectionArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// Record that the target's protocol was reviewed, so the gate lets this exact protocol pass.
+    AcceptProtocol {
+        #[command(flatten)]
+        selection: SelectionArgs,
+        /// Why the change is safe for this fork (kept in .forkdrift.toml).
+        #[arg(long)]
+        why: String,
+        /// Who reviewed it (default: git's user.name and user.email).
+        #[arg(long)]
+        by: Option<String>,
+        /// Where to record it (default: .forkdrift.toml in the work tree).
+        #[arg(long, value_name = "PATH")]
+        file: Option<PathBuf>,
+    },
     /// Tell which zone or rule decides a path's class, and why.
     Explain {
         /// A path in the fork (or the upstream).
@@ -160,6 +181,17 @@ pub enum Job {
         fail_on: Severity,
         hops: bool,
     },
+    Plan {
+        selection: Selection,
+        format: Format,
+        fail_on: Severity,
+    },
+    AcceptProtocol {
+        selection: Selection,
+        why: String,
+        by: Option<String>,
+        file: Option<PathBuf>,
+    },
     Explain {
         selection: Selection,
         path: String,
@@ -203,6 +235,22 @@ impl Cli {
                 format: output.format,
                 fail_on: fail_on(output.fail_on),
                 hops,
+            },
+            Command::Plan { selection, output } => Job::Plan {
+                selection: selection.resolve(),
+                format: output.format,
+                fail_on: fail_on(output.fail_on),
+            },
+            Command::AcceptProtocol {
+                selection,
+                why,
+                by,
+                file,
+            } => Job::AcceptProtocol {
+                selection: selection.resolve(),
+                why,
+                by,
+                file,
             },
             Command::Explain { path, selection } => Job::Explain {
                 selection: selection.resolve(),

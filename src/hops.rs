@@ -225,8 +225,20 @@ pub fn sweep(repo: &Repo, git: &Git, session: &Session, changes: &[Change]) -> R
         .iter()
         .filter(|c| c.class == ChangeClass::Framework)
         .count();
+    let releases = release_points(repo, session)?;
+    let accepted = crate::gate::acceptances(repo, session.fork.id)?;
+    let mut previous = session.fork_point;
     let mut hops = Vec::with_capacity(points.len());
     for (point, merged) in points.iter().zip(merges) {
+        let (verdict, _) = crate::gate::compare(
+            repo,
+            &session.pack,
+            previous,
+            point.commit,
+            &releases,
+            &accepted,
+        )?;
+        previous = point.commit;
         let tree = repo.tree_of(point.commit)?;
         let mut orphaned = 0;
         for change in divergent.iter().filter(|c| c.status == Status::Added) {
@@ -247,7 +259,7 @@ pub fn sweep(repo: &Repo, git: &Git, session: &Session, changes: &[Change]) -> R
             conflicts: merged.conflicts.len(),
             fork_conflicts: merged.fork_conflicts.len(),
             risk,
-            protocol: None,
+            protocol: Some(verdict.as_str().into()),
         });
     }
     Ok(hops)

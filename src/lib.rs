@@ -3,13 +3,16 @@
 //! The library computes; it never prints. `main.rs` renders and maps outcomes to exit codes.
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod accept;
 pub mod analysis;
 pub mod audit;
 pub mod cli;
 pub mod demo;
 pub mod error;
+pub mod gate;
 pub mod hops;
 pub mod model;
+pub mod plan;
 pub mod render;
 pub mod repo;
 pub mod rules;

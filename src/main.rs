@@ -16,6 +16,7 @@ mod exit {
     pub const OK: u8 = 0;
     pub const FINDINGS: u8 = 1;
     pub const ERROR: u8 = 2;
+    pub const PROTOCOL: u8 = 3;
 }
 
 fn main() -> ExitCode {
@@ -84,11 +85,36 @@ fn run(config: Config) -> forkdrift::Result<u8> {
             let repo = Repo::open(&config.dir)?;
             let run = audit::audit(&repo, &git, &audit::AuditOptions { selection, hops })?;
             write_report(&run.report, format, &config.style)?;
-            Ok(if run.report.fails(fail_on) {
-                exit::FINDINGS
-            } else {
-                exit::OK
-            })
+            Ok(outcome(&run, fail_on))
+        }
+        Job::Plan {
+            selection,
+            format,
+            fail_on,
+        } => {
+            let repo = Repo::open(&config.dir)?;
+            let run = forkdrift::plan::plan(&repo, &git, &selection)?;
+            match format {
+                Format::Terminal => {
+                    let mut out = std::io::stdout().lock();
+                    render::terminal::plan(&run.report, &mut out, &config.style)
+                        .and_then(|_| out.flush())
+                        .or_else(ignore_broken_pipe)?;
+                }
+                other => write_report(&run.report, other, &config.style)?,
+            }
+            Ok(outcome(&run, fail_on))
+        }
+        Job::AcceptProtocol {
+            selection,
+            why,
+            by,
+            file,
+        } => {
+            let repo = Repo::open(&config.dir)?;
+            let accepted = forkdrift::accept::accept(&repo, &selection, &why, by, file.as_deref())?;
+            print(&accepted)?;
+            Ok(exit::OK)
         }
         Job::Explain { selection, path } => {
             let repo = Repo::open(&config.dir)?;
@@ -164,6 +190,39 @@ fn run(config: Config) -> forkdrift::Result<u8> {
             ))?;
             Ok(exit::OK)
         }
+    }
+}
+
+/// Exit 3 when the protocol gate refused (after the report was written), else 1 for findings.
+fn outcome(run: &audit::AuditRun, fail_on: forkdrift::model::Severity) -> u8 {
+    if run.refused {
+        let report = &run.report;
+        let stop = report
+            .plan
+            .as_ref()
+            .and_then(|p| p.hops.last().filter(|_| p.stopped_at.is_some()));
+        let (what, to, protocol) = match stop {
+            Some(hop) => (
+                format!("to {} ({})", hop.version, hop.name),
+                hop.name.clone(),
+                hop.protocol_report.as_ref(),
+            ),
+            None => (
+                format!("to {}", report.target.name),
+                report.target.name.clone(),
+                report.protocol.as_ref(),
+            ),
+        };
+        if let Some(protocol) = protocol {
+            let refusal = forkdrift::gate::refusal(&run.session.pack, protocol, &what, &to);
+            eprintln!("{:?}", miette::Report::new(refusal));
+        }
+        return exit::PROTOCOL;
+    }
+    if run.report.fails(fail_on) {
+        exit::FINDINGS
+    } else {
+        exit::OK
     }
 }
 

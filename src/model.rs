@@ -306,6 +306,8 @@ pub struct PlanHop {
     pub fork_conflicts: usize,
     pub notes: Vec<ReleaseNote>,
     pub checklist: Vec<String>,
+    /// The protocol comparison with the previous hop, when anything changed.
+    pub protocol_report: Option<ProtocolReport>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

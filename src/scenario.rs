@@ -91,6 +91,9 @@ pub struct Step {
     #[serde(default)]
     pub map: BTreeMap<String, String>,
 
+    /// Whole directories of `fixtures/files/`, written first.
+    #[serde(default)]
+    pub import: Vec<ImportOp>,
     #[serde(default)]
     pub delete: Vec<String>,
     /// old → new; a trailing `/` moves a whole directory.
@@ -106,6 +109,19 @@ pub struct Step {
     pub bytes: BTreeMap<String, Vec<u8>>,
     #[serde(default)]
     pub edit: Vec<EditOp>,
+}
+
+#[derive(Debug, Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct ImportOp {
+    /// A directory under `fixtures/files/`, ending in `/`.
+    pub from: String,
+    /// Where its files go in the repository (default: the root).
+    #[serde(default)]
+    pub to: String,
+    /// Sub-paths of `from` to leave out.
+    #[serde(default)]
+    pub exclude: Vec<String>,
 }
 
 #[derive(Debug, Deserialize, Default, Clone)]
@@ -207,6 +223,49 @@ impl Scenario {
             name: self.name.clone(),
             message: message.into(),
         }
+    }
+
+    /// Files under `files/<dir>`, relative to it.
+    fn list(&self, dir: &str) -> Result<Vec<(String, Arc<[u8]>)>> {
+        let mut out = Vec::new();
+        match &self.files {
+            FileSource::Embedded => {
+                let prefix = format!("files/{dir}");
+                for (path, bytes) in embedded::FIXTURES {
+                    if let Some(relative) = path.strip_prefix(&prefix) {
+                        out.push((relative.to_string(), Arc::from(*bytes)));
+                    }
+                }
+            }
+            FileSource::Dir(root) => {
+                let base = root.join(dir);
+                let mut stack = vec![base.clone()];
+                while let Some(current) = stack.pop() {
+                    let entries = std::fs::read_dir(&current)
+                        .map_err(|e| self.invalid(format!("cannot list files/{dir}: {e}")))?;
+                    for entry in entries.flatten() {
+                        let path = entry.path();
+                        if path.is_dir() {
+                            stack.push(path);
+                        } else {
+                            let bytes =
+                                std::fs::read(&path).map_err(|e| self.invalid(e.to_string()))?;
+                            let relative = path
+                                .strip_prefix(&base)
+                                .expect("below base")
+                                .to_string_lossy()
+                                .replace('\\', "/");
+                            out.push((relative, Arc::from(bytes)));
+                        }
+                    }
+                }
+            }
+        }
+        if out.is_empty() {
+            return Err(self.invalid(format!("no files under files/{dir}")));
+        }
+        out.sort();
+        Ok(out)
     }
 
     fn content(&self, text: &str) -> Result<Arc<[u8]>> {
@@ -451,6 +510,22 @@ impl Builder<'_> {
     }
 
     fn apply(&self, tree: &mut Tree, step: &Step) -> StepResult<()> {
+        for import in &step.import {
+            for (relative, content) in self
+                .scenario
+                .list(&import.from)
+                .map_err(|e| e.to_string())?
+            {
+                if import
+                    .exclude
+                    .iter()
+                    .any(|x| relative.starts_with(x.as_str()))
+                {
+                    continue;
+                }
+                tree.insert(format!("{}{relative}", import.to), content);
+            }
+        }
         for path in &step.delete {
             let prefix = path.ends_with('/');
             let before = tree.len();

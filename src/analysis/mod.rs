@@ -5,6 +5,7 @@ pub mod conflicts;
 pub mod copies;
 pub mod diff3;
 pub mod findings;
+pub mod protocol;
 pub mod relocate;
 pub mod risk;
 pub mod similarity;

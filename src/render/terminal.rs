@@ -328,3 +328,73 @@ fn changes(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result<()
     }
     Ok(())
 }
+
+/// `forkdrift plan`: the header, then each hop with what it takes.
+pub fn plan(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result<()> {
+    header(report, out, style)?;
+    let Some(plan) = &report.plan else {
+        return Ok(());
+    };
+    writeln!(
+        out,
+        "\n{} from {} to {}, one minor at a time",
+        style.bold("Upgrade plan"),
+        plan.from_version.as_deref().unwrap_or("the fork point"),
+        report.target.name
+    )?;
+    for (number, hop) in plan.hops.iter().enumerate() {
+        let protocol = match hop.protocol.as_str() {
+            "schema" if hop.needs_acceptance => {
+                style.severity(Severity::Error, "protocol changed — needs acceptance")
+            }
+            "schema" => "protocol changed — accepted".to_string(),
+            "prose" => "protocol prose only".to_string(),
+            _ => "protocol unchanged".to_string(),
+        };
+        writeln!(
+            out,
+            "\n{} {} {} · {} · {} ({} caused by the fork)",
+            style.bold(&format!("{}.", number + 1)),
+            style.bold(&hop.version),
+            style.dim(&format!("({})", hop.name)),
+            protocol,
+            plural(hop.conflicts, "conflict", "conflicts"),
+            hop.fork_conflicts
+        )?;
+        if let Some(report) = &hop.protocol_report {
+            for anchor in report.anchors.iter().filter(|a| !a.changes.is_empty()) {
+                for change in &anchor.changes {
+                    let prs: Vec<String> = change
+                        .commits
+                        .iter()
+                        .flat_map(|c| c.prs.first().map(|n| format!("#{n}")))
+                        .collect();
+                    writeln!(out, "     {}  {}", change.detail, style.dim(&prs.join(" ")))?;
+                }
+            }
+        }
+        if !hop.notes.is_empty() {
+            writeln!(out, "   release notes that matter:")?;
+            for note in &hop.notes {
+                let mark = if note.breaking {
+                    style.severity(Severity::Warning, "breaking ")
+                } else {
+                    String::new()
+                };
+                writeln!(out, "     - {mark}{}", note.text)?;
+            }
+        }
+        writeln!(out, "   checklist:")?;
+        for (step, item) in hop.checklist.iter().enumerate() {
+            writeln!(out, "     {}. {item}", step + 1)?;
+        }
+    }
+    if let Some(version) = &plan.stopped_at {
+        writeln!(
+            out,
+            "\n{} the plan stops at {version}: its protocol changed and has not been accepted.",
+            style.severity(Severity::Error, "stop:")
+        )?;
+    }
+    Ok(())
+}

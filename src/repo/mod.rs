@@ -105,6 +105,18 @@ impl Repo {
         RepoHandle(self.git_dir.clone())
     }
 
+    /// `Name <email>` from git's configuration, as a commit would be signed.
+    pub fn user(&self) -> Option<String> {
+        let config = self.git.config().ok()?;
+        let name = config.get_string("user.name").ok()?;
+        let email = config.get_string("user.email").ok()?;
+        Some(format!("{name} <{email}>"))
+    }
+
+    pub fn workdir(&self) -> Option<&Path> {
+        self.git.workdir()
+    }
+
     pub fn git_dir(&self) -> &Path {
         &self.git_dir
     }
