@@ -540,7 +540,11 @@ impl Builder<'_> {
                 return Err(format!("delete: no file {path}"));
             }
         }
-        for (from, to) in &step.rename {
+        // Single files move before whole directories, so a step can move a file out of a
+        // directory and the rest of the directory elsewhere.
+        let mut renames: Vec<(&String, &String)> = step.rename.iter().collect();
+        renames.sort_by_key(|(from, _)| from.ends_with('/'));
+        for (from, to) in renames {
             let moved: Vec<String> = if from.ends_with('/') {
                 tree.keys()
                     .filter(|p| p.starts_with(from.as_str()))

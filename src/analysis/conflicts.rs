@@ -35,8 +35,12 @@ fn message_for<'m>(messages: &'m [MergeMessage], path: &str) -> Option<&'m Merge
     messages
         .iter()
         .filter(|m| m.kind.starts_with("CONFLICT") && m.paths.iter().any(|p| p == path))
-        // A content conflict says the most about the lines; prefer it over rename notices.
-        .min_by_key(|m| !m.kind.contains("content"))
+        // The most specific type wins: binary, then content, then rename notices.
+        .min_by_key(|m| match () {
+            _ if m.kind.contains("binary") => 0,
+            _ if m.kind.contains("content") => 1,
+            _ => 2,
+        })
 }
 
 fn is_binary(bytes: &[u8]) -> bool {
@@ -58,7 +62,11 @@ pub fn conflicts(
     let mut out = Vec::with_capacity(stages.len());
     for (path, [base, ours, theirs]) in stages {
         let message = message_for(&outcome.messages, path);
-        let kind = message.map_or_else(|| "content".to_string(), |m| kind_of(&m.kind));
+        let mut kind = message.map_or_else(|| "content".to_string(), |m| kind_of(&m.kind));
+        // merge-ort files add/add under the stable type "contents"; the stages tell them apart.
+        if kind == "content" && base.is_none() && ours.is_some() && theirs.is_some() {
+            kind = "add/add".into();
+        }
         let (mut ours_ranges, mut theirs_ranges) = (Vec::new(), Vec::new());
         if let (Some(ours), Some(theirs)) = (ours, theirs) {
             let base_bytes = match base {

@@ -5,14 +5,20 @@
 use super::similarity::{self, LineSet};
 use std::collections::HashMap;
 
-/// Below this share of its distinctive lines, no candidate counts as the file's new home.
-const MIN_CONTAINMENT: f64 = 0.3;
+/// Below this share of its distinctive lines, no candidate counts as the file's new home:
+/// lower for a candidate whose path still names the file (`mysql.py` → `mysql/datasource.py`),
+/// where a split leaves only part of the lines in each new file, than for one that does not,
+/// which must hold most of them, not merely share the framework's boilerplate.
+const MIN_NAMED: f64 = 0.3;
+const MIN_UNNAMED: f64 = 0.6;
 /// Lines found in more candidates than this (licence headers, boilerplate) decide nothing.
 const COMMON_LINE: usize = 20;
 
 pub struct Relocator {
     paths: Vec<String>,
     index: HashMap<u64, Vec<usize>>,
+    /// Lines too common to decide anything; they count on neither side of a share.
+    common: std::collections::HashSet<u64>,
 }
 
 impl Relocator {
@@ -26,8 +32,17 @@ impl Relocator {
             }
             paths.push(path);
         }
+        let common = index
+            .iter()
+            .filter(|(_, files)| files.len() > COMMON_LINE)
+            .map(|(line, _)| *line)
+            .collect();
         index.retain(|_, files| files.len() <= COMMON_LINE);
-        Relocator { paths, index }
+        Relocator {
+            paths,
+            index,
+            common,
+        }
     }
 
     /// The best new home of a file with these contents, and the share of its lines found there.
@@ -36,7 +51,7 @@ impl Relocator {
         let indexed: Vec<&Vec<usize>> = lines.iter().filter_map(|l| self.index.get(l)).collect();
         let considered = lines
             .iter()
-            .filter(|l| self.index.contains_key(l))
+            .filter(|l| !self.common.contains(l))
             .count()
             .max(1);
         let mut hits: HashMap<usize, usize> = HashMap::new();
@@ -48,7 +63,14 @@ impl Relocator {
         let stem = stem(old_path);
         hits.into_iter()
             .map(|(file, count)| (file, count as f64 / considered as f64))
-            .filter(|(_, share)| *share >= MIN_CONTAINMENT)
+            .filter(|(file, share)| {
+                *share
+                    >= if self.paths[*file].contains(stem) {
+                        MIN_NAMED
+                    } else {
+                        MIN_UNNAMED
+                    }
+            })
             // Ties go to the candidate whose path still names the old file's stem.
             .max_by(|a, b| {
                 a.1.total_cmp(&b.1)
@@ -94,5 +116,18 @@ mod tests {
         assert_eq!(path, "pkg/mysql/datasource.py");
         assert_eq!(share, 0.7);
         assert_eq!(relocator.locate(b"nothing in common here\n", "x.py"), None);
+        // Sharing a third of its lines is not enough for a file of another name.
+        assert_eq!(
+            relocator.locate(module.as_bytes(), "sources/postgresql.py"),
+            Some(("pkg/mysql/datasource.py".into(), 0.7))
+        );
+        let shared: String = (0..12)
+            .map(|i| format!("def function_{i}(): return {i}\n"))
+            .chain((0..28).map(|i| format!("unique_{i} = {i}\n")))
+            .collect();
+        assert_eq!(
+            relocator.locate(shared.as_bytes(), "sources/postgresql.py"),
+            None
+        );
     }
 }
