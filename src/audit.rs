@@ -17,7 +17,6 @@ use crate::repo::merge::{self, MergeOutcome, MergeRequest};
 use crate::repo::{CommitMeta, Delta, DeltaStatus, Files, Repo};
 use crate::session::{Selection, Session};
 use git2::Oid;
-use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// How far back "recent" upstream churn reaches.
@@ -290,25 +289,10 @@ fn protocol_findings(
 
 /// Paths each commit touched, computed in parallel (one repository handle per worker).
 fn touched_paths(repo: &Repo, commits: &[Oid]) -> Result<HashMap<Oid, Vec<String>>> {
-    let chunk = commits
-        .len()
-        .div_ceil(rayon::current_num_threads().max(1))
-        .max(16);
-    let handle = repo.handle();
-    let parts: Vec<Result<Vec<(Oid, Vec<String>)>>> = commits
-        .par_chunks(chunk)
-        .map(|part| {
-            let local = handle.open()?;
-            part.iter()
-                .map(|id| Ok((*id, local.touched_paths(&local.commit(*id)?)?)))
-                .collect()
-        })
-        .collect();
-    let mut out = HashMap::with_capacity(commits.len());
-    for part in parts {
-        out.extend(part?);
-    }
-    Ok(out)
+    let touched = repo.par_map(commits, |local, id| {
+        Ok(Some((id, local.touched_paths(&local.commit(id)?)?)))
+    })?;
+    Ok(touched.into_iter().collect())
 }
 
 fn unit_index(
@@ -784,7 +768,7 @@ fn attribute(
                     .filter(|c| {
                         touched
                             .get(&c.id)
-                            .is_some_and(|paths| paths.iter().any(|p| *p == fork_path))
+                            .is_some_and(|paths| paths.contains(&fork_path))
                     })
                     .map(|c| c.id),
             );
@@ -853,7 +837,7 @@ fn place_in_merge(
             outcome
                 .messages
                 .iter()
-                .filter(|m| m.paths.iter().any(|p| *p == change.path))
+                .filter(|m| m.paths.contains(&change.path))
                 .flat_map(|m| m.paths.iter())
                 .find(|p| **p != change.path && merged.contains_key(*p))
                 .cloned()
@@ -912,51 +896,34 @@ fn upstream_churn(
     let commits: Vec<Oid> = since.clone();
     let since: HashSet<Oid> = since.into_iter().collect();
     let paths: Vec<String> = watched.keys().cloned().collect();
-    let chunk = commits
-        .len()
-        .div_ceil(rayon::current_num_threads().max(1))
-        .max(32);
-    let handle = repo.handle();
-    let hits: Vec<Result<Vec<(Oid, i64, Vec<String>)>>> = commits
-        .par_chunks(chunk)
-        .map(|part| {
-            let local = handle.open()?;
-            let mut out = Vec::new();
-            for id in part {
-                let commit: CommitMeta = local.commit(*id)?;
-                if commit.parents.len() > 1 {
-                    continue;
-                }
-                let parent = match commit.parents.first() {
-                    Some(p) => Some(local.tree_of(*p)?),
-                    None => None,
-                };
-                let found: Vec<String> = local
-                    .diff(parent, commit.tree, false, &paths)?
-                    .iter()
-                    .map(|d| d.path().to_string())
-                    .collect();
-                if !found.is_empty() {
-                    out.push((*id, commit.time, found));
-                }
-            }
-            Ok(out)
-        })
-        .collect();
+    let hits = repo.par_map(&commits, |local, id| {
+        let commit: CommitMeta = local.commit(id)?;
+        if commit.parents.len() > 1 {
+            return Ok(None);
+        }
+        let parent = match commit.parents.first() {
+            Some(p) => Some(local.tree_of(*p)?),
+            None => None,
+        };
+        let found: Vec<String> = local
+            .diff(parent, commit.tree, false, &paths)?
+            .iter()
+            .map(|d| d.path().to_string())
+            .collect();
+        Ok((!found.is_empty()).then_some((id, commit.time, found)))
+    })?;
     let mut counts: HashMap<String, (HashSet<Oid>, HashSet<Oid>)> = HashMap::new();
-    for part in hits {
-        for (id, time, paths) in part? {
-            for path in paths {
-                let Some(owner) = watched.get(&path) else {
-                    continue;
-                };
-                let entry = counts.entry(owner.clone()).or_default();
-                if since.contains(&id) {
-                    entry.0.insert(id);
-                }
-                if time >= cutoff {
-                    entry.1.insert(id);
-                }
+    for (id, time, paths) in hits {
+        for path in paths {
+            let Some(owner) = watched.get(&path) else {
+                continue;
+            };
+            let entry = counts.entry(owner.clone()).or_default();
+            if since.contains(&id) {
+                entry.0.insert(id);
+            }
+            if time >= cutoff {
+                entry.1.insert(id);
             }
         }
     }

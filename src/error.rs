@@ -45,19 +45,9 @@ pub enum Error {
         shallow: bool,
     },
 
-    #[error("invalid rule pack {name}: {message}")]
-    #[diagnostic(code(forkdrift::invalid_pack))]
-    InvalidPack {
-        name: String,
-        message: String,
-        #[source_code]
-        src: NamedSource<String>,
-        #[label("{label}")]
-        span: Option<SourceSpan>,
-        label: String,
-        #[help]
-        help: Option<String>,
-    },
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    InvalidPack(Box<PackError>),
 
     #[error("no rule pack named `{name}`")]
     #[diagnostic(
@@ -138,6 +128,22 @@ pub enum Error {
     #[error("{message}")]
     #[diagnostic(code(forkdrift::usage), help("{help}"))]
     Usage { message: String, help: String },
+}
+
+/// A rule pack that does not load, pointing at the offending text.
+#[derive(Debug, thiserror::Error, Diagnostic)]
+#[error("invalid rule pack {name}: {message}")]
+#[diagnostic(code(forkdrift::invalid_pack))]
+pub struct PackError {
+    pub name: String,
+    pub message: String,
+    #[source_code]
+    pub src: NamedSource<String>,
+    #[label("{label}")]
+    pub span: Option<SourceSpan>,
+    pub label: String,
+    #[help]
+    pub help: Option<String>,
 }
 
 fn no_merge_base_help(shallow: bool) -> &'static str {

@@ -755,7 +755,7 @@ impl Builder<'_> {
     }
 
     fn data(&mut self, bytes: &[u8]) {
-        let _ = write!(self.stream, "data {}\n", bytes.len());
+        let _ = writeln!(self.stream, "data {}", bytes.len());
         self.stream.extend_from_slice(bytes);
         self.stream.push(b'\n');
     }

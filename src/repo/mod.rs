@@ -113,6 +113,37 @@ impl Repo {
         Some(format!("{name} <{email}>"))
     }
 
+    /// `f` over many commits on every core, each worker with its own handle (a Repository is
+    /// not Sync); results keep the commits' order, `None`s dropped.
+    pub fn par_map<T: Send>(
+        &self,
+        commits: &[Oid],
+        f: impl Fn(&Repo, Oid) -> Result<Option<T>> + Sync,
+    ) -> Result<Vec<T>> {
+        use rayon::prelude::*;
+        let handle = self.handle();
+        let chunk = commits
+            .len()
+            .div_ceil(rayon::current_num_threads().max(1))
+            .max(16);
+        let parts = commits
+            .par_chunks(chunk)
+            .map(|part| {
+                let local = handle.open()?;
+                let mut out = Vec::with_capacity(part.len());
+                for id in part {
+                    out.extend(f(&local, *id)?);
+                }
+                Ok(out)
+            })
+            .collect::<Vec<Result<Vec<T>>>>();
+        let mut out = Vec::with_capacity(commits.len());
+        for part in parts {
+            out.extend(part?);
+        }
+        Ok(out)
+    }
+
     pub fn workdir(&self) -> Option<&Path> {
         self.git.workdir()
     }

@@ -223,14 +223,14 @@ impl Pack {
                     span: Option<std::ops::Range<usize>>,
                     label: &str,
                     help: Option<String>| {
-            Error::InvalidPack {
+            Error::InvalidPack(Box::new(crate::error::PackError {
                 name: display_name.to_string(),
                 message,
                 src: NamedSource::new(display_name, text.to_string()),
                 span: span.map(|r| SourceSpan::from(r.start..r.end)),
                 label: label.to_string(),
                 help,
-            }
+            }))
         };
         let file: PackFile = toml::from_str(text).map_err(|e| {
             fail(

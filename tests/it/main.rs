@@ -2,4 +2,6 @@
 
 mod support;
 
+mod audit;
 mod cli;
+mod conflicts;

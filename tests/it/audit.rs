@@ -1,0 +1,410 @@
+//! The audit of issue 2: classes, units, origins, copies, registration, relocation, findings.
+
+use crate::support::{Fixture, change, kinds};
+use forkdrift::model::{ChangeClass, Origin, Status};
+
+#[test]
+fn demo_fork_is_classified_path_by_path() {
+    let fixture = Fixture::build("demo");
+    let report = fixture.audit(&[]);
+
+    let table: Vec<(&str, ChangeClass, Option<&str>, Origin)> = report
+        .changes
+        .iter()
+        .map(|c| (c.path.as_str(), c.class, c.unit.as_deref(), c.origin))
+        .collect();
+    assert_eq!(
+        table,
+        vec![
+            (
+                "connectors/config.py",
+                ChangeClass::Registration,
+                None,
+                Origin::Fork
+            ),
+            (
+                "connectors/es/client.py",
+                ChangeClass::Framework,
+                None,
+                Origin::Fork
+            ),
+            (
+                "connectors/sources/acme.py",
+                ChangeClass::ConnectorAdded,
+                Some("acme"),
+                Origin::Fork
+            ),
+            (
+                "connectors/sources/minio.py",
+                ChangeClass::ConnectorAdded,
+                Some("minio"),
+                Origin::Fork
+            ),
+            (
+                "connectors/sources/mysql.py",
+                ChangeClass::ConnectorModified,
+                Some("mysql"),
+                Origin::Fork
+            ),
+            (
+                "connectors/sources/zendesk.py",
+                ChangeClass::ConnectorAdded,
+                Some("zendesk"),
+                Origin::Fork
+            ),
+            (
+                "tests/sources/test_acme.py",
+                ChangeClass::Test,
+                Some("acme"),
+                Origin::Fork
+            ),
+            (
+                "tests/sources/test_zendesk.py",
+                ChangeClass::Test,
+                Some("zendesk"),
+                Origin::Fork
+            ),
+        ]
+    );
+    assert_eq!(
+        change(&report, "connectors/config.py").registers,
+        vec!["acme", "minio", "zendesk"]
+    );
+    assert_eq!(
+        change(&report, "connectors/sources/mysql.py").commits,
+        vec![fixture.id("mysql-verify")],
+        "own commits that touched the path"
+    );
+
+    let acme = change(&report, "connectors/sources/acme.py")
+        .copied_from
+        .clone()
+        .expect("acme is a copy");
+    assert_eq!(
+        (acme.path.as_str(), acme.unit.as_str()),
+        ("connectors/sources/mysql.py", "mysql")
+    );
+    assert!((0.7..0.9).contains(&acme.similarity), "{acme:?}");
+    let minio = change(&report, "connectors/sources/minio.py")
+        .copied_from
+        .clone()
+        .expect("minio is a copy");
+    assert_eq!(minio.unit, "s3");
+    assert_eq!(
+        change(&report, "connectors/sources/zendesk.py").copied_from,
+        None,
+        "hand-written"
+    );
+    let tests = change(&report, "tests/sources/test_acme.py")
+        .copied_from
+        .clone()
+        .expect("copied tests");
+    assert_eq!(tests.path, "tests/sources/test_mysql.py");
+    assert_eq!(
+        change(&report, "tests/sources/test_zendesk.py").copied_from,
+        None
+    );
+
+    assert_eq!(
+        kinds(&report),
+        vec![
+            ("framework-edit".into(), "connectors/es/client.py".into()),
+            (
+                "connector-modified".into(),
+                "connectors/sources/mysql.py".into()
+            ),
+            (
+                "copy-without-tests".into(),
+                "connectors/sources/minio.py".into()
+            ),
+            ("conflict".into(), "connectors/sources/mysql.py".into()),
+            (
+                "protocol-change".into(),
+                "docs/CONNECTOR_PROTOCOL.md".into()
+            ),
+        ]
+    );
+    let severities: Vec<&str> = report
+        .findings
+        .iter()
+        .map(|f| f.severity.as_str())
+        .collect();
+    assert_eq!(
+        severities,
+        vec!["error", "warning", "warning", "warning", "note"]
+    );
+    assert_eq!(report.own_commits.len(), 6);
+    assert_eq!(report.fork_point, fixture.id("framework"));
+}
+
+#[test]
+fn json_contract_has_versioned_schema_and_full_ids() {
+    let fixture = Fixture::build("demo");
+    let output = fixture
+        .forkdrift(&["audit", "--format", "json", "--fail-on", "never"])
+        .output()
+        .unwrap();
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(value["schema"], "forkdrift.audit/1");
+    for pointer in [
+        "/fork/commit",
+        "/target/commit",
+        "/merge_base",
+        "/fork_point",
+        "/own_commits/0/commit",
+    ] {
+        let id = value.pointer(pointer).and_then(|v| v.as_str()).unwrap();
+        assert!(
+            id.len() == 40 && id.chars().all(|c| c.is_ascii_hexdigit()),
+            "{pointer}: {id}"
+        );
+    }
+    for field in [
+        "path",
+        "old_path",
+        "status",
+        "class",
+        "unit",
+        "origin",
+        "copied_from",
+        "target_path",
+        "lines_added",
+        "lines_deleted",
+    ] {
+        assert!(
+            value["changes"][0].get(field).is_some(),
+            "changes[] lacks {field}"
+        );
+    }
+    for field in ["id", "severity", "kind", "path", "message", "fingerprint"] {
+        assert!(
+            value["findings"][0].get(field).is_some(),
+            "findings[] lacks {field}"
+        );
+    }
+    assert_eq!(value["fork"]["ref"], "HEAD");
+    assert_eq!(value["target"]["ref"], "upstream/main");
+    assert_eq!(value["pack"], "elastic-connectors");
+}
+
+#[test]
+fn fingerprints_survive_new_commits() {
+    let fixture = Fixture::build("demo");
+    let before = fixture.audit(&[]);
+    // Another own commit that changes nothing the findings are about.
+    std::fs::write(fixture.path().join("NOTES.md"), "fork notes\n").unwrap();
+    fixture.git(&["add", "NOTES.md"]);
+    fixture.git(&[
+        "-c",
+        "user.name=T",
+        "-c",
+        "user.email=t@example.com",
+        "commit",
+        "-qm",
+        "notes",
+    ]);
+    let after = fixture.audit(&[]);
+    let prints = |r: &forkdrift::model::Report| {
+        r.findings
+            .iter()
+            .map(|f| f.fingerprint.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(prints(&before), prints(&after));
+    assert_ne!(before.fork.commit, after.fork.commit);
+}
+
+#[test]
+fn release_branch_fork_tells_backports_from_its_own_work() {
+    let fixture = Fixture::build("release-branch");
+    let report = fixture.audit(&[]);
+    let origins: Vec<(&str, Origin)> = report
+        .changes
+        .iter()
+        .map(|c| (c.path.as_str(), c.origin))
+        .collect();
+    assert_eq!(
+        origins,
+        vec![
+            ("connectors/sources/google_drive.py", Origin::Fork),
+            ("connectors/sources/jira.py", Origin::Both),
+            ("connectors/utils.py", Origin::Upstream),
+        ]
+    );
+    // Backports are upstream's: no finding for utils.py although it is a framework file.
+    assert!(
+        !report
+            .findings
+            .iter()
+            .any(|f| f.path == "connectors/utils.py")
+    );
+    // The fork's merge of the release branch is its own commit; the branch tip is its fork point.
+    assert_eq!(report.own_commits.len(), 3);
+    assert!(report.own_commits[0].merge);
+    assert_eq!(report.fork_point, fixture.id("late-backport"));
+    assert_eq!(report.merge_base, fixture.id("refs/tags/v8.10.0.0"));
+}
+
+#[test]
+fn a_registration_line_is_not_a_settings_edit() {
+    let fixture = Fixture::build("copies");
+    let registration = fixture.audit(&[]);
+    let config = change(&registration, "connectors/config.py");
+    assert_eq!(
+        (config.class, config.registers.clone()),
+        (
+            ChangeClass::Registration,
+            vec!["acme".into(), "zendesk".into()]
+        )
+    );
+    assert!(
+        !registration
+            .findings
+            .iter()
+            .any(|f| f.path == "connectors/config.py")
+    );
+
+    let settings = fixture.audit(&["--fork", "settings"]);
+    let config = change(&settings, "connectors/config.py");
+    assert_eq!(config.class, ChangeClass::Framework);
+    assert_eq!(config.registers, vec!["acme"]);
+    assert_eq!(
+        kinds(&settings)[0],
+        ("framework-edit".into(), "connectors/config.py".into())
+    );
+}
+
+#[test]
+fn copies_with_tests_raise_no_test_finding() {
+    let fixture = Fixture::build("copies");
+    let report = fixture.audit(&[]);
+    assert!(
+        !report
+            .findings
+            .iter()
+            .any(|f| f.kind == "copy-without-tests")
+    );
+    assert_eq!(
+        change(&report, "connectors/sources/acme.py")
+            .copied_from
+            .as_ref()
+            .unwrap()
+            .unit,
+        "mysql"
+    );
+    assert_eq!(
+        change(&report, "connectors/sources/zendesk.py").copied_from,
+        None
+    );
+}
+
+#[test]
+fn relocation_follows_the_restructure() {
+    let fixture = Fixture::build("restructure");
+    let report = fixture.audit(&[]);
+    let target = |path: &str| change(&report, path).target_path.clone();
+    assert_eq!(
+        target("connectors/sources/confluence.py").as_deref(),
+        Some("app/connectors_service/connectors/sources/confluence/datasource.py")
+    );
+    assert_eq!(
+        target("connectors/sources/mysql.py").as_deref(),
+        Some("app/connectors_service/connectors/sources/mysql/datasource.py"),
+        "the package file that received most of the module"
+    );
+    assert_eq!(
+        target("connectors/source.py").as_deref(),
+        Some("libs/connectors_sdk/connectors_sdk/source.py")
+    );
+    assert_eq!(
+        target("connectors/config.py").as_deref(),
+        Some("app/connectors_service/connectors/config.py")
+    );
+    assert_eq!(
+        target("connectors/sources/acme.py").as_deref(),
+        Some("connectors/sources/acme.py"),
+        "left behind by the merge"
+    );
+    assert_eq!(
+        target("tests/sources/test_acme.py").as_deref(),
+        Some("app/connectors_service/tests/sources/test_acme.py")
+    );
+    // The copy's source is followed too.
+    let copied = change(&report, "connectors/sources/acme.py")
+        .copied_from
+        .clone()
+        .unwrap();
+    assert_eq!(
+        copied.target_path.as_deref(),
+        Some("app/connectors_service/connectors/sources/mysql/datasource.py")
+    );
+}
+
+#[test]
+fn binary_and_non_utf8_files_are_counted_not_diffed() {
+    let fixture = Fixture::build("binary");
+    let report = fixture.audit(&[]);
+    let logo = change(&report, "docs/logo.png");
+    assert!(logo.binary);
+    assert_eq!((logo.lines_added, logo.lines_deleted), (0, 0));
+    let legacy = change(&report, "docs/legacy.txt");
+    assert!(!legacy.binary);
+    assert_eq!((legacy.lines_added, legacy.lines_deleted), (1, 0));
+    let dump = change(&report, "tests/sources/fixtures/mysql/dump.bin");
+    assert_eq!(
+        (dump.status, dump.class, dump.unit.as_deref()),
+        (Status::Added, ChangeClass::Test, Some("mysql"))
+    );
+    assert_eq!(report.conflicts[0].kind, "binary");
+    assert!(report.conflicts[0].ours_lines.is_empty());
+}
+
+#[test]
+fn a_bare_repository_audits_like_a_clone() {
+    let mut scenario = forkdrift::scenario::Scenario::embedded("demo").unwrap();
+    scenario.bare = true;
+    let temp = tempfile::tempdir().unwrap();
+    let built = forkdrift::scenario::build(&scenario, &temp.path().join("fork.git")).unwrap();
+    let output = crate::support::forkdrift_in(temp.path())
+        .arg("-C")
+        .arg(&built.path)
+        .args(["audit", "--format", "json", "--fail-on", "never"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let bare: forkdrift::model::Report = serde_json::from_slice(&output.stdout).unwrap();
+    let clone = Fixture::build("demo").audit(&[]);
+    assert_eq!(bare.changes, clone.changes);
+    assert_eq!(bare.findings, clone.findings);
+}
+
+#[test]
+fn explain_names_the_rule() {
+    let fixture = Fixture::build("demo");
+    let output = fixture
+        .forkdrift(&["explain", "connectors/sources/generic_database.py"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(text.contains("class  framework"), "{text}");
+    assert!(
+        text.contains("`generic_database` exists upstream but is not registered: a shared helper"),
+        "{text}"
+    );
+    let output = fixture
+        .forkdrift(&["explain", "tests/sources/test_acme.py"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(text.contains("class  test (unit acme)"), "{text}");
+    assert!(
+        text.contains(
+            "its tests belong at tests/sources/test_acme.py, tests/sources/fixtures/acme/"
+        ),
+        "{text}"
+    );
+}

@@ -1,0 +1,276 @@
+//! The next upgrade of issue 3: exact conflicts (as git's merge-ort reports them), their
+//! cause and commits, orphans, risk and the hop sweep.
+
+use crate::support::{Fixture, change, snapshot_dir};
+use forkdrift::model::Origin;
+use forkdrift::scenario::Scenario;
+
+/// Fixtures whose fork and target share history.
+fn mergeable() -> Vec<String> {
+    Scenario::names()
+        .into_iter()
+        .filter(|n| n != "unrelated")
+        .collect()
+}
+
+#[test]
+fn conflict_paths_equal_git_merge_tree_on_every_fixture() {
+    for name in mergeable() {
+        let fixture = Fixture::build(&name);
+        let report = fixture.audit(&[]);
+        let expected: Vec<String> = fixture
+            .git(&[
+                "merge-tree",
+                "--write-tree",
+                "--name-only",
+                "--no-messages",
+                "HEAD",
+                &report.target.commit,
+            ])
+            .lines()
+            .skip(1)
+            .map(str::to_string)
+            .collect();
+        let mut ours: Vec<String> = report.conflicts.iter().map(|c| c.path.clone()).collect();
+        ours.sort();
+        assert_eq!(ours, expected, "{name}");
+    }
+}
+
+#[test]
+fn comparing_a_repository_with_itself_finds_nothing() {
+    for name in mergeable() {
+        let fixture = Fixture::build(&name);
+        let report = fixture.audit(&["--fork", "upstream/main"]);
+        assert!(report.changes.is_empty(), "{name}: {:?}", report.changes);
+        assert!(report.findings.is_empty(), "{name}: {:?}", report.findings);
+        assert!(report.conflicts.is_empty(), "{name}");
+        assert!(report.own_commits.is_empty(), "{name}");
+        assert_eq!(report.risk.score, 0, "{name}");
+    }
+}
+
+#[test]
+fn every_command_leaves_the_repository_byte_identical() {
+    let fixture = Fixture::build("demo");
+    let git_dir = fixture.path().join(".git");
+    let before = snapshot_dir(fixture.path());
+    for args in [
+        vec!["audit", "--hops", "--fail-on", "never"],
+        vec!["audit", "--format", "json", "--fail-on", "never"],
+        vec!["audit", "--format", "markdown", "--fail-on", "never"],
+        vec!["plan", "--fail-on", "never"],
+        vec!["explain", "connectors/sources/mysql.py"],
+    ] {
+        fixture.forkdrift(&args).assert().success();
+        assert!(
+            snapshot_dir(fixture.path()) == before,
+            "`forkdrift {}` changed the repository",
+            args.join(" ")
+        );
+    }
+    // Not one object was written: git's merge ran against a throw-away object directory.
+    assert!(git_dir.join("objects").exists());
+}
+
+#[test]
+fn a_content_conflict_names_its_lines_and_the_commit_that_wrote_them() {
+    let fixture = Fixture::build("demo");
+    let report = fixture.audit(&[]);
+    assert_eq!(report.conflicts.len(), 1);
+    let conflict = &report.conflicts[0];
+    assert_eq!(
+        (
+            conflict.path.as_str(),
+            conflict.kind.as_str(),
+            conflict.cause
+        ),
+        ("connectors/sources/mysql.py", "content", Origin::Fork)
+    );
+    assert_eq!(conflict.ours_lines, vec![[56, 56]]);
+    assert_eq!(conflict.theirs_lines, vec![[56, 56]]);
+    assert_eq!(conflict.commits, vec![fixture.id("mysql-verify")]);
+    assert_eq!(report.summary.fork_conflicts, 1);
+}
+
+#[test]
+fn each_kind_of_conflict_is_reported_as_git_reports_it() {
+    let fixture = Fixture::build("conflicts");
+    let report = fixture.audit(&[]);
+    let kinds: Vec<(&str, &str, Vec<String>)> = report
+        .conflicts
+        .iter()
+        .map(|c| (c.path.as_str(), c.kind.as_str(), c.commits.clone()))
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            (
+                "connectors/sources/aws_s3.py",
+                "rename/delete",
+                vec![fixture.id("drop-s3")]
+            ),
+            (
+                "connectors/sources/directory.py",
+                "modify/delete",
+                vec![fixture.id("dir-edit")]
+            ),
+            (
+                "connectors/sources/notion.py",
+                "add/add",
+                vec![fixture.id("notion-fork")]
+            ),
+            (
+                "connectors/sources/postgresql.py",
+                "content",
+                vec![fixture.id("pg-edit")]
+            ),
+        ]
+    );
+    assert_eq!(
+        report.conflicts[3].ours_lines.len(),
+        3,
+        "three conflicting hunks"
+    );
+    // utils.py merges cleanly, yet both sides changed it: a risk with its reason.
+    let utils = change(&report, "connectors/utils.py");
+    let risk = utils.risk.as_ref().unwrap();
+    assert!(
+        risk.reasons
+            .iter()
+            .any(|r| r == "+20 upstream changed the same file; it merges cleanly but needs review"),
+        "{risk:?}"
+    );
+    assert!(
+        !report
+            .conflicts
+            .iter()
+            .any(|c| c.path == "connectors/utils.py")
+    );
+}
+
+#[test]
+fn the_restructure_orphans_the_forks_connector_without_a_conflict() {
+    let fixture = Fixture::build("restructure");
+    let report = fixture.audit(&[]);
+    let acme = change(&report, "connectors/sources/acme.py");
+    assert!(acme.orphaned);
+    assert!(
+        !report
+            .conflicts
+            .iter()
+            .any(|c| c.path.ends_with("/acme.py")),
+        "no merge tool warns about it"
+    );
+    assert!(
+        report
+            .findings
+            .iter()
+            .any(|f| f.kind == "orphaned" && f.path == "connectors/sources/acme.py")
+    );
+    // Edits that follow upstream's moves into live directories are not orphans.
+    for path in [
+        "connectors/sources/confluence.py",
+        "connectors/source.py",
+        "connectors/config.py",
+        "tests/sources/test_acme.py",
+    ] {
+        assert!(!change(&report, path).orphaned, "{path}");
+    }
+    let location: Vec<(&str, &str)> = report
+        .conflicts
+        .iter()
+        .map(|c| (c.path.as_str(), c.kind.as_str()))
+        .collect();
+    assert_eq!(
+        location,
+        vec![
+            (
+                "app/connectors_service/connectors/sources/mysql/datasource.py",
+                "content"
+            ),
+            (
+                "app/connectors_service/tests/sources/test_acme.py",
+                "file-location"
+            ),
+        ]
+    );
+    assert_eq!(report.conflicts[0].commits, vec![fixture.id("mysql-edit")]);
+    assert_eq!(report.summary.orphaned, 1);
+}
+
+#[test]
+fn a_release_branch_conflicts_with_main_without_the_forks_help() {
+    let fixture = Fixture::build("release-branch");
+    let report = fixture.audit(&[]);
+    let causes: Vec<(&str, Origin)> = report
+        .conflicts
+        .iter()
+        .map(|c| (c.path.as_str(), c.cause))
+        .collect();
+    assert_eq!(
+        causes,
+        vec![
+            ("connectors/sources/google_drive.py", Origin::Fork),
+            ("connectors/utils.py", Origin::Upstream)
+        ],
+        "fork-caused first"
+    );
+    assert!(report.conflicts[1].commits.is_empty());
+    assert_eq!(report.conflicts[0].commits, vec![fixture.id("fork-drive")]);
+    assert_eq!(
+        (report.summary.conflicts, report.summary.fork_conflicts),
+        (2, 1)
+    );
+}
+
+#[test]
+fn the_hop_sweep_walks_one_minor_at_a_time() {
+    let fixture = Fixture::build("demo");
+    let report = fixture.audit(&["--hops"]);
+    let hops: Vec<(&str, &str, usize, usize, Option<&str>)> = report
+        .hops
+        .iter()
+        .map(|h| {
+            (
+                h.version.as_str(),
+                h.name.as_str(),
+                h.conflicts,
+                h.fork_conflicts,
+                h.protocol.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        hops,
+        vec![
+            ("8.11.0.0", "upstream/8.11", 1, 1, Some("prose")),
+            ("8.12.0.0", "upstream/8.12", 1, 1, Some("none")),
+            ("8.13.0.0", "upstream/main", 1, 1, Some("none")),
+        ]
+    );
+    assert!(report.hops.iter().all(|h| h.risk.score > 0));
+}
+
+#[test]
+fn risk_scores_list_their_reasons() {
+    let report = Fixture::build("demo").audit(&[]);
+    let mysql = change(&report, "connectors/sources/mysql.py")
+        .risk
+        .clone()
+        .unwrap();
+    assert_eq!(
+        mysql.reasons[0],
+        "+40 the fork's edit conflicts with the target"
+    );
+    assert!(mysql.score >= 40);
+    assert!(
+        report
+            .risk
+            .reasons
+            .iter()
+            .any(|r| r == "+8 1 conflicts caused by the fork"),
+        "{:?}",
+        report.risk
+    );
+}
