@@ -39,6 +39,11 @@ pub struct AuditRun<'r> {
     pub trees: Trees,
     /// The protocol changed in substance and nobody accepted it: the upgrade is refused.
     pub refused: bool,
+    /// PR candidates with what `candidates --export` needs.
+    pub candidates: Vec<crate::candidates::Candidate>,
+    /// The merges' throw-away objects (the candidates' cherry-picked trees among them),
+    /// readable through the repository handle until the run is dropped.
+    pub scratch: merge::Scratch,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -91,6 +96,21 @@ pub fn audit<'r>(repo: &'r Repo, git: &Git, options: &AuditOptions) -> Result<Au
     )?;
     relocate(repo, &trees, &base_files, &target_files, &mut changes)?;
 
+    // Work upstream already has is not divergence: mark it before anything is counted.
+    let already = crate::upstream::already_upstream(repo, &session, &touched, &changes)?;
+    let settled: HashSet<Oid> = already
+        .iter()
+        .flat_map(|a| a.commits.iter())
+        .filter_map(|id| Oid::from_str(id).ok())
+        .collect();
+    for change in changes.iter_mut() {
+        change.already_upstream = !change.commits.is_empty()
+            && change
+                .commits
+                .iter()
+                .all(|id| Oid::from_str(id).is_ok_and(|id| settled.contains(&id)));
+    }
+
     // The next upgrade, merged by git: the fork, and the upstream state its work starts from.
     let mut requests = vec![MergeRequest {
         ours: session.fork.id,
@@ -122,7 +142,6 @@ pub fn audit<'r>(repo: &'r Repo, git: &Git, options: &AuditOptions) -> Result<Au
     )?;
     let merged_files = repo.files(outcomes[0].tree)?;
     place_in_merge(repo, &trees, &merged_files, &outcomes[0], &mut changes)?;
-    drop(scratch);
 
     let churn = upstream_churn(repo, &session, &changes)?;
     let conflict_cause: HashMap<&str, Origin> = conflicts
@@ -164,7 +183,23 @@ pub fn audit<'r>(repo: &'r Repo, git: &Git, options: &AuditOptions) -> Result<Au
     )?;
     let refused = verdict == Verdict::Schema && !protocol.accepted;
 
-    let mut findings = findings(&session, &changes, &conflicts, &copies);
+    let (candidates, candidate_notes) = crate::candidates::candidates(
+        repo,
+        git,
+        &session,
+        &crate::candidates::Findings {
+            changes: &changes,
+            conflicts: &conflicts,
+            touched: &touched,
+            settled: &settled,
+        },
+        &scratch,
+    )?;
+    let stale =
+        crate::stale::stale_copies(repo, &session, &copies, &changes, trees.fork, trees.target)?;
+    let in_place = crate::stale::in_place_edits(&session.pack, &index, &changes, &fork_files);
+
+    let mut findings = findings(&session, &changes, &conflicts, &copies, &stale);
     protocol_findings(&session, &changes, verdict, &protocol, &mut findings);
     let own_commits = session
         .own
@@ -176,7 +211,7 @@ pub fn audit<'r>(repo: &'r Repo, git: &Git, options: &AuditOptions) -> Result<Au
             date: crate::time::format_iso(c.time),
             prs: crate::repo::pr_numbers(&c.subject),
             merge: c.parents.len() > 1,
-            already_upstream: false,
+            already_upstream: settled.contains(&c.id),
         })
         .collect();
 
@@ -203,11 +238,16 @@ pub fn audit<'r>(repo: &'r Repo, git: &Git, options: &AuditOptions) -> Result<Au
         hops: Vec::new(),
         protocol: Some(protocol),
         plan: None,
-        already_upstream: Vec::new(),
-        pr_candidates: Vec::new(),
-        stale_copies: Vec::new(),
-        in_place_edits: Vec::new(),
-        notes: session.notes.clone(),
+        already_upstream: already,
+        pr_candidates: candidates.iter().map(|c| c.report.clone()).collect(),
+        stale_copies: stale,
+        in_place_edits: in_place,
+        notes: session
+            .notes
+            .iter()
+            .cloned()
+            .chain(candidate_notes)
+            .collect(),
     };
     if options.hops {
         report.hops = crate::hops::sweep(repo, git, &session, &report.changes)?;
@@ -220,6 +260,8 @@ pub fn audit<'r>(repo: &'r Repo, git: &Git, options: &AuditOptions) -> Result<Au
         index,
         trees,
         refused,
+        candidates,
+        scratch,
     })
 }
 
@@ -938,6 +980,7 @@ fn findings(
     changes: &[Change],
     conflicts: &[Conflict],
     copies: &[CopiedUnit],
+    stale: &[StaleCopy],
 ) -> Vec<Finding> {
     let pack = &session.pack;
     let mut builder = FindingBuilder::new(pack);
@@ -1028,6 +1071,43 @@ fn findings(
             )),
         );
     }
+    for copy in stale {
+        let path = copies
+            .iter()
+            .find(|c| c.unit == copy.unit)
+            .map_or(copy.source_path.clone(), |c| c.main_path.clone());
+        if !copy.missing.is_empty() {
+            let prs: Vec<String> = copy
+                .missing
+                .iter()
+                .flat_map(|c| c.prs.first().map(|n| format!("#{n}")))
+                .collect();
+            builder.add(
+                "stale-copy",
+                &copy.unit,
+                &path,
+                Some(&copy.unit),
+                format!(
+                    "`{}` was copied from `{}`, which upstream changed {} times since ({}): the copy lacks those fixes",
+                    copy.unit,
+                    copy.source_unit,
+                    copy.missing.len(),
+                    if prs.is_empty() { "no PR numbers".to_string() } else { prs.join(", ") }
+                ),
+                Some(format!("review them and port what applies to `{}`", copy.unit)),
+            );
+        }
+        for import in &copy.broken_imports {
+            builder.add(
+                "missing-import",
+                &format!("{}:{import}", copy.unit),
+                &path,
+                Some(&copy.unit),
+                format!("`{}` imports {import}, which the target no longer has", copy.unit),
+                Some("follow the framework's move (see `forkdrift explain` and the target's layout) when you upgrade".into()),
+            );
+        }
+    }
     for conflict in conflicts.iter().filter(|c| c.cause == Origin::Fork) {
         builder.add(
             "conflict",
@@ -1055,10 +1135,15 @@ fn summarize(report: &mut Report) {
         summary.by_class.insert(class.as_str().into(), 0);
     }
     for change in &report.changes {
-        *summary
-            .by_class
-            .entry(change.class.as_str().into())
-            .or_default() += 1;
+        let divergent = change.origin != Origin::Upstream && !change.already_upstream;
+        if divergent {
+            summary.divergent += 1;
+            *summary
+                .by_class
+                .entry(change.class.as_str().into())
+                .or_default() += 1;
+        }
+        summary.already_upstream += usize::from(change.already_upstream);
         let origin = match change.origin {
             Origin::Fork => "fork",
             Origin::Upstream => "upstream",

@@ -112,6 +112,16 @@ enum Command {
         #[command(flatten)]
         output: OutputArgs,
     },
+    /// What upstream already has, what it should get (PR candidates), what the copies miss.
+    Candidates {
+        #[command(flatten)]
+        selection: SelectionArgs,
+        #[arg(long, value_enum, default_value_t = Format::Terminal)]
+        format: Format,
+        /// Write each candidate as an mbox series (`git am` applies it onto the target) and a PR text.
+        #[arg(long, value_name = "DIR")]
+        export: Option<PathBuf>,
+    },
     /// Record that the target's protocol was reviewed, so the gate lets this exact protocol pass.
     AcceptProtocol {
         #[command(flatten)]
@@ -186,6 +196,11 @@ pub enum Job {
         format: Format,
         fail_on: Severity,
     },
+    Candidates {
+        selection: Selection,
+        format: Format,
+        export: Option<PathBuf>,
+    },
     AcceptProtocol {
         selection: Selection,
         why: String,
@@ -240,6 +255,15 @@ impl Cli {
                 selection: selection.resolve(),
                 format: output.format,
                 fail_on: fail_on(output.fail_on),
+            },
+            Command::Candidates {
+                selection,
+                format,
+                export,
+            } => Job::Candidates {
+                selection: selection.resolve(),
+                format,
+                export,
             },
             Command::AcceptProtocol {
                 selection,

@@ -6,6 +6,7 @@
 pub mod accept;
 pub mod analysis;
 pub mod audit;
+pub mod candidates;
 pub mod cli;
 pub mod demo;
 pub mod error;
@@ -18,6 +19,8 @@ pub mod repo;
 pub mod rules;
 pub mod scenario;
 pub mod session;
+pub mod stale;
 pub mod time;
+pub mod upstream;
 
 pub use error::{Error, Result};

@@ -105,6 +105,44 @@ fn run(config: Config) -> forkdrift::Result<u8> {
             }
             Ok(outcome(&run, fail_on))
         }
+        Job::Candidates {
+            selection,
+            format,
+            export,
+        } => {
+            let repo = Repo::open(&config.dir)?;
+            let run = audit::audit(
+                &repo,
+                &git,
+                &audit::AuditOptions {
+                    selection,
+                    hops: false,
+                },
+            )?;
+            match format {
+                Format::Terminal => {
+                    let mut out = std::io::stdout().lock();
+                    render::terminal::candidates(&run.report, &mut out, &config.style)
+                        .and_then(|_| out.flush())
+                        .or_else(ignore_broken_pipe)?;
+                }
+                other => write_report(&run.report, other, &config.style)?,
+            }
+            if let Some(dir) = export {
+                let written =
+                    forkdrift::candidates::export(&repo, &run.session, &run.candidates, &dir)?;
+                let mut text = format!("\nwrote {} files to {}:\n", written.len(), dir.display());
+                for path in &written {
+                    text.push_str(&format!("  {}\n", path.display()));
+                }
+                if format == Format::Terminal {
+                    print(&text)?;
+                } else {
+                    eprint!("{text}");
+                }
+            }
+            Ok(exit::OK)
+        }
         Job::AcceptProtocol {
             selection,
             why,

@@ -205,7 +205,12 @@ pub struct Finding {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct Summary {
     pub own_commits: usize,
+    /// Every path changed since the merge-base, upstream backports included.
     pub changes: usize,
+    /// The fork's own changes that upstream does not have: what `by_class` counts.
+    pub divergent: usize,
+    /// Own changes upstream already has (not divergence).
+    pub already_upstream: usize,
     pub by_class: BTreeMap<String, usize>,
     pub by_origin: BTreeMap<String, usize>,
     pub findings: BTreeMap<String, usize>,

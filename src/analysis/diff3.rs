@@ -266,14 +266,27 @@ mod tests {
     }
 
     #[test]
-    fn line_numbers_account_for_earlier_clean_changes() {
+    fn line_numbers_account_for_earlier_changes() {
+        // `git merge-file` reports the same two conflicts: an insertion next to a deletion
+        // at the top, and the replaced line further down.
         let base = "1\n2\n3\n4\n5\n6\n7\n8\n";
         let ours = "0\n1\n2\n3\n4\n5\nO\n7\n8\n";
         let theirs = "2\n3\n4\n5\nT\n7\n8\n";
         let conflicts = run(base, ours, theirs).unwrap_err();
-        assert_eq!(conflicts.len(), 1);
-        assert_eq!(conflicts[0].base, 5..6);
-        assert_eq!(conflicts[0].ours, 6..7);
-        assert_eq!(conflicts[0].theirs, 4..5);
+        assert_eq!(
+            conflicts,
+            vec![
+                ConflictRegion {
+                    base: 0..1,
+                    ours: 0..2,
+                    theirs: 0..0
+                },
+                ConflictRegion {
+                    base: 5..6,
+                    ours: 6..7,
+                    theirs: 4..5
+                },
+            ]
+        );
     }
 }

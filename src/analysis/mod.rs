@@ -5,6 +5,7 @@ pub mod conflicts;
 pub mod copies;
 pub mod diff3;
 pub mod findings;
+pub mod patches;
 pub mod protocol;
 pub mod relocate;
 pub mod risk;

@@ -195,7 +195,11 @@ mod tests {
                 .collect();
             lines(body.join("\n").as_bytes(), None)
         };
-        let corpus = Corpus::new(vec![text("alpha"), text("beta"), text("gamma")]);
+        let corpus = Corpus::new(
+            ["alpha", "beta", "gamma", "epsilon", "zeta"]
+                .map(text)
+                .to_vec(),
+        );
         let unrelated = text("delta");
         let best = corpus.ranked(&unrelated, None);
         assert!(

@@ -52,6 +52,7 @@ pub fn render(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result
     conflicts(report, out, style)?;
     hops(report, out, style)?;
     copies(report, out, style)?;
+    bookkeeping(report, out, style)?;
     changes(report, out, style)?;
     if !report.notes.is_empty() {
         writeln!(out, "\n{}", style.bold("Notes"))?;
@@ -395,6 +396,131 @@ pub fn plan(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result<(
             "\n{} the plan stops at {version}: its protocol changed and has not been accepted.",
             style.severity(Severity::Error, "stop:")
         )?;
+    }
+    Ok(())
+}
+
+/// What upstream already has, what it should get, what the copies miss, what to do instead of
+/// editing in place.
+pub fn bookkeeping(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result<()> {
+    let subject = |id: &str| {
+        report
+            .own_commits
+            .iter()
+            .find(|c| c.commit == id)
+            .map_or("", |c| c.subject.as_str())
+    };
+    if !report.already_upstream.is_empty() {
+        writeln!(
+            out,
+            "\n{}",
+            style.bold("Already upstream (not counted as divergence)")
+        )?;
+        for found in &report.already_upstream {
+            for (index, commit) in found.commits.iter().enumerate() {
+                let how = if index == 0 {
+                    format!("{} in {}", found.method, short(&found.upstream_commit))
+                } else {
+                    String::new()
+                };
+                writeln!(
+                    out,
+                    "  {} {:<48} {}",
+                    style.dim(short(commit)),
+                    subject(commit),
+                    style.dim(&how)
+                )?;
+            }
+        }
+    }
+    if !report.pr_candidates.is_empty() {
+        writeln!(out, "\n{}", style.bold("Send upstream as pull requests"))?;
+        for candidate in &report.pr_candidates {
+            writeln!(
+                out,
+                "  {}. {} {}",
+                candidate.rank,
+                candidate.title,
+                style.dim(&format!(
+                    "({}, {}, {}{})",
+                    candidate.kind,
+                    plural(candidate.commits.len(), "commit", "commits"),
+                    if candidate.has_tests {
+                        "with tests"
+                    } else {
+                        "no tests"
+                    },
+                    if candidate.removes_conflicts > 0 {
+                        format!(", removes {} conflicts", candidate.removes_conflicts)
+                    } else {
+                        String::new()
+                    }
+                ))
+            )?;
+        }
+        writeln!(
+            out,
+            "  {}",
+            style.dim(
+                "`forkdrift candidates --export DIR` writes them as patch series for `git am`."
+            )
+        )?;
+    }
+    if !report.stale_copies.is_empty() {
+        writeln!(out, "\n{}", style.bold("Copies missing upstream fixes"))?;
+        for copy in &report.stale_copies {
+            writeln!(out, "  {} (copy of {}):", copy.unit, copy.source_unit)?;
+            for commit in &copy.missing {
+                writeln!(
+                    out,
+                    "    {} {}",
+                    style.dim(short(&commit.commit)),
+                    commit.subject
+                )?;
+            }
+            for import in &copy.broken_imports {
+                writeln!(
+                    out,
+                    "    {} {import}",
+                    style.severity(Severity::Warning, "import gone at the target:")
+                )?;
+            }
+        }
+    }
+    if !report.in_place_edits.is_empty() {
+        writeln!(
+            out,
+            "\n{}",
+            style.bold("Instead of editing upstream connectors in place")
+        )?;
+        for edit in &report.in_place_edits {
+            writeln!(out, "  copy `{}` to `{}`:", edit.unit, edit.suggested_unit)?;
+            for [from, to] in edit.files.iter().chain(&edit.tests) {
+                writeln!(out, "    {from} → {to}")?;
+            }
+            if let Some(line) = &edit.registration {
+                writeln!(out, "    register: {line}")?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `forkdrift candidates`: the header, then the bookkeeping sections and the notes.
+pub fn candidates(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result<()> {
+    header(report, out, style)?;
+    bookkeeping(report, out, style)?;
+    if report.pr_candidates.is_empty() {
+        writeln!(
+            out,
+            "\nNo pull-request candidates: no self-contained framework fix applies cleanly to the target."
+        )?;
+    }
+    if !report.notes.is_empty() {
+        writeln!(out, "\n{}", style.bold("Notes"))?;
+        for note in &report.notes {
+            writeln!(out, "  {note}")?;
+        }
     }
     Ok(())
 }

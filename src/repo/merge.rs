@@ -58,6 +58,14 @@ pub struct Scratch {
 }
 
 impl Scratch {
+    pub fn new() -> Result<Scratch> {
+        let dir = tempfile::Builder::new()
+            .prefix("forkdrift-objects-")
+            .tempdir()
+            .io_context(|| "could not create a scratch object directory".into())?;
+        Ok(Scratch { dir })
+    }
+
     pub fn objects(&self) -> &std::path::Path {
         self.dir.path()
     }
@@ -69,7 +77,9 @@ pub fn merge_all(
     git: &Git,
     requests: &[MergeRequest],
 ) -> Result<(Scratch, Vec<MergeOutcome>)> {
-    merge_all_at(repo.git_dir(), &repo.objects_dir(), git, requests)
+    let scratch = Scratch::new()?;
+    let outcomes = merge_into(repo.git_dir(), &repo.objects_dir(), git, &scratch, requests)?;
+    Ok((scratch, outcomes))
 }
 
 /// [`merge_all`] for a repository known by its git directory and object store, so that
@@ -80,11 +90,21 @@ pub fn merge_all_at(
     git: &Git,
     requests: &[MergeRequest],
 ) -> Result<(Scratch, Vec<MergeOutcome>)> {
+    let scratch = Scratch::new()?;
+    let outcomes = merge_into(git_dir, objects, git, &scratch, requests)?;
+    Ok((scratch, outcomes))
+}
+
+/// Runs merges whose objects go into an existing scratch store (a series of cherry-picks,
+/// each on the result of the last). `ours` and `theirs` may be trees when `base` is given.
+pub fn merge_into(
+    git_dir: &Path,
+    objects: &Path,
+    git: &Git,
+    scratch: &Scratch,
+    requests: &[MergeRequest],
+) -> Result<Vec<MergeOutcome>> {
     git.require("the exact conflict list", MERGE_TREE_MIN, "2.40")?;
-    let dir = tempfile::Builder::new()
-        .prefix("forkdrift-objects-")
-        .tempdir()
-        .io_context(|| "could not create a scratch object directory".into())?;
     let mut input = String::new();
     for request in requests {
         match request.base {
@@ -95,7 +115,7 @@ pub fn merge_all_at(
     }
     let mut command = git.command(Some(git_dir));
     command
-        .env("GIT_OBJECT_DIRECTORY", dir.path())
+        .env("GIT_OBJECT_DIRECTORY", scratch.objects())
         .env("GIT_ALTERNATE_OBJECT_DIRECTORIES", objects)
         .args(["merge-tree", "--write-tree", "--stdin", "-z"]);
     let output = git.output(&mut command, Some(input.as_bytes()))?;
@@ -109,8 +129,7 @@ pub fn merge_all_at(
         }
         return Err(super::git::failure(&command, &output.stderr));
     }
-    let outcomes = parse(&output.stdout, requests.len())?;
-    Ok((Scratch { dir }, outcomes))
+    parse(&output.stdout, requests.len())
 }
 
 fn malformed(what: &str) -> Error {

@@ -549,6 +549,54 @@ impl Repo {
         })
     }
 
+    /// `commit` as one patch of a `git format-patch` style mbox, its change taken as the
+    /// difference between two trees (a cherry-pick of it onto another base).
+    pub fn email(
+        &self,
+        commit: &CommitMeta,
+        from: Oid,
+        to: Oid,
+        number: usize,
+        count: usize,
+    ) -> Result<Vec<u8>> {
+        let found = self
+            .git
+            .find_commit(commit.id)
+            .context(|| format!("could not read commit {}", commit.id))?;
+        let old = self
+            .git
+            .find_tree(from)
+            .context(|| format!("could not read tree {from}"))?;
+        let new = self
+            .git
+            .find_tree(to)
+            .context(|| format!("could not read tree {to}"))?;
+        let diff = self
+            .git
+            .diff_tree_to_tree(Some(&old), Some(&new), None)
+            .context(|| "could not diff a cherry-pick".into())?;
+        let body = commit
+            .message
+            .split_once('\n')
+            .map_or("", |(_, rest)| rest)
+            .trim()
+            .to_string();
+        let mut options = git2::EmailCreateOptions::new();
+        options.always_number(count > 1);
+        let email = git2::Email::from_diff(
+            &diff,
+            number,
+            count,
+            &commit.id,
+            commit.subject.as_str(),
+            body.as_str(),
+            &found.author(),
+            &mut options,
+        )
+        .context(|| format!("could not write {} as a patch", commit.id))?;
+        Ok(email.as_slice().to_vec())
+    }
+
     /// Adds a throw-away object directory (from a merge run) to this handle's object lookup.
     pub fn add_scratch_objects(&self, dir: &Path) -> Result<()> {
         let odb = self

@@ -118,6 +118,7 @@ fn demo_fork_is_classified_path_by_path() {
                 "connectors/sources/minio.py".into()
             ),
             ("conflict".into(), "connectors/sources/mysql.py".into()),
+            ("stale-copy".into(), "connectors/sources/acme.py".into()),
             (
                 "protocol-change".into(),
                 "docs/CONNECTOR_PROTOCOL.md".into()
@@ -131,7 +132,7 @@ fn demo_fork_is_classified_path_by_path() {
         .collect();
     assert_eq!(
         severities,
-        vec!["error", "warning", "warning", "warning", "note"]
+        vec!["error", "warning", "warning", "warning", "warning", "note"]
     );
     assert_eq!(report.own_commits.len(), 6);
     assert_eq!(report.fork_point, fixture.id("framework"));

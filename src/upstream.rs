@@ -1,0 +1,279 @@
+//! Fork work that upstream already has. Each own commit is looked for among the upstream
+//! commits since the merge-base that touched the same files (or where those files went):
+//! by patch-id, by a `cherry picked from` trailer, by PR number with the same subject, by
+//! a fuzzy match of its line changes (which survives moves and small edits), and as part of
+//! a run of own commits whose net change one upstream commit contains (a squash merge,
+//! which `git cherry` cannot see).
+
+use crate::analysis::patches::{self, CONTAINED, LineChanges};
+use crate::error::Result;
+use crate::model::{AlreadyUpstream, Change};
+use crate::repo::{CommitMeta, Repo};
+use crate::session::Session;
+use git2::Oid;
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+/// Longest run of own commits considered as one squash-merged PR.
+const MAX_SQUASH: usize = 12;
+
+struct Upstream {
+    meta: CommitMeta,
+    paths: Vec<String>,
+}
+
+/// The line changes of a commit against its first parent, restricted to `paths` when given.
+pub fn line_changes(repo: &Repo, from_tree: Option<Oid>, to_tree: Oid) -> Result<LineChanges> {
+    let mut changes = LineChanges::default();
+    for delta in repo.diff(from_tree, to_tree, false, &[])? {
+        let old = delta
+            .old_id
+            .map(|id| repo.blob(id))
+            .transpose()?
+            .unwrap_or_default();
+        let new = delta
+            .new_id
+            .map(|id| repo.blob(id))
+            .transpose()?
+            .unwrap_or_default();
+        if old.contains(&0) || new.contains(&0) {
+            continue;
+        }
+        changes.add_file(&old, &new);
+    }
+    Ok(changes)
+}
+
+/// An upstream commit's line changes, computed once.
+fn cached_lines<'c>(
+    repo: &Repo,
+    cache: &'c mut HashMap<Oid, LineChanges>,
+    commit: &CommitMeta,
+) -> Result<&'c LineChanges> {
+    if let std::collections::hash_map::Entry::Vacant(slot) = cache.entry(commit.id) {
+        slot.insert(line_changes(repo, parent_tree(repo, commit)?, commit.tree)?);
+    }
+    Ok(&cache[&commit.id])
+}
+
+fn parent_tree(repo: &Repo, commit: &CommitMeta) -> Result<Option<Oid>> {
+    commit.parents.first().map(|p| repo.tree_of(*p)).transpose()
+}
+
+pub fn already_upstream(
+    repo: &Repo,
+    session: &Session,
+    touched: &HashMap<Oid, Vec<String>>,
+    changes: &[Change],
+) -> Result<Vec<AlreadyUpstream>> {
+    let own: Vec<&CommitMeta> = session
+        .own
+        .iter()
+        .rev()
+        .filter(|c| c.parents.len() == 1)
+        .collect();
+    if own.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Where each path the fork touched lives at the target, so that moved fixes are found.
+    let mut aliases: HashMap<&str, Vec<&str>> = HashMap::new();
+    for change in changes {
+        let entry = aliases.entry(change.path.as_str()).or_default();
+        entry.extend(change.target_path.as_deref());
+        entry.extend(change.old_path.as_deref());
+    }
+    let mut watched: BTreeSet<String> = BTreeSet::new();
+    for commit in &own {
+        for path in touched.get(&commit.id).into_iter().flatten() {
+            watched.insert(path.clone());
+            for alias in aliases.get(path.as_str()).into_iter().flatten() {
+                watched.insert(alias.to_string());
+            }
+        }
+    }
+    let watched: Vec<String> = watched.into_iter().collect();
+
+    let since = repo.walk(&session.upstream_tips, &[session.merge_base])?;
+    let since: Vec<Oid> = since
+        .into_iter()
+        .filter(|id| !session.own_ids.contains(id))
+        .collect();
+    let upstream: Vec<Upstream> = repo.par_map(&since, |local, id| {
+        let meta = local.commit(id)?;
+        if meta.parents.len() != 1 {
+            return Ok(None);
+        }
+        let paths: Vec<String> = local
+            .diff(
+                Some(local.tree_of(meta.parents[0])?),
+                meta.tree,
+                false,
+                &watched,
+            )?
+            .iter()
+            .map(|d| d.path().to_string())
+            .collect();
+        Ok((!paths.is_empty()).then_some(Upstream { meta, paths }))
+    })?;
+    let all_ids: HashSet<String> = since.iter().map(Oid::to_string).collect();
+
+    let mut lines_of: HashMap<Oid, LineChanges> = HashMap::new();
+    let mut patch_ids: HashMap<Oid, Option<Oid>> = HashMap::new();
+    let mut found: Vec<AlreadyUpstream> = Vec::new();
+    let mut matched: HashSet<Oid> = HashSet::new();
+
+    let related = |commit: &CommitMeta, upstream: &Upstream| -> bool {
+        let own_paths = touched
+            .get(&commit.id)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        own_paths.iter().any(|p| {
+            upstream.paths.contains(p)
+                || aliases
+                    .get(p.as_str())
+                    .is_some_and(|a| a.iter().any(|a| upstream.paths.iter().any(|u| u == a)))
+        })
+    };
+
+    for commit in &own {
+        let record = |upstream: &CommitMeta, method: &str, similarity: f64| AlreadyUpstream {
+            commit: commit.id.to_string(),
+            commits: vec![commit.id.to_string()],
+            upstream_commit: upstream.id.to_string(),
+            method: method.into(),
+            similarity,
+        };
+        // A `cherry picked from` trailer naming an upstream commit.
+        if let Some(picked) = patches::cherry_picked_from(&commit.message)
+            .into_iter()
+            .find(|id| {
+                all_ids.contains(id) || all_ids.iter().any(|full| full.starts_with(id.as_str()))
+            })
+        {
+            if let Some(upstream) = upstream
+                .iter()
+                .find(|u| u.meta.id.to_string().starts_with(&picked))
+            {
+                found.push(record(&upstream.meta, "cherry-pick", 1.0));
+                matched.insert(commit.id);
+                continue;
+            }
+        }
+        let candidates: Vec<&Upstream> = upstream.iter().filter(|u| related(commit, u)).collect();
+        if candidates.is_empty() {
+            continue;
+        }
+        let own_patch = repo.patch_id(commit)?;
+        if let Some(upstream) = candidates.iter().find(|u| {
+            let id = *patch_ids
+                .entry(u.meta.id)
+                .or_insert_with(|| repo.patch_id(&u.meta).ok().flatten());
+            own_patch.is_some() && id == own_patch
+        }) {
+            found.push(record(&upstream.meta, "patch-id", 1.0));
+            matched.insert(commit.id);
+            continue;
+        }
+        let prs = crate::repo::pr_numbers(&commit.subject);
+        let subject = patches::normalized_subject(&commit.subject);
+        if let Some(upstream) = candidates.iter().find(|u| {
+            !prs.is_empty()
+                && crate::repo::pr_numbers(&u.meta.subject)
+                    .iter()
+                    .any(|n| prs.contains(n))
+                && patches::normalized_subject(&u.meta.subject) == subject
+        }) {
+            found.push(record(&upstream.meta, "pr-number", 1.0));
+            matched.insert(commit.id);
+            continue;
+        }
+    }
+
+    // Runs of unmatched own commits whose net change one upstream commit contains.
+    let mut start = 0;
+    while start < own.len() {
+        if matched.contains(&own[start].id) {
+            start += 1;
+            continue;
+        }
+        let mut end = start + 1;
+        while end < own.len()
+            && end - start < MAX_SQUASH
+            && !matched.contains(&own[end].id)
+            && own[end].parents[0] == own[end - 1].id
+        {
+            end += 1;
+        }
+        let mut hit = None;
+        // Longest run first, so a whole PR is recognised rather than its first commit.
+        'runs: for stop in (start + 2..=end).rev() {
+            let run = &own[start..stop];
+            let net = line_changes(repo, parent_tree(repo, run[0])?, run[run.len() - 1].tree)?;
+            if net.is_empty() {
+                continue;
+            }
+            for upstream in upstream
+                .iter()
+                .filter(|u| run.iter().any(|c| related(c, u)))
+            {
+                let share = net.contained_in(cached_lines(repo, &mut lines_of, &upstream.meta)?);
+                if share >= CONTAINED {
+                    hit = Some((stop, upstream.meta.id, share));
+                    break 'runs;
+                }
+            }
+        }
+        match hit {
+            Some((stop, upstream, share)) => {
+                let commits: Vec<String> = own[start..stop]
+                    .iter()
+                    .rev()
+                    .map(|c| c.id.to_string())
+                    .collect();
+                found.push(AlreadyUpstream {
+                    commit: commits[0].clone(),
+                    commits,
+                    upstream_commit: upstream.to_string(),
+                    method: "squash".into(),
+                    similarity: crate::analysis::similarity::round(share),
+                });
+                for commit in &own[start..stop] {
+                    matched.insert(commit.id);
+                }
+                start = stop;
+            }
+            None => start += 1,
+        }
+    }
+    // Single commits whose line changes one upstream commit makes (moved, or squashed into more).
+    let unmatched: Vec<&CommitMeta> = own
+        .iter()
+        .copied()
+        .filter(|c| !matched.contains(&c.id))
+        .collect();
+    for commit in unmatched {
+        let candidates: Vec<&Upstream> = upstream.iter().filter(|u| related(commit, u)).collect();
+        let own_lines = line_changes(repo, parent_tree(repo, commit)?, commit.tree)?;
+        if own_lines.is_empty() {
+            continue;
+        }
+        let mut best: Option<(&Upstream, f64)> = None;
+        for upstream in &candidates {
+            let share = own_lines.contained_in(cached_lines(repo, &mut lines_of, &upstream.meta)?);
+            if share >= CONTAINED && best.is_none_or(|(_, b)| share > b) {
+                best = Some((upstream, share));
+            }
+        }
+        if let Some((upstream, share)) = best {
+            found.push(AlreadyUpstream {
+                commit: commit.id.to_string(),
+                commits: vec![commit.id.to_string()],
+                upstream_commit: upstream.meta.id.to_string(),
+                method: "fuzzy".into(),
+                similarity: crate::analysis::similarity::round(share),
+            });
+            matched.insert(commit.id);
+        }
+    }
+    found.sort_by(|a, b| a.commit.cmp(&b.commit));
+    Ok(found)
+}
