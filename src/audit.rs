@@ -139,6 +139,7 @@ pub fn audit<'r>(repo: &'r Repo, git: &Git, options: &AuditOptions) -> Result<Au
         &outcomes[0],
         fork_raw,
         &point_paths,
+        &settled,
     )?;
     let merged_files = repo.files(outcomes[0].tree)?;
     place_in_merge(repo, &trees, &merged_files, &outcomes[0], &mut changes)?;
@@ -169,7 +170,10 @@ pub fn audit<'r>(repo: &'r Repo, git: &Git, options: &AuditOptions) -> Result<Au
         overall.churn += since;
         change.risk = Some(risk::path_risk(&facts));
     }
-    overall.fork_conflicts = conflicts.iter().filter(|c| c.cause == Origin::Fork).count();
+    overall.fork_conflicts = conflicts
+        .iter()
+        .filter(|c| c.cause == Origin::Fork && !c.already_upstream)
+        .count();
 
     let points = crate::hops::release_points(repo, &session)?;
     let accepted = crate::gate::acceptances(repo, session.fork.id)?;
@@ -753,6 +757,7 @@ fn attribute(
     outcome: &MergeOutcome,
     raw: Vec<RawConflict>,
     point_paths: &HashSet<String>,
+    settled: &HashSet<Oid>,
 ) -> Result<Vec<Conflict>> {
     let fork_blob: HashMap<Oid, &str> = outcome
         .entries
@@ -839,6 +844,9 @@ fn attribute(
             ours_lines: conflict.ours.iter().map(conflicts::one_based).collect(),
             theirs_lines: conflict.theirs.iter().map(conflicts::one_based).collect(),
             message: readable(&conflict.message, session),
+            already_upstream: cause == Origin::Fork
+                && !commits.is_empty()
+                && commits.iter().all(|c| settled.contains(c)),
         });
     }
     out.sort_by(|a, b| {
@@ -1088,10 +1096,10 @@ fn findings(
                 &path,
                 Some(&copy.unit),
                 format!(
-                    "`{}` was copied from `{}`, which upstream changed {} times since ({}): the copy lacks those fixes",
+                    "`{}` was copied from `{}`, which upstream changed {} since ({}): the copy lacks those fixes",
                     copy.unit,
                     copy.source_unit,
-                    copy.missing.len(),
+                    if copy.missing.len() == 1 { "once".to_string() } else { format!("{} times", copy.missing.len()) },
                     if prs.is_empty() { "no PR numbers".to_string() } else { prs.join(", ") }
                 ),
                 Some(format!("review them and port what applies to `{}`", copy.unit)),
@@ -1108,7 +1116,10 @@ fn findings(
             );
         }
     }
-    for conflict in conflicts.iter().filter(|c| c.cause == Origin::Fork) {
+    for conflict in conflicts
+        .iter()
+        .filter(|c| c.cause == Origin::Fork && !c.already_upstream)
+    {
         builder.add(
             "conflict",
             &conflict.path,
@@ -1165,7 +1176,7 @@ fn summarize(report: &mut Report) {
     summary.fork_conflicts = report
         .conflicts
         .iter()
-        .filter(|c| c.cause == Origin::Fork)
+        .filter(|c| c.cause == Origin::Fork && !c.already_upstream)
         .count();
     report.summary = summary;
 }

@@ -232,6 +232,8 @@ pub struct Conflict {
     pub theirs_lines: Vec<[u64; 2]>,
     /// git's own words.
     pub message: String,
+    /// Every own commit behind it is already upstream: resolve it by taking the target's side.
+    pub already_upstream: bool,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]

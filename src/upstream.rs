@@ -21,10 +21,11 @@ struct Upstream {
     paths: Vec<String>,
 }
 
-/// The line changes of a commit against its first parent, restricted to `paths` when given.
+/// The line changes between two trees. Renames are paired first, so that a move carries only
+/// its edits: a file the fork deleted must not pass for upstream's rename of it.
 pub fn line_changes(repo: &Repo, from_tree: Option<Oid>, to_tree: Oid) -> Result<LineChanges> {
     let mut changes = LineChanges::default();
-    for delta in repo.diff(from_tree, to_tree, false, &[])? {
+    for delta in repo.diff(from_tree, to_tree, true, &[])? {
         let old = delta
             .old_id
             .map(|id| repo.blob(id))
@@ -215,8 +216,15 @@ pub fn already_upstream(
                 .iter()
                 .filter(|u| run.iter().any(|c| related(c, u)))
             {
-                let share = net.contained_in(cached_lines(repo, &mut lines_of, &upstream.meta)?);
-                if share >= CONTAINED {
+                let theirs = cached_lines(repo, &mut lines_of, &upstream.meta)?.clone();
+                let share = net.contained_in(&theirs);
+                // Every commit of the run must be part of it, not merely ride along.
+                let mut each = true;
+                for commit in run {
+                    let own = line_changes(repo, parent_tree(repo, commit)?, commit.tree)?;
+                    each &= own.is_empty() || own.contained_in(&theirs) > 0.0;
+                }
+                if share >= CONTAINED && each {
                     hit = Some((stop, upstream.meta.id, share));
                     break 'runs;
                 }

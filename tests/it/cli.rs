@@ -1,6 +1,6 @@
 //! Bad input: a miette diagnostic with a `help:` line and exit 2, never a panic.
 
-use crate::support::{Fixture, forkdrift_in, git_in};
+use crate::support::{Fixture, forkdrift_in, git_ok};
 use predicates::prelude::*;
 
 fn fails_with(mut command: assert_cmd::Command, message: &str, help: &str) {
@@ -82,7 +82,7 @@ fn shallow_clone_without_a_merge_base() {
     let fixture = Fixture::build("minimal");
     let clone = fixture.temp.path().join("shallow");
     let url = format!("file://{}", fixture.path().display());
-    git_in(
+    git_ok(
         fixture.temp.path(),
         &[
             "clone",
@@ -93,8 +93,8 @@ fn shallow_clone_without_a_merge_base() {
             clone.to_str().unwrap(),
         ],
     );
-    git_in(&clone, &["remote", "add", "upstream", &url]);
-    git_in(
+    git_ok(&clone, &["remote", "add", "upstream", &url]);
+    git_ok(
         &clone,
         &[
             "fetch",

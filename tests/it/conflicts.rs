@@ -61,6 +61,7 @@ fn every_command_leaves_the_repository_byte_identical() {
         vec!["audit", "--format", "markdown", "--fail-on", "never"],
         vec!["plan", "--fail-on", "never"],
         vec!["explain", "connectors/sources/mysql.py"],
+        vec!["candidates"],
     ] {
         fixture.forkdrift(&args).assert().success();
         assert!(

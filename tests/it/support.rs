@@ -127,3 +127,21 @@ pub fn kinds(report: &Report) -> Vec<(String, String)> {
         .map(|f| (f.kind.clone(), f.path.clone()))
         .collect()
 }
+
+/// Like [`git_in`], for set-up steps that must succeed.
+pub fn git_ok(dir: &Path, args: &[&str]) -> String {
+    let output = std::process::Command::new("git")
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("LC_ALL", "C")
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}

@@ -1,0 +1,270 @@
+//! Issue 5: what upstream already has, what it should get, and what the fork's copies miss.
+
+use crate::support::{Fixture, change, git_in, git_ok};
+use forkdrift::model::Report;
+
+fn subjects(report: &Report, ids: &[String]) -> Vec<String> {
+    ids.iter()
+        .map(|id| {
+            report
+                .own_commits
+                .iter()
+                .find(|c| &c.commit == id)
+                .unwrap()
+                .subject
+                .clone()
+        })
+        .collect()
+}
+
+#[test]
+fn finds_fork_work_upstream_already_has_by_every_method() {
+    let fixture = Fixture::build("upstream-work");
+    let report = fixture.audit(&[]);
+    let found: Vec<(String, Vec<String>, String)> = report
+        .already_upstream
+        .iter()
+        .map(|a| {
+            (
+                a.method.clone(),
+                a.commits.clone(),
+                a.upstream_commit.clone(),
+            )
+        })
+        .collect();
+    let expect = |method: &str, own: &[&str], upstream: &str| {
+        (
+            method.to_string(),
+            own.iter().map(|id| fixture.id(id)).collect::<Vec<_>>(),
+            fixture.id(upstream),
+        )
+    };
+    let mut expected = vec![
+        expect("patch-id", &["jira-pick"], "jira-fix"),
+        expect("pr-number", &["drive-retry"], "drive-retry-upstream"),
+        expect(
+            "squash",
+            &["jitter-3", "jitter-2", "jitter-1"],
+            "jitter-upstream",
+        ),
+        expect("fuzzy", &["confluence-fix"], "confluence-upstream"),
+    ];
+    let mut found_sorted = found.clone();
+    found_sorted.sort();
+    expected.sort();
+    assert_eq!(found_sorted, expected);
+
+    // None of it counts as divergence.
+    for path in [
+        "connectors/sources/jira.py",
+        "connectors/sources/google_drive.py",
+        "connectors/utils.py",
+        "connectors/sources/confluence.py",
+    ] {
+        let change = change(&report, path);
+        assert!(change.already_upstream, "{path}");
+        assert_eq!(change.risk, None, "{path}");
+        assert!(!report.findings.iter().any(|f| f.path == path), "{path}");
+    }
+    assert_eq!(
+        (report.summary.divergent, report.summary.already_upstream),
+        (6, 4)
+    );
+    assert_eq!(report.summary.by_class["connector-modified"], 0);
+    let settled: Vec<&str> = report
+        .own_commits
+        .iter()
+        .filter(|c| c.already_upstream)
+        .map(|c| c.subject.as_str())
+        .collect();
+    assert_eq!(settled.len(), 6);
+    // The conflict on google_drive.py is real (git reports it), but the fork's side is upstream's.
+    let drive = report
+        .conflicts
+        .iter()
+        .find(|c| c.path == "connectors/sources/google_drive.py")
+        .unwrap();
+    assert!(drive.already_upstream);
+    assert_eq!(report.summary.fork_conflicts, report.summary.conflicts - 1);
+}
+
+#[test]
+fn a_self_contained_framework_fix_is_a_candidate_and_a_coupled_one_is_not() {
+    let fixture = Fixture::build("upstream-work");
+    let report = fixture.audit(&[]);
+    assert_eq!(report.pr_candidates.len(), 1);
+    let candidate = &report.pr_candidates[0];
+    assert_eq!(candidate.commits, vec![fixture.id("es-close")]);
+    assert_eq!(
+        (candidate.kind.as_str(), candidate.rank),
+        ("framework-fix", 1)
+    );
+    assert_eq!(candidate.title, "Close the Elasticsearch client only once");
+    assert!(candidate.has_tests && candidate.applies_cleanly);
+    assert_eq!(
+        candidate.paths,
+        vec!["connectors/es/client.py", "tests/es/test_client_close.py"]
+    );
+    assert!(
+        report.notes.iter().any(
+            |n| n.contains("Let the framework skip Acme's system tables")
+                && n.contains("depends on the fork's own connectors")
+        ),
+        "{:?}",
+        report.notes
+    );
+}
+
+#[test]
+fn exported_candidates_apply_with_git_am_onto_the_target() {
+    let fixture = Fixture::build("upstream-work");
+    let export = fixture.temp.path().join("export");
+    fixture
+        .forkdrift(&["candidates", "--export", export.to_str().unwrap()])
+        .assert()
+        .success();
+    let mut files: Vec<String> = std::fs::read_dir(&export)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    assert_eq!(
+        files,
+        vec![
+            "01-close-the-elasticsearch-client-only-once.mbox",
+            "01-close-the-elasticsearch-client-only-once.md"
+        ]
+    );
+
+    let clone = fixture.temp.path().join("apply");
+    let url = format!("file://{}", fixture.path().display());
+    git_ok(
+        fixture.temp.path(),
+        &["clone", "--quiet", &url, clone.to_str().unwrap()],
+    );
+    git_ok(
+        &clone,
+        &[
+            "fetch",
+            "--quiet",
+            "origin",
+            "+refs/remotes/upstream/*:refs/remotes/upstream/*",
+        ],
+    );
+    let target = fixture.id("refs/remotes/upstream/main");
+    git_ok(&clone, &["checkout", "--quiet", "--detach", &target]);
+    let output = std::process::Command::new("git")
+        .current_dir(&clone)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .args([
+            "-c",
+            "user.name=Reviewer",
+            "-c",
+            "user.email=r@example.com",
+            "am",
+        ])
+        .arg(export.join("01-close-the-elasticsearch-client-only-once.mbox"))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "git am: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        git_in(&clone, &["log", "-1", "--format=%s%n%an"]),
+        "Close the Elasticsearch client only once\nFin Fork\n"
+    );
+    let client = std::fs::read_to_string(clone.join("connectors/es/client.py")).unwrap();
+    assert!(client.contains("if self.client is not None:"));
+    assert!(clone.join("tests/es/test_client_close.py").exists());
+}
+
+#[test]
+fn a_copy_lists_the_upstream_fixes_its_source_got_since() {
+    let fixture = Fixture::build("upstream-work");
+    let report = fixture.audit(&[]);
+    assert_eq!(report.stale_copies.len(), 1);
+    let stale = &report.stale_copies[0];
+    assert_eq!(
+        (stale.unit.as_str(), stale.source_unit.as_str()),
+        ("acme", "mysql")
+    );
+    let missing: Vec<(String, Vec<u32>)> = stale
+        .missing
+        .iter()
+        .map(|c| (c.commit.clone(), c.prs.clone()))
+        .collect();
+    assert_eq!(
+        missing,
+        vec![
+            (fixture.id("mysql-fix-2"), vec![72]),
+            (fixture.id("mysql-fix-1"), vec![71])
+        ]
+    );
+    assert!(stale.broken_imports.is_empty());
+    assert!(
+        report
+            .findings
+            .iter()
+            .any(|f| f.kind == "stale-copy" && f.message.contains("#72, #71"))
+    );
+}
+
+#[test]
+fn a_copy_left_behind_by_the_restructure_imports_modules_that_moved() {
+    let report = Fixture::build("restructure").audit(&[]);
+    let stale = &report.stale_copies[0];
+    assert_eq!(
+        stale.broken_imports,
+        vec![
+            "connectors.source (from connectors.source import BaseDataSource, ConfigurationError)"
+        ]
+    );
+    // The restructure itself touched the source: the copy missed it.
+    assert_eq!(
+        subjects_of(&stale.missing),
+        vec!["Merge develop to main - all connector framework changes (#3819)"]
+    );
+    assert!(
+        report
+            .findings
+            .iter()
+            .any(|f| f.kind == "missing-import" && f.path == "connectors/sources/acme.py")
+    );
+}
+
+fn subjects_of(commits: &[forkdrift::model::CommitRef]) -> Vec<&str> {
+    commits.iter().map(|c| c.subject.as_str()).collect()
+}
+
+#[test]
+fn in_place_edits_come_with_the_copy_and_rename_to_do_instead() {
+    let report = Fixture::build("demo").audit(&[]);
+    assert_eq!(report.in_place_edits.len(), 1);
+    let edit = &report.in_place_edits[0];
+    assert_eq!(
+        (edit.unit.as_str(), edit.suggested_unit.as_str()),
+        ("mysql", "mysql_custom")
+    );
+    assert_eq!(
+        edit.files,
+        vec![[
+            "connectors/sources/mysql.py".to_string(),
+            "connectors/sources/mysql_custom.py".to_string()
+        ]]
+    );
+    assert_eq!(
+        edit.tests,
+        vec![[
+            "tests/sources/test_mysql.py".to_string(),
+            "tests/sources/test_mysql_custom.py".to_string()
+        ]]
+    );
+    assert_eq!(
+        edit.registration.as_deref(),
+        Some("\"mysql_custom\": \"connectors.sources.mysql_custom:MySqlCustomDataSource\",")
+    );
+    let _ = subjects(&report, &[]);
+}
