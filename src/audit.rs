@@ -4,7 +4,7 @@
 //! risk. The pure reasoning lives in `analysis`; this module feeds it from the repository.
 
 use crate::analysis::classify::{self, Decision, Registered, UnitIndex};
-use crate::analysis::conflicts::{self, RawConflict};
+use crate::analysis::conflicts;
 use crate::analysis::copies::{self, CopyIndex, UnitText};
 use crate::analysis::findings::FindingBuilder;
 use crate::analysis::protocol::Verdict;
@@ -126,7 +126,6 @@ pub fn audit<'r>(repo: &'r Repo, git: &Git, options: &AuditOptions) -> Result<Au
     }
     let (scratch, outcomes) = merge::merge_all(repo, git, &requests)?;
     repo.add_scratch_objects(scratch.objects())?;
-    let fork_raw = conflicts::conflicts(&outcomes[0], |id| repo.blob(id))?;
     let point_paths: HashSet<String> = outcomes
         .get(1)
         .map(|o| o.conflicted_paths().into_iter().collect())
@@ -137,7 +136,6 @@ pub fn audit<'r>(repo: &'r Repo, git: &Git, options: &AuditOptions) -> Result<Au
         &touched,
         &changes,
         &outcomes[0],
-        fork_raw,
         &point_paths,
         &settled,
     )?;
@@ -755,7 +753,6 @@ fn attribute(
     touched: &HashMap<Oid, Vec<String>>,
     changes: &[Change],
     outcome: &MergeOutcome,
-    raw: Vec<RawConflict>,
     point_paths: &HashSet<String>,
     settled: &HashSet<Oid>,
 ) -> Result<Vec<Conflict>> {
@@ -780,6 +777,7 @@ fn attribute(
         .filter(|e| e.stage == 2)
         .map(|e| (e.path.as_str(), e.id))
         .collect();
+    let raw = conflicts::conflicts(outcome, |id| repo.blob(id))?;
     let mut out = Vec::with_capacity(raw.len());
     for conflict in raw {
         // The path the fork knows this file by: merge-ort may report it at the target's path.

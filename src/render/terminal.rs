@@ -370,7 +370,13 @@ pub fn plan(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result<(
                         .iter()
                         .flat_map(|c| c.prs.first().map(|n| format!("#{n}")))
                         .collect();
-                    writeln!(out, "     {}  {}", change.detail, style.dim(&prs.join(" ")))?;
+                    // A constant's name says little without the anchor it belongs to.
+                    let detail = if anchor.kind == "values" {
+                        format!("{}: {}", anchor.name, change.detail)
+                    } else {
+                        change.detail.clone()
+                    };
+                    writeln!(out, "     {detail}  {}", style.dim(&prs.join(" ")))?;
                 }
             }
         }

@@ -41,7 +41,8 @@ fn conflict_paths_equal_git_merge_tree_on_every_fixture() {
 fn comparing_a_repository_with_itself_finds_nothing() {
     for name in mergeable() {
         let fixture = Fixture::build(&name);
-        let report = fixture.audit(&["--fork", "upstream/main"]);
+        let target = fixture.audit(&[]).target.commit;
+        let report = fixture.audit(&["--fork", &target]);
         assert!(report.changes.is_empty(), "{name}: {:?}", report.changes);
         assert!(report.findings.is_empty(), "{name}: {:?}", report.findings);
         assert!(report.conflicts.is_empty(), "{name}");

@@ -5,4 +5,5 @@ mod support;
 mod audit;
 mod cli;
 mod conflicts;
+mod protocol;
 mod upstream;

@@ -1,21 +1,6 @@
 //! Issue 5: what upstream already has, what it should get, and what the fork's copies miss.
 
 use crate::support::{Fixture, change, git_in, git_ok};
-use forkdrift::model::Report;
-
-fn subjects(report: &Report, ids: &[String]) -> Vec<String> {
-    ids.iter()
-        .map(|id| {
-            report
-                .own_commits
-                .iter()
-                .find(|c| &c.commit == id)
-                .unwrap()
-                .subject
-                .clone()
-        })
-        .collect()
-}
 
 #[test]
 fn finds_fork_work_upstream_already_has_by_every_method() {
@@ -266,5 +251,4 @@ fn in_place_edits_come_with_the_copy_and_rename_to_do_instead() {
         edit.registration.as_deref(),
         Some("\"mysql_custom\": \"connectors.sources.mysql_custom:MySqlCustomDataSource\",")
     );
-    let _ = subjects(&report, &[]);
 }
