@@ -1,45 +1,60 @@
-// Scratch evaluation (not committed): classify every commit that touched the protocol doc.
-use forkdrift::analysis::protocol::{diff, document_items};
-use std::process::Command;
-fn git(args: &[&str]) -> String {
-    String::from_utf8_lossy(
-        &Command::new("git")
-            .arg("-C")
-            .arg("/work/.mirror/elastic+connectors/repo")
-            .args(args)
-            .output()
-            .unwrap()
-            .stdout,
-    )
-    .into_owned()
-}
+//! Classifies every commit that touched a protocol document, the way the gate would
+//! (docs/protocol-gate.md):
+//!
+//!     cargo run --release --example protocol_history -- /path/to/connectors [main] [docs/CONNECTOR_PROTOCOL.md]
+#![allow(clippy::print_stdout)]
+
+use forkdrift::analysis::protocol::{Verdict, diff, document_items};
+use forkdrift::repo::Repo;
+
 fn main() {
-    let log = git(&[
-        "log",
-        "--format=%h %s",
-        "main",
-        "--",
-        "docs/CONNECTOR_PROTOCOL.md",
-    ]);
-    for line in log.lines().rev() {
-        let (id, subject) = line.split_once(' ').unwrap();
-        let after = git(&["show", &format!("{id}:docs/CONNECTOR_PROTOCOL.md")]);
-        let before = git(&["show", &format!("{id}^:docs/CONNECTOR_PROTOCOL.md")]);
-        let changes = diff(&document_items(&before), &document_items(&after));
-        let verdict = if changes.is_empty() {
-            if before == after { "none" } else { "prose" }
-        } else {
-            "SCHEMA"
+    let args: Vec<String> = std::env::args().collect();
+    let repo = Repo::open(std::path::Path::new(&args[1])).unwrap();
+    let rev = args.get(2).map_or("main", String::as_str);
+    let path = args
+        .get(3)
+        .map_or("docs/CONNECTOR_PROTOCOL.md", String::as_str);
+    let head = repo.resolve_commit(rev).unwrap();
+    let read = |id| {
+        repo.read(repo.tree_of(id).unwrap(), path)
+            .unwrap()
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+    };
+    let mut counts = [0; 3];
+    for id in repo.walk(&[head], &[]).unwrap().into_iter().rev() {
+        let commit = repo.commit(id).unwrap();
+        let Some(parent) = commit.parents.first() else {
+            continue;
         };
-        println!(
-            "{id} {verdict:6} {:3} {}",
-            changes.len(),
-            &subject[..subject.len().min(70)]
+        let (before, after) = (read(*parent), read(id));
+        if before == after || commit.parents.len() > 1 {
+            continue;
+        }
+        let changes = diff(
+            &document_items(&before.unwrap_or_default()),
+            &document_items(&after.unwrap_or_default()),
         );
-        for c in changes.iter().take(4) {
-            println!("        {}", c.describe());
+        let verdict = if changes.is_empty() {
+            Verdict::Prose
+        } else {
+            Verdict::Schema
+        };
+        counts[verdict as usize] += 1;
+        println!(
+            "{} {:<6} {:>3} {}",
+            &id.to_string()[..9],
+            verdict.as_str(),
+            changes.len(),
+            commit.subject
+        );
+        for change in changes.iter().take(3) {
+            println!("          {}", change.describe());
         }
     }
-    let main = git(&["show", "main:docs/CONNECTOR_PROTOCOL.md"]);
-    println!("items at main: {}", document_items(&main).len());
+    println!(
+        "{} commits: {} schema, {} prose",
+        counts[1] + counts[2],
+        counts[2],
+        counts[1]
+    );
 }

@@ -60,16 +60,44 @@ fn prepare(unit: &UnitText) -> Prepared {
     Prepared { whole, files }
 }
 
+/// How much closer to a source than its nearest upstream sibling a copy must be.
+const SIBLING_MARGIN: f64 = 0.05;
+
 pub struct CopyIndex {
     corpus: Corpus,
     sources: Vec<Prepared>,
+    /// Per source: the similarity a unit needs to count as its copy. Upstream sometimes
+    /// copies its own connectors (elastic's mssql, oracle and postgresql come from one
+    /// template and score 0.58–0.67 with each other), so the bar for a source sits above
+    /// what its closest upstream sibling reaches: no upstream unit passes for a copy of another.
+    bars: Vec<f64>,
 }
 
 impl CopyIndex {
     pub fn new(upstream: &[UnitText]) -> CopyIndex {
         let sources: Vec<Prepared> = upstream.iter().map(prepare).collect();
         let corpus = Corpus::new(sources.iter().map(|p| p.whole.clone()).collect());
-        CopyIndex { corpus, sources }
+        let mut bars = vec![COPY_THRESHOLD; sources.len()];
+        for (index, source) in sources.iter().enumerate() {
+            for (other, score) in corpus.ranked(&source.whole, Some(index)) {
+                bars[other] = bars[other].max(score + SIBLING_MARGIN);
+            }
+        }
+        CopyIndex {
+            corpus,
+            sources,
+            bars,
+        }
+    }
+
+    /// The similarity a copy of source `index` needs.
+    pub fn bar(&self, index: usize) -> f64 {
+        self.bars[index]
+    }
+
+    /// Every nominated corpus unit with its similarity to `unit`, best first, threshold or not.
+    pub fn scores(&self, unit: &UnitText, skip: Option<usize>) -> Vec<(usize, f64)> {
+        self.corpus.ranked(&prepare(unit).whole, skip)
     }
 
     /// The upstream unit `added` was copied from, if any. `skip` leaves one corpus unit out.
@@ -77,7 +105,7 @@ impl CopyIndex {
         let prepared = prepare(added);
         let ranked = self.corpus.ranked(&prepared.whole, skip);
         let &(source, score) = ranked.first()?;
-        if score < COPY_THRESHOLD {
+        if score < self.bars[source] {
             return None;
         }
         let runner_up = ranked
@@ -150,5 +178,24 @@ mod tests {
             index.find(&unit("zendesk", &connector("zendesk", "tickets")), None),
             None
         );
+    }
+
+    #[test]
+    fn upstream_near_duplicates_never_pass_for_copies_of_each_other() {
+        // Upstream copied one template twice (as elastic did for mssql and postgresql).
+        let template = connector("db", "rows");
+        let upstream = vec![
+            unit("mssql", &template.replacen("rows/1'", "rows/one'", 1)),
+            unit("postgresql", &template.replacen("rows/2'", "rows/two'", 1)),
+            unit("jira", &connector("jira", "issues")),
+        ];
+        let index = CopyIndex::new(&upstream);
+        for (position, source) in upstream.iter().enumerate() {
+            assert_eq!(index.find(source, Some(position)), None, "{}", source.unit);
+        }
+        assert!(index.bar(0) > COPY_THRESHOLD && index.bar(2) == COPY_THRESHOLD);
+        // A fork's copy of one of them is still found when it is closer to it than its sibling is.
+        let copy = unit("acme", &template.replacen("rows/1'", "rows/one'", 1));
+        assert_eq!(index.find(&copy, None).map(|f| f.source), Some(0));
     }
 }
