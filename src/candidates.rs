@@ -144,32 +144,10 @@ pub fn candidates(
     }
 
     let target_tree = repo.tree_of(session.target.id)?;
+    let steps = cherry_pick_all(repo, git, scratch, target_tree, &series)?;
     let mut out = Vec::new();
-    for (kind, commits, paths) in series {
-        let mut steps = Vec::new();
-        let mut current = target_tree;
-        let mut clean = true;
-        for commit in &commits {
-            let base = repo.tree_of(commit.parents[0])?;
-            let outcome = merge::merge_into(
-                repo.git_dir(),
-                &repo.objects_dir(),
-                git,
-                scratch,
-                &[MergeRequest {
-                    ours: current,
-                    theirs: commit.tree,
-                    base: Some(base),
-                }],
-            )?
-            .remove(0);
-            if !outcome.clean {
-                clean = false;
-                break;
-            }
-            current = outcome.tree;
-            steps.push(current);
-        }
+    for ((kind, commits, paths), steps) in series.into_iter().zip(steps) {
+        let clean = steps.len() == commits.len();
         let first = commits[0];
         if !clean {
             notes.push(format!(
@@ -242,6 +220,45 @@ pub fn candidates(
         candidate.report.rank = index as u32 + 1;
     }
     Ok((ranked, notes))
+}
+
+/// Cherry-picks every series onto the target, one step of every series per git process. For
+/// each series, the trees after each clean step; a series stops at its first conflict.
+fn cherry_pick_all(
+    repo: &Repo,
+    git: &Git,
+    scratch: &Scratch,
+    target: Oid,
+    series: &[(String, Vec<&CommitMeta>, BTreeSet<String>)],
+) -> Result<Vec<Vec<Oid>>> {
+    let mut steps: Vec<Vec<Oid>> = vec![Vec::new(); series.len()];
+    let mut live: Vec<usize> = (0..series.len()).collect();
+    let mut level = 0;
+    while !live.is_empty() {
+        let mut requests = Vec::with_capacity(live.len());
+        for &index in &live {
+            let commit = series[index].1[level];
+            requests.push(MergeRequest {
+                ours: steps[index].last().copied().unwrap_or(target),
+                theirs: commit.tree,
+                base: Some(repo.tree_of(commit.parents[0])?),
+            });
+        }
+        let outcomes =
+            merge::merge_into(repo.git_dir(), &repo.objects_dir(), git, scratch, &requests)?;
+        let mut next = Vec::new();
+        for (&index, outcome) in live.iter().zip(outcomes) {
+            if outcome.clean {
+                steps[index].push(outcome.tree);
+                if level + 1 < series[index].1.len() {
+                    next.push(index);
+                }
+            }
+        }
+        live = next;
+        level += 1;
+    }
+    Ok(steps)
 }
 
 /// The lines a commit adds, as text.

@@ -13,7 +13,7 @@ use crate::repo::{Files, Repo};
 use crate::rules::Pack;
 use crate::session::Session;
 use git2::Oid;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 /// The suffix of the suggested name for a connector the fork edited in place.
 const COPY_SUFFIX: &str = "custom";
@@ -27,10 +27,11 @@ pub fn stale_copies(
     target_tree: Oid,
 ) -> Result<Vec<StaleCopy>> {
     let pack = &session.pack;
-    let mut out = Vec::new();
+    // Per copy: where its source lived and lives (in every layout the pack knows), and the
+    // commit it was made on: the parent of the oldest own commit that added it.
+    let mut plans = Vec::new();
     for copy in copies {
-        // Where the source lived and lives, in every layout the pack knows.
-        let paths: Vec<String> = pack
+        let paths: BTreeSet<String> = pack
             .families
             .iter()
             .map(|f| f.path.instantiate(&copy.source_unit))
@@ -41,42 +42,77 @@ pub fn stale_copies(
                     .filter(|f| f.unit == copy.source_unit)
                     .filter_map(|f| f.target_path.clone()),
             )
-            .collect::<BTreeSet<_>>()
-            .into_iter()
             .collect();
-        // The copy was made on top of the parent of the oldest own commit that added it.
-        let Some(made) = changes
+        let made = changes
             .iter()
             .find(|c| c.path == copy.main_path)
             .and_then(|c| c.commits.last())
-            .and_then(|id| Oid::from_str(id).ok())
-        else {
-            continue;
-        };
+            .and_then(|id| Oid::from_str(id).ok());
+        let Some(made) = made else { continue };
         let copied_at = repo
             .commit(made)?
             .parents
             .first()
             .copied()
             .unwrap_or(session.merge_base);
-        let mut missing = Vec::new();
-        for id in repo.walk(&[session.target.id], &[copied_at])? {
-            let commit = repo.commit(id)?;
-            if commit.parents.len() != 1 {
-                continue;
-            }
-            let parent = repo.tree_of(commit.parents[0])?;
-            if !repo
-                .diff(Some(parent), commit.tree, false, &paths)?
-                .is_empty()
-            {
-                missing.push(CommitRef {
-                    commit: id.to_string(),
+        let since: HashSet<Oid> = repo
+            .walk(&[session.target.id], &[copied_at])?
+            .into_iter()
+            .collect();
+        plans.push((copy, paths, since));
+    }
+    // One pass over every upstream commit any copy may lack, each diffed once, in parallel.
+    let all_paths: Vec<String> = plans
+        .iter()
+        .flat_map(|(_, p, _)| p.iter().cloned())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mut commits: Vec<Oid> = plans
+        .iter()
+        .flat_map(|(_, _, since)| since.iter().copied())
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    commits.sort();
+    let touching = repo.par_map(&commits, |local, id| {
+        let commit = local.commit(id)?;
+        if commit.parents.len() != 1 || all_paths.is_empty() {
+            return Ok(None);
+        }
+        let parent = local.tree_of(commit.parents[0])?;
+        let paths: Vec<String> = local
+            .diff(Some(parent), commit.tree, false, &all_paths)?
+            .iter()
+            .map(|d| d.path().to_string())
+            .collect();
+        Ok((!paths.is_empty()).then_some((commit, paths)))
+    })?;
+
+    let mut out = Vec::new();
+    for (copy, paths, since) in plans {
+        let mut missing: Vec<(i64, CommitRef)> = touching
+            .iter()
+            .filter(|(commit, touched)| {
+                since.contains(&commit.id)
+                    && touched.iter().any(|t| {
+                        paths
+                            .iter()
+                            .any(|p| t == p || p.ends_with('/') && t.starts_with(p.as_str()))
+                    })
+            })
+            .map(|(commit, _)| {
+                let reference = CommitRef {
+                    commit: commit.id.to_string(),
                     subject: commit.subject.clone(),
                     prs: crate::repo::pr_numbers(&commit.subject),
-                });
-            }
-        }
+                };
+                (commit.time, reference)
+            })
+            .collect();
+        // Newest first, like git log.
+        missing.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.commit.cmp(&b.1.commit)));
+        let missing: Vec<CommitRef> = missing.into_iter().map(|(_, c)| c).collect();
         let broken_imports = broken_imports(repo, pack, copy, changes, fork_tree, target_tree)?;
         if missing.is_empty() && broken_imports.is_empty() {
             continue;
@@ -166,6 +202,13 @@ pub fn in_place_edits(
         })
         .filter_map(|c| index.unit_of(pack, &c.path))
         .collect();
+    // Each file's unit, looked up once.
+    let mut unit_files: BTreeMap<(usize, String), Vec<&str>> = BTreeMap::new();
+    for path in fork_files.keys() {
+        if let Some(key) = index.unit_of(pack, path).filter(|k| edited.contains(k)) {
+            unit_files.entry(key).or_default().push(path);
+        }
+    }
     let mut out = Vec::new();
     for (family, unit) in edited {
         let spec = &pack.families[family];
@@ -193,16 +236,13 @@ pub fn in_place_edits(
                 )
             }
         };
-        let files: Vec<[String; 2]> = fork_files
-            .keys()
-            .filter(|p| {
-                index
-                    .unit_of(pack, p)
-                    .is_some_and(|(f, u)| f == family && u == unit)
-            })
+        let files: Vec<[String; 2]> = unit_files
+            .get(&(family, unit.clone()))
+            .into_iter()
+            .flatten()
             .filter_map(|p| {
                 p.strip_prefix(&old_location)
-                    .map(|rest| [p.clone(), format!("{new_location}{rest}")])
+                    .map(|rest| [p.to_string(), format!("{new_location}{rest}")])
             })
             .collect();
         let key = registered.map_or(unit.as_str(), |r| r.key.as_str());

@@ -18,24 +18,32 @@ const MAX_SQUASH: usize = 12;
 
 struct Upstream {
     meta: CommitMeta,
+    /// The watched paths it touched.
     paths: Vec<String>,
+    /// How many paths it touched in all: a patch-id can only match a commit touching as many.
+    total: usize,
 }
 
 /// The line changes between two trees. Renames are paired first, so that a move carries only
 /// its edits: a file the fork deleted must not pass for upstream's rename of it.
-pub fn line_changes(repo: &Repo, from_tree: Option<Oid>, to_tree: Oid) -> Result<LineChanges> {
+pub fn line_changes(
+    repo: &Repo,
+    from_tree: Option<Oid>,
+    to_tree: Oid,
+    paths: &[String],
+) -> Result<LineChanges> {
     let mut changes = LineChanges::default();
-    for delta in repo.diff(from_tree, to_tree, true, &[])? {
-        let old = delta
-            .old_id
-            .map(|id| repo.blob(id))
-            .transpose()?
-            .unwrap_or_default();
-        let new = delta
-            .new_id
-            .map(|id| repo.blob(id))
-            .transpose()?
-            .unwrap_or_default();
+    for delta in repo.diff(from_tree, to_tree, true, paths)? {
+        let read = |id: Option<Oid>| -> Result<Option<Vec<u8>>> {
+            match id {
+                Some(id) => repo.blob_if_present(id),
+                None => Ok(Some(Vec::new())),
+            }
+        };
+        // Binary files and blobs this clone lacks say nothing about lines.
+        let (Some(old), Some(new)) = (read(delta.old_id)?, read(delta.new_id)?) else {
+            continue;
+        };
         if old.contains(&0) || new.contains(&0) {
             continue;
         }
@@ -44,14 +52,22 @@ pub fn line_changes(repo: &Repo, from_tree: Option<Oid>, to_tree: Oid) -> Result
     Ok(changes)
 }
 
-/// An upstream commit's line changes, computed once.
+/// A commit's line changes, computed once.
+/// Only the watched paths (the files the fork touched, and where they went) matter to
+/// containment, and reading only them keeps large upstream commits cheap.
 fn cached_lines<'c>(
     repo: &Repo,
     cache: &'c mut HashMap<Oid, LineChanges>,
     commit: &CommitMeta,
+    watched: &[String],
 ) -> Result<&'c LineChanges> {
     if let std::collections::hash_map::Entry::Vacant(slot) = cache.entry(commit.id) {
-        slot.insert(line_changes(repo, parent_tree(repo, commit)?, commit.tree)?);
+        slot.insert(line_changes(
+            repo,
+            parent_tree(repo, commit)?,
+            commit.tree,
+            watched,
+        )?);
     }
     Ok(&cache[&commit.id])
 }
@@ -103,17 +119,17 @@ pub fn already_upstream(
         if meta.parents.len() != 1 {
             return Ok(None);
         }
+        let parent = Some(local.tree_of(meta.parents[0])?);
         let paths: Vec<String> = local
-            .diff(
-                Some(local.tree_of(meta.parents[0])?),
-                meta.tree,
-                false,
-                &watched,
-            )?
+            .diff(parent, meta.tree, false, &watched)?
             .iter()
             .map(|d| d.path().to_string())
             .collect();
-        Ok((!paths.is_empty()).then_some(Upstream { meta, paths }))
+        if paths.is_empty() {
+            return Ok(None);
+        }
+        let total = local.diff(parent, meta.tree, false, &[])?.len();
+        Ok(Some(Upstream { meta, paths, total }))
     })?;
     let all_ids: HashSet<String> = since.iter().map(Oid::to_string).collect();
 
@@ -163,13 +179,21 @@ pub fn already_upstream(
         if candidates.is_empty() {
             continue;
         }
+        let own_paths = touched
+            .get(&commit.id)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
         let own_patch = repo.patch_id(commit)?;
-        if let Some(upstream) = candidates.iter().find(|u| {
-            let id = *patch_ids
-                .entry(u.meta.id)
-                .or_insert_with(|| repo.patch_id(&u.meta).ok().flatten());
-            own_patch.is_some() && id == own_patch
-        }) {
+        if let Some(upstream) = candidates
+            .iter()
+            .filter(|u| u.total == own_paths.len())
+            .find(|u| {
+                let id = *patch_ids
+                    .entry(u.meta.id)
+                    .or_insert_with(|| repo.patch_id(&u.meta).ok().flatten());
+                own_patch.is_some() && id == own_patch
+            })
+        {
             found.push(record(&upstream.meta, "patch-id", 1.0));
             matched.insert(commit.id);
             continue;
@@ -196,36 +220,53 @@ pub fn already_upstream(
             start += 1;
             continue;
         }
+        // Grow the run while some upstream commit touches the files of every commit in it:
+        // only those can have squashed the whole run.
+        let mut shared: Vec<usize> = (0..upstream.len())
+            .filter(|u| related(own[start], &upstream[*u]))
+            .collect();
+        let mut runs: Vec<(usize, Vec<usize>)> = Vec::new();
         let mut end = start + 1;
         while end < own.len()
             && end - start < MAX_SQUASH
             && !matched.contains(&own[end].id)
             && own[end].parents[0] == own[end - 1].id
         {
+            shared.retain(|u| related(own[end], &upstream[*u]));
+            if shared.is_empty() {
+                break;
+            }
             end += 1;
+            runs.push((end, shared.clone()));
         }
         let mut hit = None;
         // Longest run first, so a whole PR is recognised rather than its first commit.
-        'runs: for stop in (start + 2..=end).rev() {
+        'runs: for (stop, candidates) in runs.into_iter().rev() {
             let run = &own[start..stop];
-            let net = line_changes(repo, parent_tree(repo, run[0])?, run[run.len() - 1].tree)?;
+            let net = line_changes(
+                repo,
+                parent_tree(repo, run[0])?,
+                run[run.len() - 1].tree,
+                &watched,
+            )?;
             if net.is_empty() {
                 continue;
             }
-            for upstream in upstream
-                .iter()
-                .filter(|u| run.iter().any(|c| related(c, u)))
-            {
-                let theirs = cached_lines(repo, &mut lines_of, &upstream.meta)?.clone();
+            for candidate in candidates {
+                let upstream = &upstream[candidate].meta;
+                let theirs = cached_lines(repo, &mut lines_of, upstream, &watched)?.clone();
                 let share = net.contained_in(&theirs);
+                if share < CONTAINED {
+                    continue;
+                }
                 // Every commit of the run must be part of it, not merely ride along.
                 let mut each = true;
                 for commit in run {
-                    let own = line_changes(repo, parent_tree(repo, commit)?, commit.tree)?;
+                    let own = cached_lines(repo, &mut lines_of, commit, &watched)?;
                     each &= own.is_empty() || own.contained_in(&theirs) > 0.0;
                 }
-                if share >= CONTAINED && each {
-                    hit = Some((stop, upstream.meta.id, share));
+                if each {
+                    hit = Some((stop, upstream.id, share));
                     break 'runs;
                 }
             }
@@ -260,13 +301,18 @@ pub fn already_upstream(
         .collect();
     for commit in unmatched {
         let candidates: Vec<&Upstream> = upstream.iter().filter(|u| related(commit, u)).collect();
-        let own_lines = line_changes(repo, parent_tree(repo, commit)?, commit.tree)?;
+        let own_lines = cached_lines(repo, &mut lines_of, commit, &watched)?.clone();
         if own_lines.is_empty() {
             continue;
         }
         let mut best: Option<(&Upstream, f64)> = None;
         for upstream in &candidates {
-            let share = own_lines.contained_in(cached_lines(repo, &mut lines_of, &upstream.meta)?);
+            let share = own_lines.contained_in(cached_lines(
+                repo,
+                &mut lines_of,
+                &upstream.meta,
+                &watched,
+            )?);
             if share >= CONTAINED && best.is_none_or(|(_, b)| share > b) {
                 best = Some((upstream, share));
             }

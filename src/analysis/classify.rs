@@ -8,7 +8,7 @@
 
 use crate::model::ChangeClass;
 use crate::rules::Pack;
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// A registration entry: `"dir": "connectors.sources.directory:DirectoryDataSource"`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -56,6 +56,8 @@ pub fn parse_registrations(pack: &Pack, family: usize, text: &str) -> Vec<Regist
 pub struct UnitIndex {
     /// Registered modules (any side), longest location first so nested packages win.
     registered: Vec<Registered>,
+    /// Registered locations (a module without `.py`, or a package directory) → entry index.
+    by_location: HashMap<String, usize>,
     /// Per family: units registered at the merge-base; None when the base has no registration file.
     base_registered: Vec<Option<HashSet<String>>>,
     base_units: HashSet<(usize, String)>,
@@ -108,12 +110,13 @@ impl UnitIndex {
                 index.registered.push(entry.clone());
             }
         }
-        index.registered.sort_by(|a, b| {
-            b.location
-                .len()
-                .cmp(&a.location.len())
-                .then(a.location.cmp(&b.location))
-        });
+        index.registered.sort_by(|a, b| a.location.cmp(&b.location));
+        index.by_location = index
+            .registered
+            .iter()
+            .enumerate()
+            .map(|(position, entry)| (entry.location.clone(), position))
+            .collect();
         for path in base_files {
             if let Some((family, unit)) = index.unit_of(pack, path) {
                 index.base_units.insert((family, unit));
@@ -129,11 +132,24 @@ impl UnitIndex {
 
     /// The unit a path belongs to: a registered module's files first, then the family pattern.
     pub fn unit_of(&self, pack: &Pack, path: &str) -> Option<(usize, String)> {
-        for entry in &self.registered {
-            let file = format!("{}.py", entry.location);
-            if path == file || path.starts_with(&format!("{}/", entry.location)) {
-                return Some((entry.family, entry.unit.clone()));
+        // The registered module file itself, then the innermost registered package above it
+        // (so that `atlassian/confluence/` wins over `atlassian/`).
+        let module = path
+            .strip_suffix(".py")
+            .and_then(|m| self.by_location.get(m));
+        let package = || {
+            let mut dir = path;
+            while let Some((parent, _)) = dir.rsplit_once('/') {
+                if let Some(found) = self.by_location.get(parent) {
+                    return Some(found);
+                }
+                dir = parent;
             }
+            None
+        };
+        if let Some(&position) = module.or_else(package) {
+            let entry = &self.registered[position];
+            return Some((entry.family, entry.unit.clone()));
         }
         pack.families
             .iter()

@@ -353,6 +353,13 @@ impl Repo {
         Ok(entry.is_some_and(|e| e.kind() == Some(ObjectType::Tree)))
     }
 
+    /// A blob, or None when this clone lacks it (partial clones omit blobs).
+    pub fn blob_if_present(&self, id: Oid) -> Result<Option<Vec<u8>>> {
+        let blob =
+            not_found(self.git.find_blob(id)).context(|| format!("could not read blob {id}"))?;
+        Ok(blob.map(|b| b.content().to_vec()))
+    }
+
     pub fn blob(&self, id: Oid) -> Result<Vec<u8>> {
         let blob = self
             .git
@@ -404,8 +411,16 @@ impl Repo {
         if renames {
             let mut find = DiffFindOptions::new();
             find.renames(true).rename_limit(2000);
-            diff.find_similar(Some(&mut find))
-                .context(|| "rename detection failed".into())?;
+            // A blob this clone lacks (a partial clone, a pruned snapshot) leaves the changes
+            // unpaired rather than failing the whole analysis.
+            if let Err(error) = diff.find_similar(Some(&mut find)) {
+                if error.code() != ErrorCode::NotFound {
+                    return Err(Error::Git {
+                        context: "rename detection failed".into(),
+                        source: error,
+                    });
+                }
+            }
         }
         let mut out = Vec::with_capacity(diff.deltas().len());
         for delta in diff.deltas() {
@@ -518,13 +533,20 @@ impl Repo {
     pub fn line_stats(&self, old: Option<Oid>, new: Option<Oid>) -> Result<LineStats> {
         let find = |id: Option<Oid>| -> Result<Option<git2::Blob<'_>>> {
             id.map(|id| {
-                self.git
-                    .find_blob(id)
-                    .context(|| format!("could not read blob {id}"))
+                not_found(self.git.find_blob(id)).context(|| format!("could not read blob {id}"))
             })
             .transpose()
+            .map(Option::flatten)
         };
         let (old_blob, new_blob) = (find(old)?, find(new)?);
+        // A blob this clone lacks (a partial clone) counts like a binary: no lines to count.
+        if (old.is_some() && old_blob.is_none()) || (new.is_some() && new_blob.is_none()) {
+            return Ok(LineStats {
+                added: 0,
+                deleted: 0,
+                binary: true,
+            });
+        }
         let binary = old_blob.as_ref().is_some_and(|b| b.is_binary())
             || new_blob.as_ref().is_some_and(|b| b.is_binary());
         if binary {

@@ -1,0 +1,558 @@
+//! Benchmarks for docs/PERFORMANCE.md. Each job is timed against the git plumbing that does
+//! the same job, on the same repository, in the same run.
+//!
+//!     cargo bench --bench perf                          # the generated 5,000-file upstream
+//!     cargo bench --bench perf -- --geth /path/to/go-ethereum   # and a 30-point sweep on it
+//!     cargo bench --bench perf -- --keep DIR            # only write the generated repository
+//!
+//! 1. audit: a fork with 50 own commits (copies, in-place edits, framework edits) of an
+//!    elastic-shaped upstream of 5,000 files that moved on by 2,000 commits. Yardstick: the
+//!    plumbing an audit needs — merge-base, rev-list of own commits, diff --numstat -M,
+//!    merge-tree of fork and of fork point with the target, log of upstream churn.
+//! 2. sweep: 30 release points of a real repository (go-ethereum), each merged with the fork
+//!    and with its fork point. Yardstick: `git merge-tree --write-tree` run once per merge.
+#![allow(clippy::print_stdout)]
+
+use forkdrift::audit::{AuditOptions, audit};
+use forkdrift::repo::Repo;
+use forkdrift::repo::git::Git;
+use forkdrift::session::{Selection, Session};
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const RUNS: usize = 5;
+
+/// Deterministic pseudo-random numbers: the same repository every run.
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        self.0 >> 33
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let output = Command::new("git")
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        matches!(output.status.code(), Some(0 | 1)),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn median(mut times: Vec<Duration>) -> Duration {
+    times.sort();
+    times[times.len() / 2]
+}
+
+fn time<T>(f: impl FnMut() -> T) -> (Duration, T) {
+    let mut f = f;
+    let mut times = Vec::new();
+    let mut last = None;
+    for _ in 0..RUNS {
+        let started = Instant::now();
+        last = Some(f());
+        times.push(started.elapsed());
+    }
+    (median(times), last.unwrap())
+}
+
+fn module(name: &str, seed: u64, lines: usize) -> String {
+    let mut rng = Lcg(seed);
+    let mut text = format!(
+        "from connectors.source import BaseDataSource\n\n\nclass {name}DataSource(BaseDataSource):\n"
+    );
+    for i in 0..lines {
+        let _ = writeln!(
+            text,
+            "    def step_{i}_{}(self, value):\n        return value * {} + {}",
+            rng.below(1000),
+            rng.below(97),
+            rng.below(10_000)
+        );
+    }
+    text
+}
+
+/// Writes the generated upstream and fork with one fast-import stream.
+fn generate(dir: &Path) -> PathBuf {
+    let repo = dir.join("fork");
+    git(
+        dir,
+        &[
+            "init",
+            "--quiet",
+            "--initial-branch=main",
+            repo.to_str().unwrap(),
+        ],
+    );
+    let mut stream = String::new();
+    let mut rng = Lcg(7);
+    let mut mark = 0;
+    let mut when = 1_600_000_000i64;
+    let mut commit = |stream: &mut String,
+                      branch: &str,
+                      message: &str,
+                      from: Option<usize>,
+                      files: &[(String, String)]|
+     -> usize {
+        mark += 1;
+        when += 3600;
+        let _ = write!(
+            stream,
+            "commit {branch}\nmark :{mark}\nauthor Dev <dev@example.com> {when} +0000\ncommitter Dev <dev@example.com> {when} +0000\ndata {}\n{message}\n",
+            message.len()
+        );
+        if let Some(from) = from {
+            let _ = writeln!(stream, "from :{from}");
+        }
+        for (path, content) in files {
+            let _ = write!(
+                stream,
+                "M 100644 inline {path}\ndata {}\n{content}\n",
+                content.len()
+            );
+        }
+        stream.push('\n');
+        mark
+    };
+
+    // 100 connectors, their tests, 4,600 framework and other files: 5,000 in all.
+    let mut files: Vec<(String, String)> = Vec::new();
+    let mut sources =
+        String::from("def _default_config():\n    return {\n        \"sources\": {\n");
+    for i in 0..100 {
+        let name = format!("src{i:03}");
+        let _ = writeln!(
+            sources,
+            "            \"{name}\": \"connectors.sources.{name}:Src{i:03}DataSource\","
+        );
+        files.push((
+            format!("connectors/sources/{name}.py"),
+            module(&format!("Src{i:03}"), i, 60),
+        ));
+        files.push((
+            format!("tests/sources/test_{name}.py"),
+            module(&format!("TestSrc{i:03}"), 1000 + i, 20),
+        ));
+    }
+    sources.push_str("        },\n    }\n");
+    files.push(("connectors/config.py".into(), sources));
+    files.push(("connectors/VERSION".into(), "8.10.0.0\n".into()));
+    for i in 0..4798 {
+        let dir = [
+            "connectors/es",
+            "connectors/services",
+            "connectors/protocol",
+            "docs",
+            "scripts",
+            "lib/util",
+        ][i % 6];
+        files.push((
+            format!("{dir}/part{}/file{i:04}.py", i % 40),
+            module(&format!("Part{i}"), 5000 + i as u64, 8),
+        ));
+    }
+    assert_eq!(files.len(), 5000);
+    let base = commit(
+        &mut stream,
+        "refs/remotes/upstream/main",
+        "Initial import (#1)",
+        None,
+        &files,
+    );
+    let _ = write!(stream, "reset refs/tags/v8.10.0.0\nfrom :{base}\n\n");
+
+    // The fork: 50 own commits on the base release.
+    let mut tip = base;
+    for i in 0..50u64 {
+        let change: Vec<(String, String)> = match i % 5 {
+            0 => {
+                let source = rng.below(100);
+                vec![(
+                    format!("connectors/sources/acme{i}.py"),
+                    module(&format!("Acme{i}"), source, 60)
+                        .replace(&format!("Src{source:03}"), &format!("Acme{i}")),
+                )]
+            }
+            1 | 2 => vec![(
+                format!("connectors/sources/src{:03}.py", rng.below(100)),
+                module("Fork", 90_000 + i, 61),
+            )],
+            3 => vec![(
+                format!("connectors/es/part{}/file{:04}.py", (i * 6) % 40, i * 6),
+                module("ForkFramework", 91_000 + i, 9),
+            )],
+            _ => vec![(format!("docs/fork-notes-{i}.md"), format!("notes {i}\n"))],
+        };
+        tip = commit(
+            &mut stream,
+            "refs/heads/main",
+            &format!("Fork change {i}"),
+            Some(tip),
+            &change,
+        );
+    }
+
+    // Upstream moves on by 2,000 commits, with a release every 250.
+    let mut upstream = base;
+    for i in 0..2000u64 {
+        let path = if i % 10 == 0 {
+            format!("connectors/sources/src{:03}.py", rng.below(100))
+        } else {
+            let n = rng.below(4798) as usize;
+            let dir = [
+                "connectors/es",
+                "connectors/services",
+                "connectors/protocol",
+                "docs",
+                "scripts",
+                "lib/util",
+            ][n % 6];
+            format!("{dir}/part{}/file{n:04}.py", n % 40)
+        };
+        let mut change = vec![(path, module("Upstream", 200_000 + i, 10))];
+        if i % 250 == 249 {
+            change.push((
+                "connectors/VERSION".into(),
+                format!("8.{}.0.0\n", 11 + i / 250),
+            ));
+        }
+        upstream = commit(
+            &mut stream,
+            "refs/remotes/upstream/main",
+            &format!("Upstream change {i} (#{})", 100 + i),
+            Some(upstream),
+            &change,
+        );
+        if i % 250 == 249 {
+            let version = 11 + i / 250;
+            let _ = write!(
+                stream,
+                "reset refs/tags/v8.{version}.0.0\nfrom :{upstream}\n\n"
+            );
+            let _ = write!(
+                stream,
+                "reset refs/remotes/upstream/8.{version}\nfrom :{upstream}\n\n"
+            );
+        }
+    }
+    stream.push_str("done\n");
+    let mut child = Command::new("git")
+        .current_dir(&repo)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .args(["fast-import", "--quiet", "--done"])
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stream.as_bytes())
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    git(
+        &repo,
+        &[
+            "symbolic-ref",
+            "refs/remotes/upstream/HEAD",
+            "refs/remotes/upstream/main",
+        ],
+    );
+    git(&repo, &["config", "remote.upstream.url", "../upstream.git"]);
+    git(&repo, &["reset", "--hard", "--quiet"]);
+    repo
+}
+
+/// Runs a git command with a throw-away object directory, as forkdrift does.
+fn plumbing(repo: &Path, scratch: &Path, args: &[&str]) {
+    let output = Command::new("git")
+        .current_dir(repo)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_OBJECT_DIRECTORY", scratch)
+        .env(
+            "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+            repo.join(".git/objects"),
+        )
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        matches!(output.status.code(), Some(0 | 1)),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+fn bench_audit(temp: &Path) {
+    let started = Instant::now();
+    let path = generate(temp);
+    println!(
+        "generated 5,000 files, 50 own commits, 2,000 upstream commits in {:.1?}",
+        started.elapsed()
+    );
+    let repo = Repo::open(&path).unwrap();
+    let git = Git::hermetic();
+    let options = AuditOptions::default();
+    let (ours, run) = time(|| audit(&repo, &git, &options).unwrap().report);
+    println!(
+        "audit: {} changes ({} copies), {} conflicts, {} findings",
+        run.changes.len(),
+        run.changes
+            .iter()
+            .filter(|c| c.copied_from.is_some())
+            .count(),
+        run.conflicts.len(),
+        run.findings.len()
+    );
+    let (hops, with_hops) = time(|| {
+        audit(
+            &repo,
+            &git,
+            &AuditOptions {
+                hops: true,
+                ..Default::default()
+            },
+        )
+        .unwrap()
+        .report
+    });
+
+    let scratch = tempfile::tempdir().unwrap();
+    let (fork, target, base, point) = (
+        &run.fork.commit,
+        &run.target.commit,
+        &run.merge_base,
+        &run.fork_point,
+    );
+    let paths: Vec<String> = run.changes.iter().map(|c| c.path.clone()).collect();
+    let (yardstick, _) = time(|| {
+        plumbing(&path, scratch.path(), &["merge-base", fork, target]);
+        plumbing(
+            &path,
+            scratch.path(),
+            &["rev-list", fork, "--not", "--remotes=upstream", "--tags"],
+        );
+        plumbing(
+            &path,
+            scratch.path(),
+            &["diff", "--numstat", "-M", base, fork],
+        );
+        plumbing(
+            &path,
+            scratch.path(),
+            &["merge-tree", "--write-tree", fork, target],
+        );
+        plumbing(
+            &path,
+            scratch.path(),
+            &["merge-tree", "--write-tree", point, target],
+        );
+        let mut log = vec!["log", "--format=%H", "--name-only", "--no-merges"];
+        let range = format!("{point}..{target}");
+        log.push(&range);
+        log.push("--");
+        log.extend(paths.iter().map(String::as_str));
+        plumbing(&path, scratch.path(), &log);
+    });
+    println!(
+        "audit                     {:>8.0?}   git plumbing of the same job {:>8.0?}   ratio {:.1}",
+        ours,
+        yardstick,
+        ours.as_secs_f64() / yardstick.as_secs_f64()
+    );
+    println!(
+        "audit --hops ({} hops)     {:>8.0?}",
+        with_hops.hops.len(),
+        hops
+    );
+}
+
+fn bench_sweep(temp: &Path, geth: &Path) {
+    // A fork of go-ethereum: 20 own commits on v1.14.0, in a clone that borrows the objects.
+    let fork = temp.join("geth");
+    git(
+        temp,
+        &[
+            "clone",
+            "--quiet",
+            "--shared",
+            "--bare",
+            geth.to_str().unwrap(),
+            fork.to_str().unwrap(),
+        ],
+    );
+    let tags: Vec<String> = git(&fork, &["tag", "--sort=version:refname"])
+        .lines()
+        .filter(|t| t.starts_with("v1.") && t.matches('.').count() == 2 && !t.contains('-'))
+        .map(str::to_string)
+        .collect();
+    let start = tags
+        .iter()
+        .position(|t| t == "v1.14.0")
+        .expect("go-ethereum has v1.14.0");
+    let points: Vec<&String> = tags[start + 1..].iter().take(30).collect();
+    let mut stream = String::new();
+    let mut when = 1_700_000_000i64;
+    for i in 0..20 {
+        when += 3600;
+        let from = if i == 0 {
+            "from refs/tags/v1.14.0\n".to_string()
+        } else {
+            String::new()
+        };
+        let path = [
+            "core/blockchain.go",
+            "eth/handler.go",
+            "p2p/server.go",
+            "README.md",
+            "params/config.go",
+        ][i % 5];
+        let content = git(&fork, &["show", &format!("v1.14.0:{path}")]).replacen(
+            "package",
+            &format!("// fork change {i}\npackage"),
+            1,
+        );
+        let message = format!("fork change {i}");
+        let _ = write!(
+            stream,
+            "commit refs/heads/fork\nauthor F <f@example.com> {when} +0000\ncommitter F <f@example.com> {when} +0000\ndata {}\n{message}\n{from}M 100644 inline {path}\ndata {}\n{content}\n\n",
+            message.len(),
+            content.len()
+        );
+    }
+    stream.push_str("done\n");
+    let mut child = Command::new("git")
+        .current_dir(&fork)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .args(["fast-import", "--quiet", "--done"])
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stream.as_bytes())
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+
+    let pack = temp.join("geth.toml");
+    std::fs::write(
+        &pack,
+        "name = \"geth\"\ndescription = \"benchmark\"\n[[zone]]\nkind = \"other\"\npaths = [\"**\"]\n[versions]\nscheme = \"dotted\"\ntags = '''^v(?P<version>\\d+\\.\\d+\\.\\d+)$'''\n",
+    )
+    .unwrap();
+    let repo = Repo::open(&fork).unwrap();
+    let selection = Selection {
+        fork: Some("fork".into()),
+        to: Some(points.last().unwrap().to_string()),
+        rules: Some(pack.to_string_lossy().into_owned()),
+        ..Selection::default()
+    };
+    let session = Session::open(&repo, &selection).unwrap();
+    let release: Vec<forkdrift::hops::ReleasePoint> = points
+        .iter()
+        .map(|tag| forkdrift::hops::ReleasePoint {
+            version: forkdrift::analysis::versions::Version::parse(tag).unwrap(),
+            name: tag.to_string(),
+            commit: repo.resolve_commit(tag).unwrap(),
+            branch: false,
+        })
+        .collect();
+    let git_binary = Git::hermetic();
+    let (ours, merges) =
+        time(|| forkdrift::hops::merge_points(&repo, &git_binary, &session, &release).unwrap());
+    let total: usize = merges.iter().map(|m| m.conflicts.len()).sum();
+    let scratch = tempfile::tempdir().unwrap();
+    let (fork_id, point_id) = (session.fork.id.to_string(), session.fork_point.to_string());
+    let run = |args: &[&str]| {
+        let output = Command::new("git")
+            .current_dir(&fork)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_OBJECT_DIRECTORY", scratch.path())
+            .env("GIT_ALTERNATE_OBJECT_DIRECTORIES", fork.join("objects"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(matches!(output.status.code(), Some(0 | 1)));
+    };
+    let (per_hop, _) = time(|| {
+        for point in &points {
+            run(&["merge-tree", "--write-tree", "--name-only", &fork_id, point]);
+            run(&[
+                "merge-tree",
+                "--write-tree",
+                "--name-only",
+                &point_id,
+                point,
+            ]);
+        }
+    });
+    println!(
+        "sweep of {} release points ({} merges, {} conflicted paths)  {:>8.0?}   git merge-tree per merge {:>8.0?}   ratio {:.2}",
+        points.len(),
+        points.len() * 2,
+        total,
+        ours,
+        per_hop,
+        ours.as_secs_f64() / per_hop.as_secs_f64()
+    );
+    let (full, report) = time(|| {
+        audit(
+            &repo,
+            &git_binary,
+            &AuditOptions {
+                selection: selection.clone(),
+                hops: true,
+            },
+        )
+        .unwrap()
+        .report
+    });
+    println!(
+        "audit --hops of the go-ethereum fork ({} hops, {} own commits)  {:>8.0?}",
+        report.hops.len(),
+        report.own_commits.len(),
+        full
+    );
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    // `--keep DIR` only writes the generated repository there, for profiling by hand.
+    if let Some(at) = args.iter().position(|a| a == "--keep") {
+        let dir = Path::new(&args[at + 1]);
+        std::fs::create_dir_all(dir).unwrap();
+        println!("generated {}", generate(dir).display());
+        return;
+    }
+    let temp = tempfile::tempdir().unwrap();
+    println!("git: {}", git(temp.path(), &["--version"]).trim());
+    bench_audit(temp.path());
+    if let Some(at) = args.iter().position(|a| a == "--geth") {
+        bench_sweep(temp.path(), Path::new(&args[at + 1]));
+    }
+}
