@@ -693,6 +693,64 @@ fn detect_copies(
     Ok(copied)
 }
 
+/// Where upstream files of the merge-base live at the target: the same path, or the file the
+/// target added that holds most of their lines (a move, a rename with edits, a split).
+struct TargetPaths<'f> {
+    base: &'f Files,
+    target: &'f Files,
+    /// Built only when some file is missing at the target.
+    relocator: Option<Relocator>,
+}
+
+impl<'f> TargetPaths<'f> {
+    fn new(
+        repo: &Repo,
+        trees: &Trees,
+        base: &'f Files,
+        target: &'f Files,
+        needed: bool,
+    ) -> Result<Self> {
+        let relocator = if needed {
+            let added: Vec<(String, Vec<u8>)> = repo
+                .diff(Some(trees.base), trees.target, false, &[])?
+                .into_iter()
+                .filter(|d| d.status == DeltaStatus::Added)
+                .filter_map(|d| {
+                    let id = d.new_id?;
+                    Some(
+                        repo.blob_if_present(id)
+                            .map(|blob| blob.map(|b| (d.path().to_string(), b))),
+                    )
+                })
+                .collect::<Result<Vec<_>>>()?
+                .into_iter()
+                .flatten()
+                .collect();
+            Some(Relocator::new(added))
+        } else {
+            None
+        };
+        Ok(TargetPaths {
+            base,
+            target,
+            relocator,
+        })
+    }
+
+    fn locate(&self, repo: &Repo, path: &str) -> Result<Option<String>> {
+        if self.target.contains_key(path) {
+            return Ok(Some(path.to_string()));
+        }
+        let (Some(relocator), Some(id)) = (&self.relocator, self.base.get(path)) else {
+            return Ok(None);
+        };
+        Ok(repo
+            .blob_if_present(*id)?
+            .and_then(|blob| relocator.locate(&blob, path))
+            .map(|(p, _)| p))
+    }
+}
+
 /// Where each file the fork touched lives at the target.
 fn relocate(
     repo: &Repo,
@@ -708,39 +766,19 @@ fn relocate(
             _ => Some(c.path.clone()),
         }
     };
-    let vanished: Vec<usize> = (0..changes.len())
-        .filter(|i| upstream_path(&changes[*i]).is_some_and(|p| !target.contains_key(&p)))
-        .collect();
-    let mut relocator = None;
-    if !vanished.is_empty() || changes.iter().any(|c| c.copied_from.is_some()) {
-        let added: Vec<(String, Vec<u8>)> = repo
-            .diff(Some(trees.base), trees.target, false, &[])?
-            .into_iter()
-            .filter(|d| d.status == DeltaStatus::Added)
-            .map(|d| {
-                Ok((
-                    d.path().to_string(),
-                    repo.blob(d.new_id.expect("added files have a blob"))?,
-                ))
-            })
-            .collect::<Result<_>>()?;
-        relocator = Some(Relocator::new(added));
-    }
-    let locate = |path: &str| -> Result<Option<String>> {
-        if target.contains_key(path) {
-            return Ok(Some(path.to_string()));
-        }
-        let (Some(relocator), Some(id)) = (&relocator, base.get(path)) else {
-            return Ok(None);
-        };
-        Ok(relocator.locate(&repo.blob(*id)?, path).map(|(p, _)| p))
-    };
+    let needed = changes.iter().any(|c| {
+        upstream_path(c).is_some_and(|p| !target.contains_key(&p))
+            || c.copied_from
+                .as_ref()
+                .is_some_and(|f| !target.contains_key(&f.path))
+    });
+    let paths = TargetPaths::new(repo, trees, base, target, needed)?;
     for change in changes.iter_mut() {
         if let Some(path) = upstream_path(change) {
-            change.target_path = locate(&path)?;
+            change.target_path = paths.locate(repo, &path)?;
         }
         if let Some(copied) = &mut change.copied_from {
-            copied.target_path = locate(&copied.path.clone())?;
+            copied.target_path = paths.locate(repo, &copied.path.clone())?;
         }
     }
     Ok(())
@@ -1264,6 +1302,14 @@ pub fn explain(repo: &Repo, selection: &Selection, path: &str) -> Result<Explana
                 facts.push(format!("its tests belong at {}", tests.join(", ")));
             }
         }
+    }
+    if base_files.contains_key(path) && repo.entry(trees.target, path)?.is_none() {
+        let target_files = repo.files(trees.target)?;
+        let paths = TargetPaths::new(repo, &trees, &base_files, &target_files, true)?;
+        facts.push(match paths.locate(repo, path)? {
+            Some(moved) => format!("upstream moved it: at the target it lives at {moved}"),
+            None => "upstream removed it: no file of the target holds most of its lines".into(),
+        });
     }
     if let Some(edit) = &registration {
         facts.push(if edit.only_registrations {

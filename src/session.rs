@@ -59,7 +59,20 @@ impl<'r> Session<'r> {
         let remote =
             (repo.has_remote(&remote_name) || !remote_refs.is_empty()).then(|| remote_name.clone());
         if remote.is_none() && (selection.remote.is_some() || selection.to.is_none()) {
-            return Err(no_remote(repo, &remote_name, explicit_pack.as_ref()));
+            // A fork looks like its upstream: its own tree names the pack, and so the URL.
+            let detected = match &explicit_pack {
+                Some(_) => None,
+                None => {
+                    let tree = repo.tree_of(fork)?;
+                    Pack::detect(|path| repo.entry(tree, path).ok().flatten().is_some())
+                        .and_then(|name| Pack::builtin(&name).ok())
+                }
+            };
+            return Err(no_remote(
+                repo,
+                &remote_name,
+                explicit_pack.as_ref().or(detected.as_ref()),
+            ));
         }
 
         let target_name = match (&selection.to, &remote) {

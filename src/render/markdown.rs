@@ -41,8 +41,9 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         .collect();
     writeln!(
         out,
-        "| changed paths | {} ({}) |",
+        "| changed paths | {}, {} divergent ({}) |",
         summary.changes,
+        summary.divergent,
         classes.join(", ")
     )?;
     let count = |s: &str| summary.findings.get(s).copied().unwrap_or(0);

@@ -105,8 +105,9 @@ pub fn header(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result
     };
     writeln!(
         out,
-        "{}{}",
+        "{}, {} divergent{}",
         plural(summary.changes, "changed path", "changed paths"),
+        summary.divergent,
         classes
     )?;
     let origins: Vec<String> = summary
@@ -424,18 +425,13 @@ pub fn bookkeeping(report: &Report, out: &mut dyn Write, style: &Style) -> io::R
         )?;
         for found in &report.already_upstream {
             for (index, commit) in found.commits.iter().enumerate() {
-                let how = if index == 0 {
-                    format!("{} in {}", found.method, short(&found.upstream_commit))
+                let line = format!("  {} {}", style.dim(short(commit)), subject(commit));
+                if index == 0 {
+                    let how = format!("{} in {}", found.method, short(&found.upstream_commit));
+                    writeln!(out, "{line}  {}", style.dim(&format!("← {how}")))?;
                 } else {
-                    String::new()
-                };
-                writeln!(
-                    out,
-                    "  {} {:<48} {}",
-                    style.dim(short(commit)),
-                    subject(commit),
-                    style.dim(&how)
-                )?;
+                    writeln!(out, "{line}")?;
+                }
             }
         }
     }

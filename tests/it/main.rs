@@ -6,4 +6,5 @@ mod audit;
 mod cli;
 mod conflicts;
 mod protocol;
+mod snapshots;
 mod upstream;
