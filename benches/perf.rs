@@ -57,6 +57,25 @@ fn git(dir: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
+/// Feeds a fast-import stream to the repository at `dir`.
+fn fast_import(dir: &Path, stream: &str) {
+    let mut child = Command::new("git")
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .args(["fast-import", "--quiet", "--done"])
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stream.as_bytes())
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+}
+
 fn median(mut times: Vec<Duration>) -> Duration {
     times.sort();
     times[times.len() / 2]
@@ -255,21 +274,7 @@ fn generate(dir: &Path) -> PathBuf {
         }
     }
     stream.push_str("done\n");
-    let mut child = Command::new("git")
-        .current_dir(&repo)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .args(["fast-import", "--quiet", "--done"])
-        .stdin(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stream.as_bytes())
-        .unwrap();
-    assert!(child.wait().unwrap().success());
+    fast_import(&repo, &stream);
     git(
         &repo,
         &[
@@ -442,21 +447,7 @@ fn bench_sweep(temp: &Path, geth: &Path) {
         );
     }
     stream.push_str("done\n");
-    let mut child = Command::new("git")
-        .current_dir(&fork)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .args(["fast-import", "--quiet", "--done"])
-        .stdin(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stream.as_bytes())
-        .unwrap();
-    assert!(child.wait().unwrap().success());
+    fast_import(&fork, &stream);
 
     let pack = temp.join("geth.toml");
     std::fs::write(

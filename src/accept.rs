@@ -23,16 +23,8 @@ pub fn accept(
         });
     }
     let session = Session::open(repo, selection)?;
-    let points = crate::hops::release_points(repo, &session)?;
-    let accepted = gate::acceptances(repo, session.fork.id)?;
-    let (verdict, report) = gate::compare(
-        repo,
-        &session.pack,
-        session.fork_point,
-        session.target.id,
-        &points,
-        &accepted,
-    )?;
+    let (verdict, report) =
+        gate::Gate::new(repo, &session)?.compare(repo, session.fork_point, session.target.id)?;
     if verdict != Verdict::Schema {
         return Ok(format!(
             "nothing to accept: the protocol verdict between the fork point and {} is `{}`\n",

@@ -173,15 +173,10 @@ pub fn audit<'r>(repo: &'r Repo, git: &Git, options: &AuditOptions) -> Result<Au
         .filter(|c| c.cause == Origin::Fork && !c.already_upstream)
         .count();
 
-    let points = crate::hops::release_points(repo, &session)?;
-    let accepted = crate::gate::acceptances(repo, session.fork.id)?;
-    let (verdict, protocol) = crate::gate::compare(
+    let (verdict, protocol) = crate::gate::Gate::new(repo, &session)?.compare(
         repo,
-        &session.pack,
         session.fork_point,
         session.target.id,
-        &points,
-        &accepted,
     )?;
     let refused = verdict == Verdict::Schema && !protocol.accepted;
 
@@ -547,40 +542,33 @@ fn detect_copies(
         .iter()
         .filter(|c| c.class == ChangeClass::ConnectorAdded && c.origin != Origin::Upstream)
     {
-        if let Some((family, unit)) = index.unit_of(pack, &change.path) {
-            added
-                .entry((family, unit))
-                .or_default()
-                .push(change.path.clone());
+        if let Some(key) = index.unit_of(pack, &change.path) {
+            added.entry(key).or_default().push(change.path.clone());
         }
     }
     let base_tests = tests_by_unit(session, index, base_files);
     let fork_tests = tests_by_unit(session, index, fork_files);
-    let added_tests: BTreeMap<(usize, String), Vec<String>> = changes
-        .iter()
-        .filter(|c| {
-            c.class == ChangeClass::Test
-                && c.status == Status::Added
-                && c.origin != Origin::Upstream
-        })
-        .filter_map(|c| {
-            let unit = c.unit.clone()?;
-            let (family, key) = fork_tests
-                .iter()
-                .find(|(_, paths)| paths.contains(&c.path))?
-                .0;
-            (!base_tests.contains_key(&(*family, key.clone())))
-                .then(|| ((*family, unit), c.path.clone()))
-        })
-        .fold(BTreeMap::new(), |mut acc, (key, path)| {
-            acc.entry(key).or_insert_with(Vec::new).push(path);
-            acc
-        });
+    // Tests the fork added for units that had none upstream.
+    let mut added_tests: BTreeMap<(usize, String), Vec<String>> = BTreeMap::new();
+    for change in changes.iter().filter(|c| {
+        c.class == ChangeClass::Test && c.status == Status::Added && c.origin != Origin::Upstream
+    }) {
+        let owner = fork_tests
+            .iter()
+            .find(|(_, paths)| paths.contains(&change.path))
+            .map(|(key, _)| key);
+        if let Some(key) = owner.filter(|key| !base_tests.contains_key(*key)) {
+            added_tests
+                .entry(key.clone())
+                .or_default()
+                .push(change.path.clone());
+        }
+    }
     if added.is_empty() && added_tests.is_empty() {
         return Ok(Vec::new());
     }
 
-    // The upstream corpus: every unit at the merge-base (helpers excluded), and its tests.
+    // The upstream corpus: every unit at the merge-base (helpers excluded).
     let mut unit_paths: BTreeMap<(usize, String), Vec<String>> = BTreeMap::new();
     for path in base_files.keys() {
         if let Some((family, unit)) = index.unit_of(pack, path) {
@@ -592,105 +580,122 @@ fn detect_copies(
             }
         }
     }
-    let mut corpus_keys = Vec::new();
-    let mut corpus = Vec::new();
-    for ((family, unit), paths) in &unit_paths {
-        let files = read_unit(repo, base_files, paths)?;
-        let names = unit_names(session, *family, unit, &files);
-        corpus_keys.push((*family, unit.clone(), paths[0].clone()));
-        corpus.push(UnitText {
-            unit: unit.clone(),
-            files,
-            names,
+    let (sources, code_index) = corpus(repo, session, base_files, &unit_paths)?;
+    let mut copied = Vec::new();
+    for (key, paths, found) in match_units(
+        repo,
+        session,
+        &code_index,
+        &sources,
+        fork_files,
+        &added,
+        changes,
+    )? {
+        let (source_family, source_unit) = sources[found.source].clone();
+        let main = found
+            .files
+            .iter()
+            .max_by(|a, b| a.2.total_cmp(&b.2).then_with(|| b.0.cmp(&a.0)));
+        let (main_path, source_path) = match main {
+            Some((path, source, _)) => (path.clone(), source.clone()),
+            None => (
+                paths[0].clone(),
+                unit_paths[&(source_family, source_unit.clone())][0].clone(),
+            ),
+        };
+        copied.push(CopiedUnit {
+            family: key.0,
+            source_has_tests: base_tests.contains_key(&(source_family, source_unit.clone())),
+            has_tests: fork_tests.contains_key(&key),
+            unit: key.1,
+            source_family,
+            source_unit,
+            similarity: found.similarity,
+            main_path,
+            source_path,
         });
     }
-    let code_index = CopyIndex::new(&corpus);
 
-    let mut copied = Vec::new();
-    for ((family, unit), paths) in &added {
+    if !added_tests.is_empty() {
+        let upstream_tests: BTreeMap<(usize, String), Vec<String>> = base_tests
+            .into_iter()
+            .filter(|((family, unit), _)| !index.is_helper(*family, unit))
+            .collect();
+        let (sources, test_index) = corpus(repo, session, base_files, &upstream_tests)?;
+        match_units(
+            repo,
+            session,
+            &test_index,
+            &sources,
+            fork_files,
+            &added_tests,
+            changes,
+        )?;
+    }
+    Ok(copied)
+}
+
+/// Reads units into a copy index; returns each corpus entry's (family, unit) beside it.
+fn corpus(
+    repo: &Repo,
+    session: &Session,
+    files: &Files,
+    units: &BTreeMap<(usize, String), Vec<String>>,
+) -> Result<(Vec<(usize, String)>, CopyIndex)> {
+    let mut keys = Vec::with_capacity(units.len());
+    let mut texts = Vec::with_capacity(units.len());
+    for ((family, unit), paths) in units {
+        let files = read_unit(repo, files, paths)?;
+        keys.push((*family, unit.clone()));
+        texts.push(UnitText {
+            unit: unit.clone(),
+            names: unit_names(session, *family, unit, &files),
+            files,
+        });
+    }
+    Ok((keys, CopyIndex::new(&texts)))
+}
+
+type UnitMatch = (
+    (usize, String),
+    Vec<String>,
+    crate::analysis::copies::CopyMatch,
+);
+
+/// Looks each added unit up in the index; marks its files' `copied_from`; returns the copies.
+fn match_units(
+    repo: &Repo,
+    session: &Session,
+    index: &CopyIndex,
+    sources: &[(usize, String)],
+    fork_files: &Files,
+    added: &BTreeMap<(usize, String), Vec<String>>,
+    changes: &mut [Change],
+) -> Result<Vec<UnitMatch>> {
+    let mut out = Vec::new();
+    for ((family, unit), paths) in added {
         let files = read_unit(repo, fork_files, paths)?;
-        let names = unit_names(session, *family, unit, &files);
         let text = UnitText {
             unit: unit.clone(),
+            names: unit_names(session, *family, unit, &files),
             files,
-            names,
         };
-        let Some(found) = code_index.find(&text, None) else {
+        let Some(found) = index.find(&text, None) else {
             continue;
         };
-        let (source_family, source_unit, source_main) = corpus_keys[found.source].clone();
         for (path, source_path, similarity) in &found.files {
             if let Some(change) = changes.iter_mut().find(|c| &c.path == path) {
                 change.copied_from = Some(CopiedFrom {
                     path: source_path.clone(),
                     similarity: *similarity,
-                    unit: source_unit.clone(),
+                    unit: sources[found.source].1.clone(),
                     target_path: None,
                 });
             }
         }
-        let main_path = found
-            .files
-            .iter()
-            .max_by(|a, b| a.2.total_cmp(&b.2).then_with(|| b.0.cmp(&a.0)))
-            .map_or_else(|| paths[0].clone(), |f| f.0.clone());
-        copied.push(CopiedUnit {
-            family: *family,
-            unit: unit.clone(),
-            source_family,
-            source_unit: source_unit.clone(),
-            similarity: found.similarity,
-            source_path: found
-                .files
-                .iter()
-                .find(|f| f.0 == main_path)
-                .map_or(source_main, |f| f.1.clone()),
-            main_path,
-            source_has_tests: base_tests.contains_key(&(source_family, source_unit)),
-            has_tests: fork_tests.contains_key(&(*family, unit.clone())),
-        });
+        out.push(((*family, unit.clone()), paths.clone(), found));
     }
-
-    if !added_tests.is_empty() {
-        let mut test_keys = Vec::new();
-        let mut test_corpus = Vec::new();
-        for ((family, unit), paths) in &base_tests {
-            if index.is_helper(*family, unit) {
-                continue;
-            }
-            let files = read_unit(repo, base_files, paths)?;
-            test_keys.push(unit.clone());
-            test_corpus.push(UnitText {
-                unit: unit.clone(),
-                names: unit_names(session, *family, unit, &files),
-                files,
-            });
-        }
-        let test_index = CopyIndex::new(&test_corpus);
-        for ((family, unit), paths) in &added_tests {
-            let files = read_unit(repo, fork_files, paths)?;
-            let names = unit_names(session, *family, unit, &files);
-            let text = UnitText {
-                unit: unit.clone(),
-                files,
-                names,
-            };
-            let Some(found) = test_index.find(&text, None) else {
-                continue;
-            };
-            for (path, source_path, similarity) in &found.files {
-                if let Some(change) = changes.iter_mut().find(|c| &c.path == path) {
-                    change.copied_from = Some(CopiedFrom {
-                        path: source_path.clone(),
-                        similarity: *similarity,
-                        unit: test_keys[found.source].clone(),
-                        target_path: None,
-                    });
-                }
-            }
-        }
-    }
-    Ok(copied)
+    Ok(out)
 }
 
 /// Where upstream files of the merge-base live at the target: the same path, or the file the

@@ -118,9 +118,32 @@ pub fn fingerprint(repo: &Repo, pack: &Pack, commit: Oid) -> Result<String> {
     )?))
 }
 
+/// What every protocol comparison of a fork needs: its pack, the upstream release points (to
+/// name the first release that shipped a change) and the fork's acceptances.
+pub struct Gate<'p> {
+    pack: &'p Pack,
+    releases: Vec<ReleasePoint>,
+    accepted: Vec<Acceptance>,
+}
+
+impl<'p> Gate<'p> {
+    pub fn new(repo: &Repo, session: &'p crate::session::Session) -> Result<Gate<'p>> {
+        Ok(Gate {
+            pack: &session.pack,
+            releases: crate::hops::release_points(repo, session)?,
+            accepted: acceptances(repo, session.fork.id)?,
+        })
+    }
+
+    /// The verdict and the report between two commits.
+    pub fn compare(&self, repo: &Repo, from: Oid, to: Oid) -> Result<(Verdict, ProtocolReport)> {
+        compare(repo, self.pack, from, to, &self.releases, &self.accepted)
+    }
+}
+
 /// Compares the protocol at `from` and `to`. `points` (release tags, ascending) name the first
 /// release that shipped each change.
-pub fn compare(
+fn compare(
     repo: &Repo,
     pack: &Pack,
     from: Oid,

@@ -225,19 +225,11 @@ pub fn sweep(repo: &Repo, git: &Git, session: &Session, changes: &[Change]) -> R
         .iter()
         .filter(|c| c.class == ChangeClass::Framework)
         .count();
-    let releases = release_points(repo, session)?;
-    let accepted = crate::gate::acceptances(repo, session.fork.id)?;
+    let gate = crate::gate::Gate::new(repo, session)?;
     let mut previous = session.fork_point;
     let mut hops = Vec::with_capacity(points.len());
     for (point, merged) in points.iter().zip(merges) {
-        let (verdict, _) = crate::gate::compare(
-            repo,
-            &session.pack,
-            previous,
-            point.commit,
-            &releases,
-            &accepted,
-        )?;
+        let (verdict, _) = gate.compare(repo, previous, point.commit)?;
         previous = point.commit;
         let tree = repo.tree_of(point.commit)?;
         let mut orphaned = 0;

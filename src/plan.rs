@@ -69,8 +69,7 @@ pub fn plan<'r>(repo: &'r Repo, git: &Git, selection: &Selection) -> Result<Audi
     let session = &run.session;
     let (from_version, points) = hops::hop_points(repo, session)?;
     let merges = hops::merge_points(repo, git, session, &points)?;
-    let releases = hops::release_points(repo, session)?;
-    let accepted = crate::gate::acceptances(repo, session.fork.id)?;
+    let gate = crate::gate::Gate::new(repo, session)?;
 
     let mut watched: BTreeSet<String> = crate::gate::anchor_paths(&session.pack)
         .into_iter()
@@ -91,14 +90,7 @@ pub fn plan<'r>(repo: &'r Repo, git: &Git, selection: &Selection) -> Result<Audi
     let mut previous = session.fork_point;
     let mut previous_version = from_version.clone();
     for (point, merged) in points.iter().zip(merges) {
-        let (verdict, protocol) = crate::gate::compare(
-            repo,
-            &session.pack,
-            previous,
-            point.commit,
-            &releases,
-            &accepted,
-        )?;
+        let (verdict, protocol) = gate.compare(repo, previous, point.commit)?;
         let needs_acceptance = verdict == Verdict::Schema && !protocol.accepted;
         let mut checklist = session.pack.plan.checklist.clone();
         if !session.pack.plan.coupled.is_empty() {

@@ -76,16 +76,20 @@ pub fn forkdrift_in(home: &Path) -> Command {
     command
 }
 
-pub fn git_in(dir: &Path, args: &[&str]) -> String {
-    let output = std::process::Command::new("git")
+fn run_git(dir: &Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new("git")
         .current_dir(dir)
         .env("GIT_CONFIG_NOSYSTEM", "1")
         .env("GIT_CONFIG_GLOBAL", "/dev/null")
         .env("LC_ALL", "C")
         .args(args)
         .output()
-        .unwrap();
-    String::from_utf8_lossy(&output.stdout).into_owned()
+        .unwrap()
+}
+
+/// git's output, whatever its exit code (merge-tree exits 1 on conflicts).
+pub fn git_in(dir: &Path, args: &[&str]) -> String {
+    String::from_utf8_lossy(&run_git(dir, args).stdout).into_owned()
 }
 
 /// Every file under a directory with its bytes: to prove a command changed nothing.
@@ -131,14 +135,7 @@ pub fn kinds(report: &Report) -> Vec<(String, String)> {
 
 /// Like [`git_in`], for set-up steps that must succeed.
 pub fn git_ok(dir: &Path, args: &[&str]) -> String {
-    let output = std::process::Command::new("git")
-        .current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("LC_ALL", "C")
-        .args(args)
-        .output()
-        .unwrap();
+    let output = run_git(dir, args);
     assert!(
         output.status.success(),
         "git {args:?}: {}",
