@@ -8,7 +8,7 @@
 
 use crate::model::ChangeClass;
 use crate::rules::Pack;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// A registration entry: `"dir": "connectors.sources.directory:DirectoryDataSource"`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -194,17 +194,6 @@ impl UnitIndex {
 
     pub fn registered(&self) -> &[Registered] {
         &self.registered
-    }
-
-    /// Upstream units at the merge-base (helpers excluded), by family.
-    pub fn base_units(&self) -> BTreeMap<usize, BTreeSet<String>> {
-        let mut out: BTreeMap<usize, BTreeSet<String>> = BTreeMap::new();
-        for (family, unit) in &self.base_units {
-            if !self.is_helper(*family, unit) {
-                out.entry(*family).or_default().insert(unit.clone());
-            }
-        }
-        out
     }
 }
 

@@ -267,19 +267,6 @@ impl Repo {
             .context(|| "revision walk failed".into())
     }
 
-    /// First-parent chain from `from` back to (excluding) `stop` or `limit` commits.
-    pub fn first_parents(&self, from: Oid, stop: Option<Oid>, limit: usize) -> Result<Vec<Oid>> {
-        let mut out = Vec::new();
-        let mut current = Some(from);
-        while let Some(id) = current {
-            if Some(id) == stop || out.len() >= limit {
-                break;
-            }
-            out.push(id);
-            current = self.commit(id)?.parents.first().copied();
-        }
-        Ok(out)
-    }
 
     pub fn commit(&self, id: Oid) -> Result<CommitMeta> {
         let commit = self
@@ -629,9 +616,6 @@ impl Repo {
             .context(|| "could not read the merge's objects".into())
     }
 
-    pub fn tree_of_tree_id(&self, id: Oid) -> Result<Files> {
-        self.files(id)
-    }
 }
 
 /// Numbers of pull requests a subject names: `Fix x (#12) (#34)` → [12, 34].
