@@ -76,7 +76,7 @@ pub enum Error {
     #[diagnostic(
         code(forkdrift::git_too_old),
         help(
-            "install a newer git (merge-ort's `git merge-tree --write-tree` arrived in 2.38) and make sure it is first on PATH"
+            "install git 2.40 or newer (forkdrift batches merges with merge-ort's `git merge-tree --write-tree --stdin`) and put it first on PATH, or name it in FORKDRIFT_GIT"
         )
     )]
     GitTooOld {
@@ -89,7 +89,7 @@ pub enum Error {
     #[diagnostic(
         code(forkdrift::git_missing),
         help(
-            "forkdrift uses git's own merge engine: install git 2.38 or newer and put it on PATH"
+            "forkdrift uses git's own merge engine: install git 2.40 or newer and put it on PATH, or name it in FORKDRIFT_GIT"
         )
     )]
     GitMissing {

@@ -181,6 +181,24 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             )?;
         }
     }
+    if !report.in_place_edits.is_empty() {
+        writeln!(
+            out,
+            "\n### Instead of editing upstream connectors in place\n"
+        )?;
+        for edit in &report.in_place_edits {
+            writeln!(out, "- copy `{}` to `{}`:", edit.unit, edit.suggested_unit)?;
+            for [from, to] in edit.files.iter().chain(&edit.tests) {
+                writeln!(out, "  - `{from}` → `{to}`")?;
+            }
+            if let Some(line) = &edit.registration {
+                writeln!(out, "  - register: `{}`", line.trim())?;
+            }
+        }
+    }
+    if let Some(plan) = &report.plan {
+        plan_section(plan, out)?;
+    }
 
     writeln!(
         out,
@@ -224,5 +242,65 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         )?;
     }
     writeln!(out, "\n</details>")?;
+    Ok(())
+}
+
+fn plan_section(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(
+        out,
+        "\n### Upgrade plan from {}, one minor at a time\n",
+        plan.from_version.as_deref().unwrap_or("the fork point")
+    )?;
+    writeln!(
+        out,
+        "| # | version | ref | protocol | conflicts | fork-caused |\n|---|---|---|---|---|---|"
+    )?;
+    for (number, hop) in plan.hops.iter().enumerate() {
+        let protocol = if hop.needs_acceptance {
+            format!("**{} — needs acceptance**", hop.protocol)
+        } else {
+            hop.protocol.clone()
+        };
+        writeln!(
+            out,
+            "| {} | {} | `{}` | {protocol} | {} | {} |",
+            number + 1,
+            hop.version,
+            hop.name,
+            hop.conflicts,
+            hop.fork_conflicts
+        )?;
+    }
+    for hop in &plan.hops {
+        writeln!(out, "\n#### {}\n", hop.version)?;
+        if let Some(report) = &hop.protocol_report {
+            for anchor in report.anchors.iter().filter(|a| !a.changes.is_empty()) {
+                for change in &anchor.changes {
+                    writeln!(out, "- protocol ({}): `{}`", anchor.name, change.detail)?;
+                }
+            }
+        }
+        if !hop.notes.is_empty() {
+            writeln!(out, "Release notes that matter:\n")?;
+        }
+        for note in &hop.notes {
+            writeln!(
+                out,
+                "- {}{}",
+                if note.breaking { "**breaking** " } else { "" },
+                cell(&note.text)
+            )?;
+        }
+        writeln!(out, "\nChecklist:\n")?;
+        for (step, item) in hop.checklist.iter().enumerate() {
+            writeln!(out, "{}. {}", step + 1, item)?;
+        }
+    }
+    if let Some(version) = &plan.stopped_at {
+        writeln!(
+            out,
+            "\n**The plan stops at {version}: its protocol changed and has not been accepted.**"
+        )?;
+    }
     Ok(())
 }

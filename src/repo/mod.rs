@@ -267,7 +267,6 @@ impl Repo {
             .context(|| "revision walk failed".into())
     }
 
-
     pub fn commit(&self, id: Oid) -> Result<CommitMeta> {
         let commit = self
             .git
@@ -615,7 +614,6 @@ impl Repo {
         odb.add_disk_alternate(&dir.to_string_lossy())
             .context(|| "could not read the merge's objects".into())
     }
-
 }
 
 /// Numbers of pull requests a subject names: `Fix x (#12) (#34)` → [12, 34].

@@ -168,3 +168,28 @@ fn builtin_packs_load_and_are_named_after_their_files() {
         .code(0)
         .stdout(predicate::str::contains("elastic-connectors"));
 }
+
+#[test]
+fn git_missing_or_too_old_for_merge_ort() {
+    let fixture = Fixture::build("minimal");
+    let mut command = fixture.forkdrift(&["audit"]);
+    command.env("FORKDRIFT_GIT", fixture.temp.path().join("no-such-git"));
+    fails_with(command, "could not run `git`", "install git 2.40 or newer");
+
+    let old = fixture.temp.path().join("old-git");
+    std::fs::write(&old, "#!/bin/sh\necho 'git version 2.34.1'\n").unwrap();
+    std::os::unix::fs::PermissionsExt::set_mode(
+        &mut std::fs::metadata(&old).unwrap().permissions(),
+        0o755,
+    );
+    let mut permissions = std::fs::metadata(&old).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o755);
+    std::fs::set_permissions(&old, permissions).unwrap();
+    let mut command = fixture.forkdrift(&["audit"]);
+    command.env("FORKDRIFT_GIT", &old);
+    fails_with(
+        command,
+        "needs git 2.40 or newer, found 2.34.1",
+        "merge-ort",
+    );
+}

@@ -134,6 +134,29 @@ fn each_kind_of_conflict_is_reported_as_git_reports_it() {
         3,
         "three conflicting hunks"
     );
+    // The fork deleted an upstream connector, and moved a file: renames are followed.
+    let s3 = change(&report, "connectors/sources/s3.py");
+    assert_eq!(
+        (s3.class, s3.unit.as_deref()),
+        (forkdrift::model::ChangeClass::ConnectorDeleted, Some("s3"))
+    );
+    assert!(
+        report
+            .findings
+            .iter()
+            .any(|f| f.kind == "connector-deleted" && f.path == "connectors/sources/s3.py")
+    );
+    let readme = change(&report, "docs/README.md");
+    assert_eq!(
+        (readme.status, readme.old_path.as_deref()),
+        (forkdrift::model::Status::Renamed, Some("README.md"))
+    );
+    assert_eq!(readme.class, forkdrift::model::ChangeClass::Docs);
+    assert_eq!(
+        readme.target_path.as_deref(),
+        Some("README.md"),
+        "where upstream keeps it"
+    );
     // utils.py merges cleanly, yet both sides changed it: a risk with its reason.
     let utils = change(&report, "connectors/utils.py");
     let risk = utils.risk.as_ref().unwrap();

@@ -31,6 +31,8 @@ fn plan_and_refusal() {
     let (stdout, stderr) = output(&fixture, &["plan"]);
     insta::assert_snapshot!("plan", stdout);
     insta::assert_snapshot!("refusal", stderr);
+    let (stdout, _) = output(&fixture, &["plan", "--format", "markdown"]);
+    insta::assert_snapshot!("plan_markdown", stdout);
 }
 
 #[test]
