@@ -42,13 +42,24 @@ impl Lcg {
 }
 
 fn git(dir: &Path, args: &[&str]) -> String {
-    let output = Command::new("git")
+    git_in_store(dir, None, args)
+}
+
+/// git in `dir`; with `store = (scratch, objects)`, objects it writes go to the scratch
+/// directory and the repository's are only read — as forkdrift runs git.
+fn git_in_store(dir: &Path, store: Option<(&Path, &Path)>, args: &[&str]) -> String {
+    let mut command = Command::new("git");
+    command
         .current_dir(dir)
         .env("GIT_CONFIG_NOSYSTEM", "1")
         .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .args(args)
-        .output()
-        .unwrap();
+        .args(args);
+    if let Some((scratch, objects)) = store {
+        command
+            .env("GIT_OBJECT_DIRECTORY", scratch)
+            .env("GIT_ALTERNATE_OBJECT_DIRECTORIES", objects);
+    }
+    let output = command.output().unwrap();
     assert!(
         matches!(output.status.code(), Some(0 | 1)),
         "git {args:?}: {}",
@@ -288,27 +299,6 @@ fn generate(dir: &Path) -> PathBuf {
     repo
 }
 
-/// Runs a git command with a throw-away object directory, as forkdrift does.
-fn plumbing(repo: &Path, scratch: &Path, args: &[&str]) {
-    let output = Command::new("git")
-        .current_dir(repo)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_OBJECT_DIRECTORY", scratch)
-        .env(
-            "GIT_ALTERNATE_OBJECT_DIRECTORIES",
-            repo.join(".git/objects"),
-        )
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        matches!(output.status.code(), Some(0 | 1)),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
 fn bench_audit(temp: &Path) {
     let started = Instant::now();
     let path = generate(temp);
@@ -344,6 +334,7 @@ fn bench_audit(temp: &Path) {
     });
 
     let scratch = tempfile::tempdir().unwrap();
+    let objects = path.join(".git/objects");
     let (fork, target, base, point) = (
         &run.fork.commit,
         &run.target.commit,
@@ -352,25 +343,29 @@ fn bench_audit(temp: &Path) {
     );
     let paths: Vec<String> = run.changes.iter().map(|c| c.path.clone()).collect();
     let (yardstick, _) = time(|| {
-        plumbing(&path, scratch.path(), &["merge-base", fork, target]);
-        plumbing(
+        git_in_store(
             &path,
-            scratch.path(),
+            Some((scratch.path(), &objects)),
+            &["merge-base", fork, target],
+        );
+        git_in_store(
+            &path,
+            Some((scratch.path(), &objects)),
             &["rev-list", fork, "--not", "--remotes=upstream", "--tags"],
         );
-        plumbing(
+        git_in_store(
             &path,
-            scratch.path(),
+            Some((scratch.path(), &objects)),
             &["diff", "--numstat", "-M", base, fork],
         );
-        plumbing(
+        git_in_store(
             &path,
-            scratch.path(),
+            Some((scratch.path(), &objects)),
             &["merge-tree", "--write-tree", fork, target],
         );
-        plumbing(
+        git_in_store(
             &path,
-            scratch.path(),
+            Some((scratch.path(), &objects)),
             &["merge-tree", "--write-tree", point, target],
         );
         let mut log = vec!["log", "--format=%H", "--name-only", "--no-merges"];
@@ -378,7 +373,7 @@ fn bench_audit(temp: &Path) {
         log.push(&range);
         log.push("--");
         log.extend(paths.iter().map(String::as_str));
-        plumbing(&path, scratch.path(), &log);
+        git_in_store(&path, Some((scratch.path(), &objects)), &log);
     });
     println!(
         "audit                     {:>8.0?}   git plumbing of the same job {:>8.0?}   ratio {:.1}",
@@ -478,18 +473,8 @@ fn bench_sweep(temp: &Path, geth: &Path) {
     let total: usize = merges.iter().map(|m| m.conflicts.len()).sum();
     let scratch = tempfile::tempdir().unwrap();
     let (fork_id, point_id) = (session.fork.id.to_string(), session.fork_point.to_string());
-    let run = |args: &[&str]| {
-        let output = Command::new("git")
-            .current_dir(&fork)
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_OBJECT_DIRECTORY", scratch.path())
-            .env("GIT_ALTERNATE_OBJECT_DIRECTORIES", fork.join("objects"))
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(matches!(output.status.code(), Some(0 | 1)));
-    };
+    let objects = fork.join("objects");
+    let run = |args: &[&str]| git_in_store(&fork, Some((scratch.path(), &objects)), args);
     let (per_hop, _) = time(|| {
         for point in &points {
             run(&["merge-tree", "--write-tree", "--name-only", &fork_id, point]);
