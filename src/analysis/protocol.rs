@@ -161,6 +161,7 @@ pub fn document_items(text: &str) -> Items {
     let mut section = String::from("doc");
     let mut fence: Option<(bool, Vec<&str>)> = None;
     let mut enum_name: Option<String> = None;
+    let mut table: Option<Table> = None;
 
     for line in text.lines() {
         let trimmed = line.trim();
@@ -189,7 +190,18 @@ pub fn document_items(text: &str) -> Items {
         }
         if let Some((_, block)) = &mut fence {
             block.push(line);
-        } else if trimmed.starts_with('#') {
+            continue;
+        }
+        if trimmed.starts_with('|') {
+            let cells = table_cells(trimmed);
+            match &mut table {
+                None => table = Some(Table::new(cells)),
+                Some(open) => open.row(&cells, &section, &mut items),
+            }
+            continue;
+        }
+        table = None;
+        if trimmed.starts_with('#') {
             section = section_name(trimmed.trim_start_matches('#'));
             enum_name = None;
         } else if let Some(caps) = enum_heading.captures(trimmed) {
@@ -202,6 +214,73 @@ pub fn document_items(text: &str) -> Items {
         }
     }
     items
+}
+
+/// A Markdown table: the first column names an item; the columns headed like a type or a set
+/// of values give its value; other columns (descriptions) are prose.
+struct Table {
+    /// Indices of the columns that are part of the protocol.
+    schema_columns: Vec<usize>,
+    seen_rule: bool,
+}
+
+impl Table {
+    fn new(header: Vec<String>) -> Table {
+        let schema_columns = header
+            .iter()
+            .enumerate()
+            .skip(1)
+            .filter(|(_, title)| {
+                let title = title.to_ascii_lowercase();
+                ["type", "values", "value", "enum", "mapping", "required"]
+                    .iter()
+                    .any(|w| title.contains(w))
+            })
+            .map(|(index, _)| index)
+            .collect();
+        Table {
+            schema_columns,
+            seen_rule: false,
+        }
+    }
+
+    fn row(&mut self, cells: &[String], section: &str, items: &mut Items) {
+        if !self.seen_rule
+            && cells
+                .iter()
+                .all(|c| c.chars().all(|ch| matches!(ch, '-' | ':' | ' ')))
+        {
+            self.seen_rule = true;
+            return;
+        }
+        let Some(name) = cells.first().filter(|n| !n.is_empty()) else {
+            return;
+        };
+        let value: Vec<&str> = self
+            .schema_columns
+            .iter()
+            .filter_map(|i| cells.get(*i))
+            .map(String::as_str)
+            .collect();
+        items.insert(
+            format!("{section}.{name}"),
+            if value.is_empty() {
+                "listed".into()
+            } else {
+                value.join(" | ")
+            },
+        );
+    }
+}
+
+/// `| a | `b` |` → ["a", "b"], code quotes and surrounding spaces removed.
+fn table_cells(line: &str) -> Vec<String> {
+    line.trim()
+        .trim_start_matches('|')
+        .trim_end_matches('|')
+        .split('|')
+        .map(|cell| cell.trim().trim_matches('`').trim().to_string())
+        .collect()
 }
 
 /// Fields, mapping entries and settings of one schema block.
@@ -444,6 +523,23 @@ sequenceDiagram
                 "+ connector.api_key_secret_id: string",
                 "+ connector.status[paused]: enum value"
             ]
+        );
+    }
+
+    #[test]
+    fn tables_hold_fields_whose_descriptions_are_prose() {
+        let doc = "### Sync job fields\n\n| Field | Type | Description |\n|---|---|---|\n| `status` | keyword | where the job is |\n| `worker` | keyword | who runs it |\n";
+        let items = document_items(doc);
+        assert_eq!(
+            items.get("sync_job_fields.status").map(String::as_str),
+            Some("keyword")
+        );
+        let reworded = doc.replace("where the job is", "the job's state");
+        assert_eq!(document_items(&reworded), items);
+        let retyped = doc.replace("| `worker` | keyword |", "| `worker` | text |");
+        assert_eq!(
+            diff(&items, &document_items(&retyped))[0].describe(),
+            "~ sync_job_fields.worker: keyword → text"
         );
     }
 
