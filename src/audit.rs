@@ -14,7 +14,7 @@ use crate::error::Result;
 use crate::model::*;
 use crate::repo::git::Git;
 use crate::repo::merge::{self, MergeOutcome, MergeRequest};
-use crate::repo::{CommitMeta, Delta, DeltaStatus, Files, Repo};
+use crate::repo::{Delta, DeltaStatus, Files, Repo};
 use crate::session::{Selection, Session};
 use git2::Oid;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -97,7 +97,18 @@ pub fn audit<'r>(repo: &'r Repo, git: &Git, options: &AuditOptions) -> Result<Au
     relocate(repo, &trees, &base_files, &target_files, &mut changes)?;
 
     // Work upstream already has is not divergence: mark it before anything is counted.
-    let already = crate::upstream::already_upstream(repo, &session, &touched, &changes)?;
+    // One pass over the upstream commits that upstream matching (since the merge-base) and
+    // churn (since the fork point) both read.
+    let watched = crate::upstream::watched_paths(&session, &touched, &changes);
+    let since_base = repo.walk(&session.upstream_tips, &[session.merge_base])?;
+    let since_point = repo.walk(&[session.target.id], &[session.fork_point])?;
+    let range: HashSet<Oid> = since_base.iter().copied().collect();
+    let mut to_scan = since_base;
+    to_scan.extend(since_point.iter().filter(|id| !range.contains(id)));
+    let scanned = crate::upstream::scan(repo, &to_scan, &watched)?;
+    let already = crate::upstream::already_upstream(
+        repo, &session, &touched, &changes, &range, &scanned, &watched,
+    )?;
     let settled: HashSet<Oid> = already
         .iter()
         .flat_map(|a| a.commits.iter())
@@ -142,7 +153,7 @@ pub fn audit<'r>(repo: &'r Repo, git: &Git, options: &AuditOptions) -> Result<Au
     let merged_files = repo.files(outcomes[0].tree)?;
     place_in_merge(repo, &trees, &merged_files, &outcomes[0], &mut changes)?;
 
-    let churn = upstream_churn(repo, &session, &changes)?;
+    let churn = upstream_churn(repo, &session, &changes, &since_point, &scanned, &watched)?;
     let conflict_cause: HashMap<&str, Origin> = conflicts
         .iter()
         .map(|c| (c.path.as_str(), c.cause))
@@ -971,50 +982,43 @@ fn upstream_churn(
     repo: &Repo,
     session: &Session,
     changes: &[Change],
+    since_point: &[Oid],
+    scanned: &[crate::upstream::Upstream],
+    watched: &[String],
 ) -> Result<HashMap<String, (usize, usize)>> {
-    let mut watched: BTreeMap<String, String> = BTreeMap::new();
+    let mut owners: BTreeMap<String, String> = BTreeMap::new();
     for change in changes.iter().filter(|c| c.origin != Origin::Upstream) {
-        watched.insert(change.path.clone(), change.path.clone());
+        owners.insert(change.path.clone(), change.path.clone());
         if let Some(target) = &change.target_path {
-            watched.insert(target.clone(), change.path.clone());
+            owners.insert(target.clone(), change.path.clone());
         }
     }
-    if watched.is_empty() {
+    if owners.is_empty() {
         return Ok(HashMap::new());
     }
-    let since: Vec<Oid> = repo.walk(&[session.target.id], &[session.fork_point])?;
+    // The merge may have moved a file the fork added somewhere the scan did not watch.
+    let unwatched: Vec<String> = owners
+        .keys()
+        .filter(|p| !watched.contains(p))
+        .cloned()
+        .collect();
+    let extra = crate::upstream::scan(repo, since_point, &unwatched)?;
     let cutoff = repo.commit(session.target.id)?.time - RECENT_DAYS * crate::time::DAY;
-    let commits: Vec<Oid> = since.clone();
-    let since: HashSet<Oid> = since.into_iter().collect();
-    let paths: Vec<String> = watched.keys().cloned().collect();
-    let hits = repo.par_map(&commits, |local, id| {
-        let commit: CommitMeta = local.commit(id)?;
-        if commit.parents.len() > 1 {
-            return Ok(None);
-        }
-        let parent = match commit.parents.first() {
-            Some(p) => Some(local.tree_of(*p)?),
-            None => None,
-        };
-        let found: Vec<String> = local
-            .diff(parent, commit.tree, false, &paths)?
-            .iter()
-            .map(|d| d.path().to_string())
-            .collect();
-        Ok((!found.is_empty()).then_some((id, commit.time, found)))
-    })?;
+    let since: HashSet<Oid> = since_point.iter().copied().collect();
     let mut counts: HashMap<String, (HashSet<Oid>, HashSet<Oid>)> = HashMap::new();
-    for (id, time, paths) in hits {
-        for path in paths {
-            let Some(owner) = watched.get(&path) else {
+    for upstream in scanned
+        .iter()
+        .chain(&extra)
+        .filter(|u| since.contains(&u.meta.id))
+    {
+        for path in &upstream.paths {
+            let Some(owner) = owners.get(path) else {
                 continue;
             };
             let entry = counts.entry(owner.clone()).or_default();
-            if since.contains(&id) {
-                entry.0.insert(id);
-            }
-            if time >= cutoff {
-                entry.1.insert(id);
+            entry.0.insert(upstream.meta.id);
+            if upstream.meta.time >= cutoff {
+                entry.1.insert(upstream.meta.id);
             }
         }
     }

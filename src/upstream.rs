@@ -16,12 +16,64 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 /// Longest run of own commits considered as one squash-merged PR.
 const MAX_SQUASH: usize = 12;
 
-struct Upstream {
-    meta: CommitMeta,
+/// An upstream commit that touched a watched path.
+pub struct Upstream {
+    pub meta: CommitMeta,
     /// The watched paths it touched.
-    paths: Vec<String>,
+    pub paths: Vec<String>,
     /// How many paths it touched in all: a patch-id can only match a commit touching as many.
-    total: usize,
+    pub total: usize,
+}
+
+/// The paths worth watching upstream: what the fork changed, what its own commits touched, and
+/// where those files live at the target.
+pub fn watched_paths(
+    session: &Session,
+    touched: &HashMap<Oid, Vec<String>>,
+    changes: &[Change],
+) -> Vec<String> {
+    let mut watched: BTreeSet<String> = BTreeSet::new();
+    for change in changes
+        .iter()
+        .filter(|c| c.origin != crate::model::Origin::Upstream)
+    {
+        watched.insert(change.path.clone());
+        watched.extend(change.old_path.clone());
+        watched.extend(change.target_path.clone());
+    }
+    for commit in &session.own {
+        watched.extend(touched.get(&commit.id).into_iter().flatten().cloned());
+    }
+    watched.into_iter().collect()
+}
+
+/// Every non-merge commit of `commits` (roots included) that touched a watched path, each diffed once (upstream
+/// matching and churn both read the result).
+pub fn scan(repo: &Repo, commits: &[Oid], watched: &[String]) -> Result<Vec<Upstream>> {
+    if watched.is_empty() {
+        return Ok(Vec::new());
+    }
+    repo.par_map(commits, |local, id| {
+        let meta = local.commit(id)?;
+        if meta.parents.len() > 1 {
+            return Ok(None);
+        }
+        let parent = meta
+            .parents
+            .first()
+            .map(|p| local.tree_of(*p))
+            .transpose()?;
+        let paths: Vec<String> = local
+            .diff(parent, meta.tree, false, watched)?
+            .iter()
+            .map(|d| d.path().to_string())
+            .collect();
+        if paths.is_empty() {
+            return Ok(None);
+        }
+        let total = local.diff(parent, meta.tree, false, &[])?.len();
+        Ok(Some(Upstream { meta, paths, total }))
+    })
 }
 
 /// The line changes between two trees. Renames are paired first, so that a move carries only
@@ -76,11 +128,16 @@ fn parent_tree(repo: &Repo, commit: &CommitMeta) -> Result<Option<Oid>> {
     commit.parents.first().map(|p| repo.tree_of(*p)).transpose()
 }
 
+/// `range`: the upstream commits since the merge-base; `scanned`: [`scan`] of at least those,
+/// over `watched`.
 pub fn already_upstream(
     repo: &Repo,
     session: &Session,
     touched: &HashMap<Oid, Vec<String>>,
     changes: &[Change],
+    range: &HashSet<Oid>,
+    scanned: &[Upstream],
+    watched: &[String],
 ) -> Result<Vec<AlreadyUpstream>> {
     let own: Vec<&CommitMeta> = session
         .own
@@ -98,40 +155,15 @@ pub fn already_upstream(
         entry.extend(change.target_path.as_deref());
         entry.extend(change.old_path.as_deref());
     }
-    let mut watched: BTreeSet<String> = BTreeSet::new();
-    for commit in &own {
-        for path in touched.get(&commit.id).into_iter().flatten() {
-            watched.insert(path.clone());
-            for alias in aliases.get(path.as_str()).into_iter().flatten() {
-                watched.insert(alias.to_string());
-            }
-        }
-    }
-    let watched: Vec<String> = watched.into_iter().collect();
-
-    let since = repo.walk(&session.upstream_tips, &[session.merge_base])?;
-    let since: Vec<Oid> = since
-        .into_iter()
-        .filter(|id| !session.own_ids.contains(id))
+    let upstream: Vec<&Upstream> = scanned
+        .iter()
+        .filter(|u| {
+            u.meta.parents.len() == 1
+                && range.contains(&u.meta.id)
+                && !session.own_ids.contains(&u.meta.id)
+        })
         .collect();
-    let upstream: Vec<Upstream> = repo.par_map(&since, |local, id| {
-        let meta = local.commit(id)?;
-        if meta.parents.len() != 1 {
-            return Ok(None);
-        }
-        let parent = Some(local.tree_of(meta.parents[0])?);
-        let paths: Vec<String> = local
-            .diff(parent, meta.tree, false, &watched)?
-            .iter()
-            .map(|d| d.path().to_string())
-            .collect();
-        if paths.is_empty() {
-            return Ok(None);
-        }
-        let total = local.diff(parent, meta.tree, false, &[])?.len();
-        Ok(Some(Upstream { meta, paths, total }))
-    })?;
-    let all_ids: HashSet<String> = since.iter().map(Oid::to_string).collect();
+    let all_ids: HashSet<String> = range.iter().map(Oid::to_string).collect();
 
     let mut lines_of: HashMap<Oid, LineChanges> = HashMap::new();
     let mut patch_ids: HashMap<Oid, Option<Oid>> = HashMap::new();
@@ -175,7 +207,11 @@ pub fn already_upstream(
                 continue;
             }
         }
-        let candidates: Vec<&Upstream> = upstream.iter().filter(|u| related(commit, u)).collect();
+        let candidates: Vec<&Upstream> = upstream
+            .iter()
+            .copied()
+            .filter(|u| related(commit, u))
+            .collect();
         if candidates.is_empty() {
             continue;
         }
@@ -223,7 +259,7 @@ pub fn already_upstream(
         // Grow the run while some upstream commit touches the files of every commit in it:
         // only those can have squashed the whole run.
         let mut shared: Vec<usize> = (0..upstream.len())
-            .filter(|u| related(own[start], &upstream[*u]))
+            .filter(|u| related(own[start], upstream[*u]))
             .collect();
         let mut runs: Vec<(usize, Vec<usize>)> = Vec::new();
         let mut end = start + 1;
@@ -232,7 +268,7 @@ pub fn already_upstream(
             && !matched.contains(&own[end].id)
             && own[end].parents[0] == own[end - 1].id
         {
-            shared.retain(|u| related(own[end], &upstream[*u]));
+            shared.retain(|u| related(own[end], upstream[*u]));
             if shared.is_empty() {
                 break;
             }
@@ -247,14 +283,14 @@ pub fn already_upstream(
                 repo,
                 parent_tree(repo, run[0])?,
                 run[run.len() - 1].tree,
-                &watched,
+                watched,
             )?;
             if net.is_empty() {
                 continue;
             }
             for candidate in candidates {
                 let upstream = &upstream[candidate].meta;
-                let theirs = cached_lines(repo, &mut lines_of, upstream, &watched)?.clone();
+                let theirs = cached_lines(repo, &mut lines_of, upstream, watched)?.clone();
                 let share = net.contained_in(&theirs);
                 if share < CONTAINED {
                     continue;
@@ -262,7 +298,7 @@ pub fn already_upstream(
                 // Every commit of the run must be part of it, not merely ride along.
                 let mut each = true;
                 for commit in run {
-                    let own = cached_lines(repo, &mut lines_of, commit, &watched)?;
+                    let own = cached_lines(repo, &mut lines_of, commit, watched)?;
                     each &= own.is_empty() || own.contained_in(&theirs) > 0.0;
                 }
                 if each {
@@ -300,19 +336,19 @@ pub fn already_upstream(
         .filter(|c| !matched.contains(&c.id))
         .collect();
     for commit in unmatched {
-        let candidates: Vec<&Upstream> = upstream.iter().filter(|u| related(commit, u)).collect();
-        let own_lines = cached_lines(repo, &mut lines_of, commit, &watched)?.clone();
+        let candidates: Vec<&Upstream> = upstream
+            .iter()
+            .copied()
+            .filter(|u| related(commit, u))
+            .collect();
+        let own_lines = cached_lines(repo, &mut lines_of, commit, watched)?.clone();
         if own_lines.is_empty() {
             continue;
         }
         let mut best: Option<(&Upstream, f64)> = None;
         for upstream in &candidates {
-            let share = own_lines.contained_in(cached_lines(
-                repo,
-                &mut lines_of,
-                &upstream.meta,
-                &watched,
-            )?);
+            let share =
+                own_lines.contained_in(cached_lines(repo, &mut lines_of, &upstream.meta, watched)?);
             if share >= CONTAINED && best.is_none_or(|(_, b)| share > b) {
                 best = Some((upstream, share));
             }
