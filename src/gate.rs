@@ -135,6 +135,11 @@ impl<'p> Gate<'p> {
         })
     }
 
+    /// Every upstream release point, ascending.
+    pub fn releases(&self) -> &[ReleasePoint] {
+        &self.releases
+    }
+
     /// The verdict and the report between two commits.
     pub fn compare(&self, repo: &Repo, from: Oid, to: Oid) -> Result<(Verdict, ProtocolReport)> {
         compare(repo, self.pack, from, to, &self.releases, &self.accepted)

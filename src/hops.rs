@@ -112,8 +112,13 @@ pub fn fork_version(
 
 /// From the fork's version to the target, the newest release point of each minor in turn,
 /// then the target itself unless it is the last of them.
-pub fn hop_points(repo: &Repo, session: &Session) -> Result<(Option<Version>, Vec<ReleasePoint>)> {
-    let points = release_points(repo, session)?;
+/// `points`: every release point ([`release_points`]).
+pub fn hop_points(
+    repo: &Repo,
+    session: &Session,
+    points: &[ReleasePoint],
+) -> Result<(Option<Version>, Vec<ReleasePoint>)> {
+    let points = points.to_vec();
     let from = fork_version(repo, session, &points)?;
     let target_version = match points.iter().find(|p| p.commit == session.target.id) {
         Some(point) => Some(point.version.clone()),
@@ -214,7 +219,8 @@ pub fn merge_points(
 
 /// `audit --hops`: every hop with its conflicts and risk.
 pub fn sweep(repo: &Repo, git: &Git, session: &Session, changes: &[Change]) -> Result<Vec<Hop>> {
-    let (_, points) = hop_points(repo, session)?;
+    let gate = crate::gate::Gate::new(repo, session)?;
+    let (_, points) = hop_points(repo, session, gate.releases())?;
     let merges = merge_points(repo, git, session, &points)?;
     let base_tree = repo.tree_of(session.merge_base)?;
     let divergent: Vec<&Change> = changes
@@ -225,7 +231,6 @@ pub fn sweep(repo: &Repo, git: &Git, session: &Session, changes: &[Change]) -> R
         .iter()
         .filter(|c| c.class == ChangeClass::Framework)
         .count();
-    let gate = crate::gate::Gate::new(repo, session)?;
     let mut previous = session.fork_point;
     let mut hops = Vec::with_capacity(points.len());
     for (point, merged) in points.iter().zip(merges) {

@@ -67,9 +67,9 @@ pub fn plan<'r>(repo: &'r Repo, git: &Git, selection: &Selection) -> Result<Audi
         },
     )?;
     let session = &run.session;
-    let (from_version, points) = hops::hop_points(repo, session)?;
-    let merges = hops::merge_points(repo, git, session, &points)?;
     let gate = crate::gate::Gate::new(repo, session)?;
+    let (from_version, points) = hops::hop_points(repo, session, gate.releases())?;
+    let merges = hops::merge_points(repo, git, session, &points)?;
 
     let mut watched: BTreeSet<String> = crate::gate::anchor_paths(&session.pack)
         .into_iter()
