@@ -73,13 +73,14 @@ pub fn audit<'r>(repo: &'r Repo, git: &Git, options: &AuditOptions) -> Result<Au
     let target_files = repo.files(trees.target)?;
 
     let index = unit_index(repo, &session, &trees, &base_files, &fork_files)?;
+    let touchers = Touchers::new(&touched, &own_by_time);
     let mut changes = Vec::with_capacity(deltas.len());
     for delta in &deltas {
         changes.push(change_of(
             repo,
             &session,
             &index,
-            &touched,
+            &touchers,
             &own_by_time,
             delta,
         )?);
@@ -387,11 +388,53 @@ fn unit_index(
     ))
 }
 
+/// Who touched each path since the merge-base: the own commits (by position in the
+/// newest-first list) and whether any upstream commit did. Built once for all changes.
+struct Touchers<'t> {
+    by_path: HashMap<&'t str, (Vec<usize>, bool)>,
+}
+
+impl<'t> Touchers<'t> {
+    fn new(touched: &'t HashMap<Oid, Vec<String>>, own_by_time: &[Oid]) -> Self {
+        let position: HashMap<Oid, usize> = own_by_time
+            .iter()
+            .enumerate()
+            .map(|(i, id)| (*id, i))
+            .collect();
+        let mut by_path: HashMap<&str, (Vec<usize>, bool)> = HashMap::new();
+        for (commit, paths) in touched {
+            for path in paths {
+                let entry = by_path.entry(path.as_str()).or_default();
+                match position.get(commit) {
+                    Some(index) => entry.0.push(*index),
+                    None => entry.1 = true,
+                }
+            }
+        }
+        Touchers { by_path }
+    }
+
+    /// Own commit positions (sorted) and whether upstream touched any of `paths`.
+    fn of(&self, paths: &[&str]) -> (Vec<usize>, bool) {
+        let mut own = Vec::new();
+        let mut upstream = false;
+        for path in paths {
+            if let Some((commits, by_upstream)) = self.by_path.get(path) {
+                own.extend(commits);
+                upstream |= by_upstream;
+            }
+        }
+        own.sort_unstable();
+        own.dedup();
+        (own, upstream)
+    }
+}
+
 fn change_of(
     repo: &Repo,
     session: &Session,
     index: &UnitIndex,
-    touched: &HashMap<Oid, Vec<String>>,
+    touchers: &Touchers,
     own_by_time: &[Oid],
     delta: &Delta,
 ) -> Result<Change> {
@@ -402,19 +445,8 @@ fn change_of(
     let names: Vec<&str> = std::iter::once(path.as_str())
         .chain(old_path.as_deref())
         .collect();
-    let touches = |commit: &Oid| {
-        touched
-            .get(commit)
-            .is_some_and(|paths| paths.iter().any(|p| names.contains(&p.as_str())))
-    };
-    let commits: Vec<String> = own_by_time
-        .iter()
-        .filter(|c| touches(c))
-        .map(Oid::to_string)
-        .collect();
-    let by_upstream = touched.iter().any(|(commit, paths)| {
-        !session.own_ids.contains(commit) && paths.iter().any(|p| names.contains(&p.as_str()))
-    });
+    let (own, by_upstream) = touchers.of(&names);
+    let commits: Vec<String> = own.iter().map(|i| own_by_time[*i].to_string()).collect();
     let origin = match (!commits.is_empty(), by_upstream) {
         (true, true) => Origin::Both,
         (false, true) => Origin::Upstream,
