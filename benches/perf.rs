@@ -13,10 +13,10 @@
 //!    and with its fork point. Yardstick: `git merge-tree --write-tree` run once per merge.
 #![allow(clippy::print_stdout)]
 
-use forkdrift::audit::{AuditOptions, audit};
+use forkdrift::commands::audit::audit;
 use forkdrift::repo::Repo;
+use forkdrift::repo::collect::{self, Selection};
 use forkdrift::repo::git::Git;
-use forkdrift::session::{Selection, Session};
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -308,8 +308,8 @@ fn bench_audit(temp: &Path) {
     );
     let repo = Repo::open(&path).unwrap();
     let git = Git::hermetic();
-    let options = AuditOptions::default();
-    let (ours, run) = time(|| audit(&repo, &git, &options).unwrap().report);
+    let selection = Selection::default();
+    let (ours, run) = time(|| audit(&repo, &git, &selection, false).unwrap().report);
     println!(
         "audit: {} changes ({} copies), {} conflicts, {} findings",
         run.changes.len(),
@@ -320,18 +320,7 @@ fn bench_audit(temp: &Path) {
         run.conflicts.len(),
         run.findings.len()
     );
-    let (hops, with_hops) = time(|| {
-        audit(
-            &repo,
-            &git,
-            &AuditOptions {
-                hops: true,
-                ..Default::default()
-            },
-        )
-        .unwrap()
-        .report
-    });
+    let (hops, with_hops) = time(|| audit(&repo, &git, &selection, true).unwrap().report);
 
     let scratch = tempfile::tempdir().unwrap();
     let objects = path.join(".git/objects");
@@ -452,25 +441,21 @@ fn bench_sweep(temp: &Path, geth: &Path) {
     .unwrap();
     let repo = Repo::open(&fork).unwrap();
     let selection = Selection {
-        fork: Some("fork".into()),
+        fork: "fork".into(),
         to: Some(points.last().unwrap().to_string()),
         rules: Some(pack.to_string_lossy().into_owned()),
         ..Selection::default()
     };
-    let session = Session::open(&repo, &selection).unwrap();
-    let release: Vec<forkdrift::hops::ReleasePoint> = points
-        .iter()
-        .map(|tag| forkdrift::hops::ReleasePoint {
-            version: forkdrift::analysis::versions::Version::parse(tag).unwrap(),
-            name: tag.to_string(),
-            commit: repo.resolve_commit(tag).unwrap(),
-            branch: false,
-        })
-        .collect();
     let git_binary = Git::hermetic();
+    let facts = collect::collect(&repo, &git_binary, &selection).unwrap();
+    let release: Vec<_> = points
+        .iter()
+        .map(|tag| repo.resolve_commit(tag).unwrap())
+        .collect();
     let (ours, merges) =
-        time(|| forkdrift::hops::merge_points(&repo, &git_binary, &session, &release).unwrap());
-    let total: usize = merges.iter().map(|m| m.conflicts.len()).sum();
+        time(|| collect::merge_points(&repo, &git_binary, &facts, &release).unwrap());
+    let total: usize = merges.iter().map(|[fork, _]| fork.len()).sum();
+    let session = &facts;
     let scratch = tempfile::tempdir().unwrap();
     let (fork_id, point_id) = (session.fork.id.to_string(), session.fork_point.to_string());
     let objects = fork.join("objects");
@@ -496,18 +481,7 @@ fn bench_sweep(temp: &Path, geth: &Path) {
         per_hop,
         ours.as_secs_f64() / per_hop.as_secs_f64()
     );
-    let (full, report) = time(|| {
-        audit(
-            &repo,
-            &git_binary,
-            &AuditOptions {
-                selection: selection.clone(),
-                hops: true,
-            },
-        )
-        .unwrap()
-        .report
-    });
+    let (full, report) = time(|| audit(&repo, &git_binary, &selection, true).unwrap().report);
     println!(
         "audit --hops of the go-ethereum fork ({} hops, {} own commits)  {:>8.0?}",
         report.hops.len(),

@@ -11,6 +11,7 @@
 use forkdrift::analysis::classify::{UnitIndex, parse_registrations};
 use forkdrift::analysis::copies::{CopyIndex, UnitText, dominant_name};
 use forkdrift::analysis::similarity::COPY_THRESHOLD;
+use forkdrift::facts::Objects;
 use forkdrift::repo::Repo;
 use forkdrift::rules::Pack;
 use std::collections::BTreeMap;

@@ -4,7 +4,8 @@
 //!     cargo run --release --example protocol_history -- /path/to/connectors [main] [docs/CONNECTOR_PROTOCOL.md]
 #![allow(clippy::print_stdout)]
 
-use forkdrift::analysis::protocol::{Verdict, diff, document_items};
+use forkdrift::analysis::protocol::{ENUM_MARKER, Verdict, diff, document_items};
+use forkdrift::facts::Objects;
 use forkdrift::repo::Repo;
 
 fn main() {
@@ -20,6 +21,7 @@ fn main() {
             .unwrap()
             .map(|b| String::from_utf8_lossy(&b).into_owned())
     };
+    let marker = regex::Regex::new(ENUM_MARKER).unwrap();
     let mut counts = [0; 3];
     for id in repo.walk(&[head], &[]).unwrap().into_iter().rev() {
         let commit = repo.commit(id).unwrap();
@@ -31,8 +33,8 @@ fn main() {
             continue;
         }
         let changes = diff(
-            &document_items(&before.unwrap_or_default()),
-            &document_items(&after.unwrap_or_default()),
+            &document_items(&before.unwrap_or_default(), &marker),
+            &document_items(&after.unwrap_or_default(), &marker),
         );
         let verdict = if changes.is_empty() {
             Verdict::Prose

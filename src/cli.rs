@@ -1,9 +1,11 @@
 //! Command-line definitions, resolved once into [`Config`]: no clap type goes further.
 
+use crate::error::{Error, Result};
 use crate::model::Severity;
 use crate::render::Style;
-use crate::session::Selection;
+use crate::repo::collect::Selection;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use globset::{Glob, GlobSetBuilder};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
@@ -72,14 +74,31 @@ struct SelectionArgs {
 }
 
 impl SelectionArgs {
-    fn resolve(self) -> Selection {
-        Selection {
-            fork: Some(self.fork),
+    /// Compiles the `--upstream-ref` globs once, before anything is read.
+    fn resolve(self) -> Result<Selection> {
+        let upstream_refs = if self.upstream_refs.is_empty() {
+            None
+        } else {
+            let mut globs = GlobSetBuilder::new();
+            for pattern in &self.upstream_refs {
+                let glob = Glob::new(pattern).map_err(|e| Error::Usage {
+                    message: format!("invalid --upstream-ref pattern `{pattern}`: {e}"),
+                    help: "patterns match full ref names, e.g. 'refs/heads/vendor/*' or 'refs/tags/v*'".into(),
+                })?;
+                globs.add(glob);
+            }
+            Some(globs.build().map_err(|e| Error::Usage {
+                message: e.to_string(),
+                help: "patterns match full ref names".into(),
+            })?)
+        };
+        Ok(Selection {
+            fork: self.fork,
             remote: self.upstream,
             to: self.to,
-            upstream_refs: self.upstream_refs,
+            upstream_refs,
             rules: self.rules,
-        }
+        })
     }
 }
 
@@ -225,15 +244,20 @@ pub enum Job {
 }
 
 impl Cli {
-    pub fn into_config(self) -> Config {
-        let color = match self.color {
+    /// Colour or not: decided once from --color, NO_COLOR and whether stdout is a terminal.
+    pub fn color(&self) -> bool {
+        match self.color {
             ColorWhen::Always => true,
             ColorWhen::Never => false,
             ColorWhen::Auto => {
                 std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
                     && std::io::stdout().is_terminal()
             }
-        };
+        }
+    }
+
+    pub fn into_config(self) -> Result<Config> {
+        let color = self.color();
         let fail_on = |f: FailOn| match f {
             FailOn::Error => Severity::Error,
             FailOn::Warning => Severity::Warning,
@@ -246,13 +270,13 @@ impl Cli {
                 output,
                 hops,
             } => Job::Audit {
-                selection: selection.resolve(),
+                selection: selection.resolve()?,
                 format: output.format,
                 fail_on: fail_on(output.fail_on),
                 hops,
             },
             Command::Plan { selection, output } => Job::Plan {
-                selection: selection.resolve(),
+                selection: selection.resolve()?,
                 format: output.format,
                 fail_on: fail_on(output.fail_on),
             },
@@ -261,7 +285,7 @@ impl Cli {
                 format,
                 export,
             } => Job::Candidates {
-                selection: selection.resolve(),
+                selection: selection.resolve()?,
                 format,
                 export,
             },
@@ -271,13 +295,13 @@ impl Cli {
                 by,
                 file,
             } => Job::AcceptProtocol {
-                selection: selection.resolve(),
+                selection: selection.resolve()?,
                 why,
                 by,
                 file,
             },
             Command::Explain { path, selection } => Job::Explain {
-                selection: selection.resolve(),
+                selection: selection.resolve()?,
                 path,
             },
             Command::Rules { command } => match command {
@@ -288,10 +312,10 @@ impl Cli {
             Command::Demo { format, keep } => Job::Demo { format, keep },
             Command::Fixture { scenario, dir } => Job::Fixture { scenario, dir },
         };
-        Config {
+        Ok(Config {
             dir: self.dir,
             style: Style { color },
             job,
-        }
+        })
     }
 }

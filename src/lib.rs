@@ -1,26 +1,28 @@
 //! forkdrift: audit a fork against its upstream.
 //!
-//! The library computes; it never prints. `main.rs` renders and maps outcomes to exit codes.
+//! Data flows one way: `cli` resolves the arguments into a [`Config`]; `repo::collect` reads
+//! the repository once into [`facts::Facts`]; the pure steps of `analysis` reason over them;
+//! `commands` compose the steps into a typed [`Outcome`]; `render` formats it. The library
+//! computes; it never prints. `main.rs` renders and maps outcomes to exit codes.
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
-pub mod accept;
 pub mod analysis;
-pub mod audit;
-pub mod candidates;
+pub mod catalog;
 pub mod cli;
-pub mod demo;
+pub mod commands;
+pub mod config;
+pub mod embedded;
 pub mod error;
-pub mod gate;
-pub mod hops;
+pub mod facts;
+pub mod fixtures;
+pub mod ids;
 pub mod model;
-pub mod plan;
+pub mod outcome;
 pub mod render;
 pub mod repo;
 pub mod rules;
-pub mod scenario;
-pub mod session;
-pub mod stale;
 pub mod time;
-pub mod upstream;
 
+pub use cli::Config;
 pub use error::{Error, Result};
+pub use outcome::{Outcome, run};

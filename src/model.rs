@@ -2,6 +2,8 @@
 //! is a versioned contract (docs/json-schema.md): fields are added, never renamed or dropped.
 //! Every list is sorted so that output is deterministic.
 
+use crate::catalog::Kind;
+use crate::facts::{CommitInfo, DeltaStatus};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -77,6 +79,18 @@ pub enum Status {
     Deleted,
     Renamed,
     TypeChanged,
+}
+
+impl From<DeltaStatus> for Status {
+    fn from(status: DeltaStatus) -> Self {
+        match status {
+            DeltaStatus::Added => Status::Added,
+            DeltaStatus::Modified => Status::Modified,
+            DeltaStatus::Deleted => Status::Deleted,
+            DeltaStatus::Renamed => Status::Renamed,
+            DeltaStatus::TypeChanged => Status::TypeChanged,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -159,6 +173,13 @@ pub struct Change {
     pub already_upstream: bool,
 }
 
+impl Change {
+    /// The fork's own work that upstream does not have: what findings and risk are about.
+    pub fn is_divergent(&self) -> bool {
+        self.origin != Origin::Upstream && !self.already_upstream
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct CopiedFrom {
     pub path: String,
@@ -193,7 +214,7 @@ pub struct Finding {
     /// Rule code, stable across versions (table in docs/json-schema.md).
     pub id: String,
     pub severity: Severity,
-    pub kind: String,
+    pub kind: Kind,
     pub path: String,
     pub message: String,
     /// Stable across runs and commits for the same finding.
@@ -234,6 +255,13 @@ pub struct Conflict {
     pub message: String,
     /// Every own commit behind it is already upstream: resolve it by taking the target's side.
     pub already_upstream: bool,
+}
+
+impl Conflict {
+    /// Caused by the fork's own work that upstream does not have.
+    pub fn is_fork_caused(&self) -> bool {
+        self.cause == Origin::Fork && !self.already_upstream
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -293,6 +321,45 @@ pub struct CommitRef {
     pub prs: Vec<u32>,
 }
 
+impl CommitRef {
+    pub fn of(commit: &CommitInfo) -> CommitRef {
+        CommitRef {
+            commit: commit.id.to_string(),
+            subject: commit.subject.clone(),
+            prs: pr_numbers(&commit.subject),
+        }
+    }
+
+    /// `#123`, from the first PR number the subject names.
+    pub fn pr_label(&self) -> Option<String> {
+        self.prs.first().map(|n| format!("#{n}"))
+    }
+}
+
+/// Numbers of pull requests a subject names: `Fix x (#12) (#34)` → [12, 34].
+pub fn pr_numbers(subject: &str) -> Vec<u32> {
+    let mut out = Vec::new();
+    let mut rest = subject;
+    while let Some(start) = rest.find("(#") {
+        let digits: String = rest[start + 2..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        if !digits.is_empty() && rest[start + 2 + digits.len()..].starts_with(')') {
+            if let Ok(n) = digits.parse() {
+                out.push(n);
+            }
+        }
+        rest = &rest[start + 2..];
+    }
+    out
+}
+
+/// The 12-digit abbreviation of a commit id written as hex.
+pub fn short_id(id: &str) -> &str {
+    id.get(..12).unwrap_or(id)
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Plan {
     pub from_version: Option<String>,
@@ -330,7 +397,7 @@ pub struct AlreadyUpstream {
     /// Several own commits squash-merged upstream as one.
     pub commits: Vec<String>,
     pub upstream_commit: String,
-    /// `patch-id`, `fuzzy`, `squash` or `pr-number`.
+    /// `patch-id`, `cherry-pick`, `pr-number`, `squash` or `fuzzy`.
     pub method: String,
     pub similarity: f64,
 }
@@ -379,4 +446,49 @@ impl Report {
                 .iter()
                 .any(|f| f.severity >= threshold && f.severity != Severity::Off)
     }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn pr_numbers_come_from_parenthesised_references() {
+        assert_eq!(
+            super::pr_numbers("[9.2] Fix sync (#3973) (#3978)"),
+            vec![3973, 3978]
+        );
+        assert_eq!(super::pr_numbers("Mention #12 and (#x)"), Vec::<u32>::new());
+    }
+}
+
+/// `forkdrift explain PATH`: the decision for one path, and the facts it rests on.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Explanation {
+    pub path: String,
+    pub pack: String,
+    pub pack_origin: String,
+    pub class: ChangeClass,
+    pub rule: String,
+    pub unit: Option<String>,
+    /// How the fork changed the path since the merge-base, if at all.
+    pub change: Option<Status>,
+    pub facts: Vec<String>,
+}
+
+/// What `accept-protocol` did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Acceptance {
+    NothingToAccept {
+        target: String,
+        verdict: String,
+    },
+    Already {
+        target: String,
+        fingerprint: String,
+    },
+    Recorded {
+        target: String,
+        changes: usize,
+        fingerprint: String,
+        file: std::path::PathBuf,
+    },
 }

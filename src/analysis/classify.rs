@@ -134,9 +134,11 @@ impl UnitIndex {
     pub fn unit_of(&self, pack: &Pack, path: &str) -> Option<(usize, String)> {
         // The registered module file itself, then the innermost registered package above it
         // (so that `atlassian/confluence/` wins over `atlassian/`).
-        let module = path
-            .strip_suffix(".py")
-            .and_then(|m| self.by_location.get(m));
+        let module = pack
+            .families
+            .iter()
+            .filter_map(|f| path.strip_suffix(f.module_suffix.as_str()))
+            .find_map(|m| self.by_location.get(m));
         let package = || {
             let mut dir = path;
             while let Some((parent, _)) = dir.rsplit_once('/') {
@@ -229,9 +231,9 @@ pub fn registration_edit(
             if line.trim().is_empty() {
                 continue;
             }
-            match registration.line.captures(line) {
-                Some(caps) => {
-                    keys.insert(caps["key"].to_string());
+            match registration.line.captures(line).and_then(|c| c.name("key")) {
+                Some(key) => {
+                    keys.insert(key.as_str().to_string());
                 }
                 None => only = false,
             }

@@ -3,8 +3,7 @@
 //! git; line ranges from a three-way line merge of the stages git recorded.
 
 use super::diff3;
-use crate::repo::merge::{MergeMessage, MergeOutcome};
-use git2::Oid;
+use crate::facts::{BlobId, MergeMessage, MergeOutcome, Objects};
 use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -47,12 +46,10 @@ fn is_binary(bytes: &[u8]) -> bool {
     bytes.iter().take(8000).any(|&b| b == 0)
 }
 
-/// Conflicts of one merge; `read` loads a blob (stage contents may live in the scratch objects).
-pub fn conflicts(
-    outcome: &MergeOutcome,
-    mut read: impl FnMut(Oid) -> crate::Result<Vec<u8>>,
-) -> crate::Result<Vec<RawConflict>> {
-    let mut stages: BTreeMap<&str, [Option<Oid>; 3]> = BTreeMap::new();
+/// Conflicts of one merge (its stage contents read from `objects`).
+pub fn conflicts(outcome: &MergeOutcome, objects: &dyn Objects) -> crate::Result<Vec<RawConflict>> {
+    let read = |id: BlobId| objects.blob(id);
+    let mut stages: BTreeMap<&str, [Option<BlobId>; 3]> = BTreeMap::new();
     for entry in &outcome.entries {
         let slot = stages.entry(entry.path.as_str()).or_default();
         if (1..=3).contains(&entry.stage) {

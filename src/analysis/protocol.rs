@@ -123,8 +123,8 @@ fn section_name(heading: &str) -> String {
     }
 }
 
-fn regexes() -> &'static [Regex; 5] {
-    static CELL: OnceLock<[Regex; 5]> = OnceLock::new();
+fn regexes() -> &'static [Regex; 4] {
+    static CELL: OnceLock<[Regex; 4]> = OnceLock::new();
     CELL.get_or_init(|| {
         [
             // `name: type;   -> comment`, `[key]: {`, `name;` (type missing), `name: string:`
@@ -135,8 +135,6 @@ fn regexes() -> &'static [Regex; 5] {
             Regex::new(r#"^\s*"(?P<name>[^"]+)"\s*"?\s*:\s*\{\s*$"#).unwrap(),
             // `"name" : value,` (a scalar mapping setting)
             Regex::new(r#"^\s*"(?P<name>[^"]+)"\s*:\s*(?P<value>"[^"]*"|[^,{}\s]+)\s*,?\s*$"#).unwrap(),
-            // "**Possible values for 'status'**"
-            Regex::new(r"(?i)possible values for\s*[`'\x22](?P<name>[A-Za-z_][A-Za-z0-9_.]*)[`'\x22]").unwrap(),
         ]
     })
 }
@@ -153,9 +151,13 @@ fn is_example(block: &[&str]) -> bool {
     })
 }
 
-/// The protocol items of a markdown document.
-pub fn document_items(text: &str) -> Items {
-    let enum_heading = &regexes()[4];
+/// The default `enum_marker` of a pack's protocol documents: a line that opens an enum's list
+/// of values and names it (group `name`), as in "**Possible values for 'status'**".
+pub const ENUM_MARKER: &str =
+    r"(?i)possible values for\s*[`'\x22](?P<name>[A-Za-z_][A-Za-z0-9_.]*)[`'\x22]";
+
+/// The protocol items of a markdown document; `enum_heading` opens an enum's bullet list.
+pub fn document_items(text: &str, enum_heading: &Regex) -> Items {
     let bullet = Regex::new(r"^\s*[-*]\s+`(?P<value>[^`]+)`").expect("static pattern");
     let mut items = Items::new();
     let mut section = String::from("doc");
@@ -204,8 +206,8 @@ pub fn document_items(text: &str) -> Items {
         if trimmed.starts_with('#') {
             section = section_name(trimmed.trim_start_matches('#'));
             enum_name = None;
-        } else if let Some(caps) = enum_heading.captures(trimmed) {
-            enum_name = Some(caps["name"].to_string());
+        } else if let Some(name) = enum_heading.captures(trimmed).and_then(|c| c.name("name")) {
+            enum_name = Some(name.as_str().to_string());
         } else if let (Some(name), Some(caps)) = (&enum_name, bullet.captures(line)) {
             items.insert(
                 format!("{section}.{name}[{}]", &caps["value"]),
@@ -285,7 +287,7 @@ fn table_cells(line: &str) -> Vec<String> {
 
 /// Fields, mapping entries and settings of one schema block.
 fn block_items(block: &[&str], section: &str, items: &mut Items) {
-    let [field, mapping_leaf, mapping_open, mapping_scalar, _] = regexes();
+    let [field, mapping_leaf, mapping_open, mapping_scalar] = regexes();
     let mut scopes: Vec<String> = Vec::new();
     let path = |name: &str, scopes: &[String]| -> String {
         let mut key = section.to_string();
@@ -357,8 +359,8 @@ pub fn code_items(text: &str, scope: Option<&Regex>, value: &Regex) -> Items {
     for line in text.lines() {
         let indent = line.len() - line.trim_start().len();
         if let Some(pattern) = scope {
-            if let Some(caps) = pattern.captures(line) {
-                current = Some((caps["scope"].to_string(), indent));
+            if let Some(scope) = pattern.captures(line).and_then(|c| c.name("scope")) {
+                current = Some((scope.as_str().to_string(), indent));
                 continue;
             }
             // A scope ends at the next line indented no deeper than its opening.
@@ -371,16 +373,20 @@ pub fn code_items(text: &str, scope: Option<&Regex>, value: &Regex) -> Items {
                 continue;
             }
         }
-        if let Some(caps) = value.captures(line) {
-            let raw = caps["value"].trim();
+        let captured = value.captures(line).and_then(|caps| {
+            let name = caps.name("name")?.as_str();
+            Some((name, caps.name("value")?.as_str()))
+        });
+        if let Some((name, raw)) = captured {
+            let raw = raw.trim();
             let unquoted = raw
                 .strip_prefix('"')
                 .and_then(|v| v.strip_suffix('"'))
                 .or_else(|| raw.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')))
                 .unwrap_or(raw);
             let key = match &current {
-                Some((scope, _)) => format!("{scope}.{}", &caps["name"]),
-                None => caps["name"].to_string(),
+                Some((scope, _)) => format!("{scope}.{name}"),
+                None => name.to_string(),
             };
             items.insert(key, unquoted.to_string());
         }
@@ -401,13 +407,15 @@ pub fn fingerprint(models: &BTreeMap<String, Items>) -> String {
             canonical.push('\n');
         }
     }
-    git2::Oid::hash_object(git2::ObjectType::Blob, canonical.as_bytes())
-        .expect("hashing in memory cannot fail")
-        .to_string()
+    crate::ids::blob_hash(canonical.as_bytes()).to_string()
 }
 
 #[cfg(test)]
 mod tests {
+    fn marker() -> regex::Regex {
+        regex::Regex::new(super::ENUM_MARKER).unwrap()
+    }
+
     use super::*;
 
     const DOC: &str = r#"# Connector protocol
@@ -456,7 +464,7 @@ sequenceDiagram
 
     #[test]
     fn reads_fields_enums_and_mappings() {
-        let items = document_items(DOC);
+        let items = document_items(DOC, &marker());
         assert_eq!(
             items.get("connector.api_key_id").map(String::as_str),
             Some("string")
@@ -501,7 +509,10 @@ sequenceDiagram
             .replace("recieves", "receives")
             .replace("-> the key in use", "-> the API key in use")
             .replace("A->>B: hello", "A->>B: hello\n  B->>A: bye");
-        assert_eq!(document_items(DOC), document_items(&edited));
+        assert_eq!(
+            document_items(DOC, &marker()),
+            document_items(&edited, &marker())
+        );
     }
 
     #[test]
@@ -515,7 +526,10 @@ sequenceDiagram
                 "- `connected` -> it works\n",
                 "- `connected` -> it works\n- `paused` -> on hold\n",
             );
-        let changes = diff(&document_items(DOC), &document_items(&edited));
+        let changes = diff(
+            &document_items(DOC, &marker()),
+            &document_items(&edited, &marker()),
+        );
         let described: Vec<String> = changes.iter().map(ItemChange::describe).collect();
         assert_eq!(
             described,
@@ -529,16 +543,16 @@ sequenceDiagram
     #[test]
     fn tables_hold_fields_whose_descriptions_are_prose() {
         let doc = "### Sync job fields\n\n| Field | Type | Description |\n|---|---|---|\n| `status` | keyword | where the job is |\n| `worker` | keyword | who runs it |\n";
-        let items = document_items(doc);
+        let items = document_items(doc, &marker());
         assert_eq!(
             items.get("sync_job_fields.status").map(String::as_str),
             Some("keyword")
         );
         let reworded = doc.replace("where the job is", "the job's state");
-        assert_eq!(document_items(&reworded), items);
+        assert_eq!(document_items(&reworded, &marker()), items);
         let retyped = doc.replace("| `worker` | keyword |", "| `worker` | text |");
         assert_eq!(
-            diff(&items, &document_items(&retyped))[0].describe(),
+            diff(&items, &document_items(&retyped, &marker()))[0].describe(),
             "~ sync_job_fields.worker: keyword → text"
         );
     }

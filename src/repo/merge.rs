@@ -3,52 +3,46 @@
 //! One git process runs a whole batch of merges (the fork and its fork point against the
 //! target, or every hop of a sweep).
 
-use super::Repo;
 use super::git::{Git, MERGE_TREE_MIN};
+use super::{Repo, blob_id, tree_id};
 use crate::error::{Error, IoContext, Result};
+use crate::facts::{CommitId, MergeMessage, MergeOutcome, StageEntry, TreeId};
 use git2::Oid;
 use std::fmt::Write as _;
 use std::path::Path;
 
+/// What to merge. `Tree` sides with a `base` make a cherry-pick: the picked commit's change
+/// (its parent's tree → its tree) applied onto `ours`.
+#[derive(Debug, Clone, Copy)]
+pub enum Side {
+    Commit(CommitId),
+    Tree(TreeId),
+}
+
+impl std::fmt::Display for Side {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Side::Commit(id) => id.fmt(f),
+            Side::Tree(id) => id.fmt(f),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 pub struct MergeRequest {
-    pub ours: Oid,
-    pub theirs: Oid,
+    pub ours: Side,
+    pub theirs: Side,
     /// Merge as if this were the merge-base (a cherry-pick: base = the picked commit's parent).
-    pub base: Option<Oid>,
+    pub base: Option<TreeId>,
 }
 
-#[derive(Debug, Clone)]
-pub struct StageEntry {
-    pub mode: u32,
-    pub id: Oid,
-    /// 1 base, 2 ours, 3 theirs.
-    pub stage: u8,
-    pub path: String,
-}
-
-#[derive(Debug, Clone)]
-pub struct MergeMessage {
-    pub paths: Vec<String>,
-    /// A stable type: `Auto-merging`, `CONFLICT (contents)`, `CONFLICT (modify/delete)`, …
-    pub kind: String,
-    pub text: String,
-}
-
-#[derive(Debug, Clone)]
-pub struct MergeOutcome {
-    pub tree: Oid,
-    pub clean: bool,
-    pub entries: Vec<StageEntry>,
-    pub messages: Vec<MergeMessage>,
-}
-
-impl MergeOutcome {
-    /// The conflicted paths, as `git merge-tree --name-only` lists them.
-    pub fn conflicted_paths(&self) -> Vec<String> {
-        let mut paths: Vec<String> = self.entries.iter().map(|e| e.path.clone()).collect();
-        paths.dedup();
-        paths
+impl MergeRequest {
+    pub fn commits(ours: CommitId, theirs: CommitId) -> MergeRequest {
+        MergeRequest {
+            ours: Side::Commit(ours),
+            theirs: Side::Commit(theirs),
+            base: None,
+        }
     }
 }
 
@@ -72,14 +66,12 @@ impl Scratch {
 }
 
 /// Runs every merge in one `git merge-tree --stdin` process.
-pub fn merge_all(
-    repo: &Repo,
-    git: &Git,
-    requests: &[MergeRequest],
-) -> Result<(Scratch, Vec<MergeOutcome>)> {
+/// The merged trees and stage blobs stay readable through `repo` for as long as it lives.
+pub fn merge_all(repo: &Repo, git: &Git, requests: &[MergeRequest]) -> Result<Vec<MergeOutcome>> {
     let scratch = Scratch::new()?;
     let outcomes = merge_into(repo.git_dir(), &repo.objects_dir(), git, &scratch, requests)?;
-    Ok((scratch, outcomes))
+    repo.add_scratch(scratch)?;
+    Ok(outcomes)
 }
 
 /// [`merge_all`] for a repository known by its git directory and object store, so that
@@ -154,7 +146,7 @@ fn parse(stdout: &[u8], expected: usize) -> Result<Vec<MergeOutcome>> {
             other => return Err(malformed(&format!("merge status {other}"))),
         };
         let tree = fields.next().ok_or_else(|| malformed("missing tree"))?;
-        let tree = Oid::from_str(tree.trim()).map_err(|_| malformed("tree id"))?;
+        let tree = tree_id(Oid::from_str(tree.trim()).map_err(|_| malformed("tree id"))?);
         let mut entries = Vec::new();
         let mut messages = Vec::new();
         if !clean {
@@ -166,16 +158,15 @@ fn parse(stdout: &[u8], expected: usize) -> Result<Vec<MergeOutcome>> {
                     .split_once('\t')
                     .ok_or_else(|| malformed("conflicted file info"))?;
                 let mut meta = meta.split(' ');
-                let mode = u32::from_str_radix(meta.next().unwrap_or(""), 8)
-                    .map_err(|_| malformed("mode"))?;
-                let id =
-                    Oid::from_str(meta.next().unwrap_or("")).map_err(|_| malformed("stage id"))?;
+                u32::from_str_radix(meta.next().unwrap_or(""), 8).map_err(|_| malformed("mode"))?;
+                let id = blob_id(
+                    Oid::from_str(meta.next().unwrap_or("")).map_err(|_| malformed("stage id"))?,
+                );
                 let stage = meta
                     .next()
                     .and_then(|s| s.parse().ok())
                     .ok_or_else(|| malformed("stage"))?;
                 entries.push(StageEntry {
-                    mode,
                     id,
                     stage,
                     path: path.to_string(),

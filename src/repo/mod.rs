@@ -1,15 +1,58 @@
 //! The only user of git2 and of the `git` program. Owned values leave this module; `NotFound`
 //! becomes `Option`; every error carries context. Nothing here writes to the repository.
 
+pub mod collect;
 pub mod git;
 pub mod merge;
 
 use crate::error::{Error, GitContext, Result};
+use crate::facts::{
+    BlobId, CommitId, CommitInfo, Delta, DeltaStatus, Files, LineStats, Objects, TreeId,
+};
 use git2::{
     DiffFindOptions, DiffOptions, ErrorCode, ObjectType, Oid, Repository, RepositoryOpenFlags, Sort,
 };
-use std::collections::{BTreeMap, HashSet};
+use std::cell::RefCell;
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+
+pub(crate) fn oid<T: Into<[u8; 20]>>(id: T) -> Oid {
+    Oid::from_bytes(&id.into()).expect("20 bytes make an object id")
+}
+
+fn raw(id: Oid) -> [u8; 20] {
+    let mut out = [0u8; 20];
+    out.copy_from_slice(&id.as_bytes()[..20]);
+    out
+}
+
+pub(crate) fn commit_id(id: Oid) -> CommitId {
+    CommitId(raw(id))
+}
+
+pub(crate) fn tree_id(id: Oid) -> TreeId {
+    TreeId(raw(id))
+}
+
+pub(crate) fn blob_id(id: Oid) -> BlobId {
+    BlobId(raw(id))
+}
+
+impl From<CommitId> for [u8; 20] {
+    fn from(id: CommitId) -> Self {
+        id.0
+    }
+}
+impl From<TreeId> for [u8; 20] {
+    fn from(id: TreeId) -> Self {
+        id.0
+    }
+}
+impl From<BlobId> for [u8; 20] {
+    fn from(id: BlobId) -> Self {
+        id.0
+    }
+}
 
 /// A repository's location, to be opened by another thread.
 #[derive(Debug, Clone)]
@@ -24,56 +67,10 @@ impl RepoHandle {
 pub struct Repo {
     git: Repository,
     git_dir: PathBuf,
+    /// Throw-away object directories of the merges run for this handle: their trees and blobs
+    /// stay readable for as long as the handle lives.
+    scratch: RefCell<Vec<merge::Scratch>>,
 }
-
-#[derive(Debug, Clone)]
-pub struct CommitMeta {
-    pub id: Oid,
-    pub parents: Vec<Oid>,
-    pub tree: Oid,
-    pub subject: String,
-    pub message: String,
-    pub author: String,
-    pub time: i64,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DeltaStatus {
-    Added,
-    Modified,
-    Deleted,
-    Renamed,
-    TypeChanged,
-}
-
-#[derive(Debug, Clone)]
-pub struct Delta {
-    pub status: DeltaStatus,
-    pub old_path: Option<String>,
-    pub new_path: Option<String>,
-    pub old_id: Option<Oid>,
-    pub new_id: Option<Oid>,
-}
-
-impl Delta {
-    /// The path the change is known by: its new path, or the old one for deletions.
-    pub fn path(&self) -> &str {
-        self.new_path
-            .as_deref()
-            .or(self.old_path.as_deref())
-            .expect("a delta has a path")
-    }
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct LineStats {
-    pub added: u64,
-    pub deleted: u64,
-    pub binary: bool,
-}
-
-/// A file in a tree: path → blob id (submodules and symlinks included, as git lists them).
-pub type Files = BTreeMap<String, Oid>;
 
 fn not_found<T>(
     result: std::result::Result<T, git2::Error>,
@@ -97,7 +94,11 @@ impl Repo {
             source,
         })?;
         let git_dir = git.path().to_path_buf();
-        Ok(Repo { git, git_dir })
+        Ok(Repo {
+            git,
+            git_dir,
+            scratch: RefCell::default(),
+        })
     }
 
     /// Where another thread can open its own handle (git2's Repository is not Sync).
@@ -117,8 +118,8 @@ impl Repo {
     /// not Sync); results keep the commits' order, `None`s dropped.
     pub fn par_map<T: Send>(
         &self,
-        commits: &[Oid],
-        f: impl Fn(&Repo, Oid) -> Result<Option<T>> + Sync,
+        commits: &[CommitId],
+        f: impl Fn(&Repo, CommitId) -> Result<Option<T>> + Sync,
     ) -> Result<Vec<T>> {
         use rayon::prelude::*;
         let handle = self.handle();
@@ -161,7 +162,7 @@ impl Repo {
         self.git.is_shallow()
     }
 
-    pub fn resolve_commit(&self, rev: &str) -> Result<Oid> {
+    pub fn resolve_commit(&self, rev: &str) -> Result<CommitId> {
         let object = not_found(self.git.revparse_single(rev))
             .context(|| format!("could not resolve {rev}"))?;
         let Some(object) = object else {
@@ -172,7 +173,7 @@ impl Repo {
         };
         object
             .peel_to_commit()
-            .map(|c| c.id())
+            .map(|c| commit_id(c.id()))
             .map_err(|_| Error::UnknownRevision {
                 rev: rev.to_string(),
                 help: format!(
@@ -199,7 +200,7 @@ impl Repo {
     }
 
     /// Every ref whose name starts with `prefix`, peeled to commits (non-commit refs skipped).
-    pub fn refs_under(&self, prefix: &str) -> Result<Vec<(String, Oid)>> {
+    pub fn refs_under(&self, prefix: &str) -> Result<Vec<(String, CommitId)>> {
         let mut out = Vec::new();
         let glob = format!("{prefix}*");
         for reference in self
@@ -213,7 +214,7 @@ impl Repo {
             }
             let Ok(name) = reference.name() else { continue };
             if let Ok(commit) = reference.peel_to_commit() {
-                out.push((name.to_string(), commit.id()));
+                out.push((name.to_string(), commit_id(commit.id())));
             }
         }
         out.sort();
@@ -234,22 +235,23 @@ impl Repo {
             .find(|r| self.git.find_reference(r).is_ok())
     }
 
-    pub fn merge_base(&self, a: Oid, b: Oid) -> Result<Option<Oid>> {
-        not_found(self.git.merge_base(a, b))
-            .context(|| format!("could not compute the merge-base of {a} and {b}"))
+    pub fn merge_base(&self, a: CommitId, b: CommitId) -> Result<Option<CommitId>> {
+        Ok(not_found(self.git.merge_base(oid(a), oid(b)))
+            .context(|| format!("could not compute the merge-base of {a} and {b}"))?
+            .map(commit_id))
     }
 
-    pub fn is_ancestor(&self, ancestor: Oid, descendant: Oid) -> Result<bool> {
+    pub fn is_ancestor(&self, ancestor: CommitId, descendant: CommitId) -> Result<bool> {
         if ancestor == descendant {
             return Ok(true);
         }
         self.git
-            .graph_descendant_of(descendant, ancestor)
+            .graph_descendant_of(oid(descendant), oid(ancestor))
             .context(|| format!("could not compare {ancestor} with {descendant}"))
     }
 
     /// Commits reachable from `include` but from none of `hide`, newest first (topological).
-    pub fn walk(&self, include: &[Oid], hide: &[Oid]) -> Result<Vec<Oid>> {
+    pub fn walk(&self, include: &[CommitId], hide: &[CommitId]) -> Result<Vec<CommitId>> {
         let mut walk = self
             .git
             .revwalk()
@@ -257,27 +259,35 @@ impl Repo {
         walk.set_sorting(Sort::TOPOLOGICAL | Sort::TIME)
             .context(|| "could not sort the walk".into())?;
         for id in include {
-            walk.push(*id)
+            walk.push(oid(*id))
                 .context(|| format!("could not walk from {id}"))?;
         }
         for id in hide {
-            walk.hide(*id).context(|| format!("could not hide {id}"))?;
+            walk.hide(oid(*id))
+                .context(|| format!("could not hide {id}"))?;
         }
-        walk.collect::<std::result::Result<Vec<_>, _>>()
+        walk.map(|id| id.map(commit_id))
+            .collect::<std::result::Result<Vec<_>, _>>()
             .context(|| "revision walk failed".into())
     }
 
-    pub fn commit(&self, id: Oid) -> Result<CommitMeta> {
+    pub fn commit(&self, id: CommitId) -> Result<CommitInfo> {
         let commit = self
             .git
-            .find_commit(id)
+            .find_commit(oid(id))
             .context(|| format!("could not read commit {id}"))?;
         let message = String::from_utf8_lossy(commit.message_bytes()).into_owned();
         let author = commit.author();
-        Ok(CommitMeta {
+        let parents: Vec<CommitId> = commit.parent_ids().map(commit_id).collect();
+        let parent_tree = match parents.first() {
+            Some(parent) => Some(self.tree_of(*parent)?),
+            None => None,
+        };
+        Ok(CommitInfo {
             id,
-            parents: commit.parent_ids().collect(),
-            tree: commit.tree_id(),
+            parents,
+            tree: tree_id(commit.tree_id()),
+            parent_tree,
             subject: message.lines().next().unwrap_or("").to_string(),
             author: format!(
                 "{} <{}>",
@@ -289,21 +299,132 @@ impl Repo {
         })
     }
 
-    pub fn tree_of(&self, commit: Oid) -> Result<Oid> {
-        Ok(self.commit(commit)?.tree)
+    pub fn tree_of(&self, commit: CommitId) -> Result<TreeId> {
+        let found = self
+            .git
+            .find_commit(oid(commit))
+            .context(|| format!("could not read commit {commit}"))?;
+        Ok(tree_id(found.tree_id()))
     }
 
-    /// Every blob in a tree, by path.
-    pub fn files(&self, tree: Oid) -> Result<Files> {
-        let tree = self
+    fn find_tree(&self, tree: TreeId) -> Result<git2::Tree<'_>> {
+        self.git
+            .find_tree(oid(tree))
+            .context(|| format!("could not read tree {tree}"))
+    }
+
+    /// Paths a commit changed. For a merge, only the paths where the result differs from
+    /// every parent: what the merge itself wrote (conflict resolutions, evil merges).
+    pub fn touched_paths(&self, commit: &CommitInfo) -> Result<Vec<String>> {
+        let per_parent = |parent: Option<CommitId>| -> Result<HashSet<String>> {
+            let parent_tree = match parent {
+                Some(p) => Some(self.tree_of(p)?),
+                None => None,
+            };
+            Ok(self
+                .diff(parent_tree, commit.tree, false, &[])?
+                .iter()
+                .map(|d| d.path().to_string())
+                .collect())
+        };
+        let mut parents = commit.parents.iter();
+        let mut paths = per_parent(parents.next().copied())?;
+        for parent in parents {
+            let other = per_parent(Some(*parent))?;
+            paths.retain(|p| other.contains(p));
+        }
+        let mut paths: Vec<String> = paths.into_iter().collect();
+        paths.sort();
+        Ok(paths)
+    }
+
+    /// Line-level blame of `path` at `commit`, for lines `first..=last` (1-based): the commit
+    /// that wrote each hunk.
+    pub fn blame_lines(
+        &self,
+        commit: CommitId,
+        path: &str,
+        first: usize,
+        last: usize,
+    ) -> Result<Vec<CommitId>> {
+        let mut options = git2::BlameOptions::new();
+        options
+            .newest_commit(oid(commit))
+            .min_line(first)
+            .max_line(last);
+        let blame = self
             .git
-            .find_tree(tree)
-            .context(|| format!("could not read tree {tree}"))?;
+            .blame_file(Path::new(path), Some(&mut options))
+            .context(|| format!("could not blame {path}"))?;
+        Ok(blame
+            .iter()
+            .map(|hunk| commit_id(hunk.final_commit_id()))
+            .collect())
+    }
+
+    /// `commit` as one patch of a `git format-patch` style mbox, its change taken as the
+    /// difference between two trees (a cherry-pick of it onto another base).
+    pub fn email(
+        &self,
+        commit: &CommitInfo,
+        from: TreeId,
+        to: TreeId,
+        number: usize,
+        count: usize,
+    ) -> Result<Vec<u8>> {
+        let found = self
+            .git
+            .find_commit(oid(commit.id))
+            .context(|| format!("could not read commit {}", commit.id))?;
+        let (old, new) = (self.find_tree(from)?, self.find_tree(to)?);
+        let diff = self
+            .git
+            .diff_tree_to_tree(Some(&old), Some(&new), None)
+            .context(|| "could not diff a cherry-pick".into())?;
+        let body = commit
+            .message
+            .split_once('\n')
+            .map_or("", |(_, rest)| rest)
+            .trim()
+            .to_string();
+        let mut options = git2::EmailCreateOptions::new();
+        options.always_number(count > 1);
+        let email = git2::Email::from_diff(
+            &diff,
+            number,
+            count,
+            &oid(commit.id),
+            commit.subject.as_str(),
+            body.as_str(),
+            &found.author(),
+            &mut options,
+        )
+        .context(|| format!("could not write {} as a patch", commit.id))?;
+        Ok(email.as_slice().to_vec())
+    }
+
+    /// Keeps a merge's throw-away object directory readable through this handle, for as long
+    /// as the handle lives.
+    pub fn add_scratch(&self, scratch: merge::Scratch) -> Result<()> {
+        let odb = self
+            .git
+            .odb()
+            .context(|| "could not open the object database".into())?;
+        odb.add_disk_alternate(&scratch.objects().to_string_lossy())
+            .context(|| "could not read the merge's objects".into())?;
+        self.scratch.borrow_mut().push(scratch);
+        Ok(())
+    }
+}
+
+impl Objects for Repo {
+    fn files(&self, tree: TreeId) -> Result<Files> {
+        let tree = self.find_tree(tree)?;
         let mut files = Files::new();
         tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
             if entry.kind() != Some(ObjectType::Tree) {
                 if let Ok(name) = entry.name() {
-                    files.insert(format!("{dir}{name}"), entry.id());
+                    files.insert(format!("{dir}{name}"), blob_id(entry.id()));
                 }
             }
             git2::TreeWalkResult::Ok
@@ -312,76 +433,48 @@ impl Repo {
         Ok(files)
     }
 
-    /// The blob at `path` in `tree`, if any.
-    pub fn entry(&self, tree: Oid, path: &str) -> Result<Option<Oid>> {
-        let tree = self
-            .git
-            .find_tree(tree)
-            .context(|| format!("could not read tree {tree}"))?;
+    fn entry(&self, tree: TreeId, path: &str) -> Result<Option<BlobId>> {
+        let tree = self.find_tree(tree)?;
         let entry = not_found(tree.get_path(Path::new(path)))
             .context(|| format!("could not look up {path}"))?;
         Ok(entry
             .filter(|e| e.kind() != Some(ObjectType::Tree))
-            .map(|e| e.id()))
+            .map(|e| blob_id(e.id())))
     }
 
-    /// Does `dir` exist as a directory in `tree`?
-    pub fn has_dir(&self, tree: Oid, dir: &str) -> Result<bool> {
+    fn has_dir(&self, tree: TreeId, dir: &str) -> Result<bool> {
         if dir.is_empty() {
             return Ok(true);
         }
-        let tree = self
-            .git
-            .find_tree(tree)
-            .context(|| format!("could not read tree {tree}"))?;
+        let tree = self.find_tree(tree)?;
         let entry = not_found(tree.get_path(Path::new(dir)))
             .context(|| format!("could not look up {dir}"))?;
         Ok(entry.is_some_and(|e| e.kind() == Some(ObjectType::Tree)))
     }
 
-    /// A blob, or None when this clone lacks it (partial clones omit blobs).
-    pub fn blob_if_present(&self, id: Oid) -> Result<Option<Vec<u8>>> {
-        let blob =
-            not_found(self.git.find_blob(id)).context(|| format!("could not read blob {id}"))?;
+    fn blob_if_present(&self, id: BlobId) -> Result<Option<Vec<u8>>> {
+        let blob = not_found(self.git.find_blob(oid(id)))
+            .context(|| format!("could not read blob {id}"))?;
         Ok(blob.map(|b| b.content().to_vec()))
     }
 
-    pub fn blob(&self, id: Oid) -> Result<Vec<u8>> {
+    fn blob(&self, id: BlobId) -> Result<Vec<u8>> {
         let blob = self
             .git
-            .find_blob(id)
+            .find_blob(oid(id))
             .context(|| format!("could not read blob {id}"))?;
         Ok(blob.content().to_vec())
     }
 
-    pub fn read(&self, tree: Oid, path: &str) -> Result<Option<Vec<u8>>> {
-        match self.entry(tree, path)? {
-            Some(id) => Ok(Some(self.blob(id)?)),
-            None => Ok(None),
-        }
-    }
-
-    /// Changes between two trees (`None`: the empty tree). With `renames`, git's rename
-    /// detection pairs deletions and additions.
-    pub fn diff(
+    fn diff(
         &self,
-        old: Option<Oid>,
-        new: Oid,
+        old: Option<TreeId>,
+        new: TreeId,
         renames: bool,
         paths: &[String],
     ) -> Result<Vec<Delta>> {
-        let old_tree = match old {
-            Some(id) => Some(
-                self.git
-                    .find_tree(id)
-                    .context(|| format!("could not read tree {id}"))?,
-            ),
-            None => None,
-        };
-        let new_tree = self
-            .git
-            .find_tree(new)
-            .context(|| format!("could not read tree {new}"))?;
+        let old_tree = old.map(|id| self.find_tree(id)).transpose()?;
+        let new_tree = self.find_tree(new)?;
         let mut options = DiffOptions::new();
         options.skip_binary_check(true);
         for path in paths {
@@ -421,8 +514,8 @@ impl Repo {
             let path =
                 |file: git2::DiffFile| file.path().map(|p| p.to_string_lossy().replace('\\', "/"));
             let (old_file, new_file) = (delta.old_file(), delta.new_file());
-            let old_id = (!old_file.id().is_zero()).then(|| old_file.id());
-            let new_id = (!new_file.id().is_zero()).then(|| new_file.id());
+            let old_id = (!old_file.id().is_zero()).then(|| blob_id(old_file.id()));
+            let new_id = (!new_file.id().is_zero()).then(|| blob_id(new_file.id()));
             out.push(Delta {
                 status,
                 old_path: if status == DeltaStatus::Added {
@@ -442,44 +535,8 @@ impl Repo {
         Ok(out)
     }
 
-    /// Paths a commit changed. For a merge, only the paths where the result differs from
-    /// every parent: what the merge itself wrote (conflict resolutions, evil merges).
-    pub fn touched_paths(&self, commit: &CommitMeta) -> Result<Vec<String>> {
-        let per_parent = |parent: Option<Oid>| -> Result<HashSet<String>> {
-            let parent_tree = match parent {
-                Some(p) => Some(self.tree_of(p)?),
-                None => None,
-            };
-            Ok(self
-                .diff(parent_tree, commit.tree, false, &[])?
-                .iter()
-                .map(|d| d.path().to_string())
-                .collect())
-        };
-        let mut parents = commit.parents.iter();
-        let mut paths = per_parent(parents.next().copied())?;
-        for parent in parents {
-            let other = per_parent(Some(*parent))?;
-            paths.retain(|p| other.contains(p));
-        }
-        let mut paths: Vec<String> = paths.into_iter().collect();
-        paths.sort();
-        Ok(paths)
-    }
-
-    /// git's patch-id of a commit's diff to its first parent (stable: whitespace-insensitive).
-    pub fn patch_id(&self, commit: &CommitMeta) -> Result<Option<Oid>> {
-        let Some(parent) = commit.parents.first() else {
-            return Ok(None);
-        };
-        let old = self
-            .git
-            .find_tree(self.tree_of(*parent)?)
-            .context(|| "could not read a tree".into())?;
-        let new = self
-            .git
-            .find_tree(commit.tree)
-            .context(|| "could not read a tree".into())?;
+    fn patch_id(&self, old: TreeId, new: TreeId) -> Result<Option<String>> {
+        let (old, new) = (self.find_tree(old)?, self.find_tree(new)?);
         let diff = self
             .git
             .diff_tree_to_tree(Some(&old), Some(&new), None)
@@ -488,38 +545,15 @@ impl Repo {
             return Ok(None);
         }
         diff.patchid(None)
-            .map(Some)
-            .context(|| format!("could not compute the patch-id of {}", commit.id))
+            .map(|id| Some(id.to_string()))
+            .context(|| "could not compute a patch-id".into())
     }
 
-    /// Line-level blame of `path` at `commit`, for lines `first..=last` (1-based): the commit
-    /// that wrote each line, stopping at `oldest`.
-    pub fn blame_lines(
-        &self,
-        commit: Oid,
-        path: &str,
-        first: usize,
-        last: usize,
-    ) -> Result<Vec<Oid>> {
-        let mut options = git2::BlameOptions::new();
-        options.newest_commit(commit).min_line(first).max_line(last);
-        let blame = self
-            .git
-            .blame_file(Path::new(path), Some(&mut options))
-            .context(|| format!("could not blame {path}"))?;
-        let mut out = Vec::new();
-        for hunk in blame.iter() {
-            out.push(hunk.final_commit_id());
-        }
-        Ok(out)
-    }
-
-    /// Lines added and deleted between two blobs, counted by libgit2's xdiff as
-    /// `git diff --numstat` would; binary blobs count no lines.
-    pub fn line_stats(&self, old: Option<Oid>, new: Option<Oid>) -> Result<LineStats> {
-        let find = |id: Option<Oid>| -> Result<Option<git2::Blob<'_>>> {
+    fn line_stats(&self, old: Option<BlobId>, new: Option<BlobId>) -> Result<LineStats> {
+        let find = |id: Option<BlobId>| -> Result<Option<git2::Blob<'_>>> {
             id.map(|id| {
-                not_found(self.git.find_blob(id)).context(|| format!("could not read blob {id}"))
+                not_found(self.git.find_blob(oid(id)))
+                    .context(|| format!("could not read blob {id}"))
             })
             .transpose()
             .map(Option::flatten)
@@ -555,94 +589,5 @@ impl Repo {
             deleted: deleted as u64,
             binary,
         })
-    }
-
-    /// `commit` as one patch of a `git format-patch` style mbox, its change taken as the
-    /// difference between two trees (a cherry-pick of it onto another base).
-    pub fn email(
-        &self,
-        commit: &CommitMeta,
-        from: Oid,
-        to: Oid,
-        number: usize,
-        count: usize,
-    ) -> Result<Vec<u8>> {
-        let found = self
-            .git
-            .find_commit(commit.id)
-            .context(|| format!("could not read commit {}", commit.id))?;
-        let old = self
-            .git
-            .find_tree(from)
-            .context(|| format!("could not read tree {from}"))?;
-        let new = self
-            .git
-            .find_tree(to)
-            .context(|| format!("could not read tree {to}"))?;
-        let diff = self
-            .git
-            .diff_tree_to_tree(Some(&old), Some(&new), None)
-            .context(|| "could not diff a cherry-pick".into())?;
-        let body = commit
-            .message
-            .split_once('\n')
-            .map_or("", |(_, rest)| rest)
-            .trim()
-            .to_string();
-        let mut options = git2::EmailCreateOptions::new();
-        options.always_number(count > 1);
-        let email = git2::Email::from_diff(
-            &diff,
-            number,
-            count,
-            &commit.id,
-            commit.subject.as_str(),
-            body.as_str(),
-            &found.author(),
-            &mut options,
-        )
-        .context(|| format!("could not write {} as a patch", commit.id))?;
-        Ok(email.as_slice().to_vec())
-    }
-
-    /// Adds a throw-away object directory (from a merge run) to this handle's object lookup.
-    pub fn add_scratch_objects(&self, dir: &Path) -> Result<()> {
-        let odb = self
-            .git
-            .odb()
-            .context(|| "could not open the object database".into())?;
-        odb.add_disk_alternate(&dir.to_string_lossy())
-            .context(|| "could not read the merge's objects".into())
-    }
-}
-
-/// Numbers of pull requests a subject names: `Fix x (#12) (#34)` → [12, 34].
-pub fn pr_numbers(subject: &str) -> Vec<u32> {
-    let mut out = Vec::new();
-    let mut rest = subject;
-    while let Some(start) = rest.find("(#") {
-        let digits: String = rest[start + 2..]
-            .chars()
-            .take_while(char::is_ascii_digit)
-            .collect();
-        if !digits.is_empty() && rest[start + 2 + digits.len()..].starts_with(')') {
-            if let Ok(n) = digits.parse() {
-                out.push(n);
-            }
-        }
-        rest = &rest[start + 2..];
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn pr_numbers_come_from_parenthesised_references() {
-        assert_eq!(
-            super::pr_numbers("[9.2] Fix sync (#3973) (#3978)"),
-            vec![3973, 3978]
-        );
-        assert_eq!(super::pr_numbers("Mention #12 and (#x)"), Vec::<u32>::new());
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod pattern;
 
+use crate::catalog::{CATALOG, Kind};
 use crate::error::{Error, Result};
 use crate::model::{ChangeClass, Severity};
 use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
@@ -33,7 +34,7 @@ pub struct Pack {
     zone_set: GlobSet,
     /// Which zone each glob of `zone_set` belongs to.
     zone_of_glob: Vec<usize>,
-    pub severities: BTreeMap<String, Severity>,
+    pub severities: BTreeMap<Kind, Severity>,
     pub protocol: Protocol,
     pub versions: Option<Versions>,
     pub plan: PlanRules,
@@ -49,6 +50,12 @@ pub struct UnitFamily {
     pub registration: Option<Registration>,
     /// Prefix that turns a registered module (`connectors.sources.mysql`) into a path.
     pub module_root: String,
+    /// What a module's file name ends in (`.py`): `connectors/sources/mysql.py` is module
+    /// `connectors.sources.mysql`.
+    pub module_suffix: String,
+    /// Finds the project module a source line imports (group `module`, dot- or
+    /// slash-separated), for the broken-import check of copies.
+    pub import: Option<Regex>,
     /// Finds a unit's class-name stem (`MySql` in `MySqlDataSource`, group `name`), so that a
     /// copy whose classes were renamed apart from its file still compares as a copy.
     pub class_name: Option<Regex>,
@@ -94,8 +101,10 @@ impl ZoneKind {
     }
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Protocol {
+    /// In documents, a line that opens an enum's list of values and names it (group `name`).
+    pub enum_marker: Regex,
     pub documents: Vec<DocumentAnchor>,
     pub values: Vec<ValueAnchor>,
     pub files: Vec<FileAnchor>,
@@ -161,22 +170,12 @@ pub struct Changelog {
     pub breaking: Regex,
 }
 
-/// Default severities by finding kind; packs may override them.
-pub fn default_severity(kind: &str) -> Severity {
-    match kind {
-        "framework-edit" | "protocol-edit" => Severity::Error,
-        "connector-modified" | "connector-deleted" | "copy-without-tests" | "orphaned"
-        | "zone-warning" | "conflict" | "stale-copy" | "missing-import" => Severity::Warning,
-        _ => Severity::Note,
-    }
-}
-
 impl Pack {
-    pub fn severity(&self, kind: &str) -> Severity {
+    pub fn severity(&self, kind: Kind) -> Severity {
         self.severities
-            .get(kind)
+            .get(&kind)
             .copied()
-            .unwrap_or_else(|| default_severity(kind))
+            .unwrap_or_else(|| kind.default_severity())
     }
 
     /// The first zone whose globs match `path`.
@@ -306,8 +305,18 @@ impl Pack {
                 }
                 None => None,
             };
+            let import = match &family.import {
+                Some(pattern) => {
+                    let re = regex(pattern)?;
+                    need_groups(pattern, &re, &["module"])?;
+                    Some(re)
+                }
+                None => None,
+            };
             families.push(UnitFamily {
                 class_name,
+                import,
+                module_suffix: family.module_suffix.clone().unwrap_or_default(),
                 layout: family.layout.clone(),
                 path,
                 tests,
@@ -340,7 +349,16 @@ impl Pack {
             .map_err(|e| fail(e.to_string(), None, "", None))?;
 
         let mut severities = BTreeMap::new();
-        for (kind, level) in &file.severities {
+        for (key, level) in &file.severities {
+            let Some(kind) = Kind::from_key(key.get_ref()) else {
+                let known: Vec<&str> = CATALOG.iter().map(|e| e.key).collect();
+                return Err(fail(
+                    format!("unknown finding kind `{}`", key.get_ref()),
+                    Some(key.span()),
+                    "not a finding kind",
+                    Some(format!("the kinds are: {}", known.join(", "))),
+                ));
+            };
             let severity = match level.get_ref().as_str() {
                 "error" => Severity::Error,
                 "warning" => Severity::Warning,
@@ -353,10 +371,23 @@ impl Pack {
                     ));
                 }
             };
-            severities.insert(kind.clone(), severity);
+            severities.insert(kind, severity);
         }
 
-        let mut protocol = Protocol::default();
+        let enum_marker = match &file.protocol.enum_marker {
+            Some(pattern) => {
+                let re = regex(pattern)?;
+                need_groups(pattern, &re, &["name"])?;
+                re
+            }
+            None => Regex::new(crate::analysis::protocol::ENUM_MARKER).expect("static pattern"),
+        };
+        let mut protocol = Protocol {
+            enum_marker,
+            documents: Vec::new(),
+            values: Vec::new(),
+            files: Vec::new(),
+        };
         for document in &file.protocol.document {
             protocol.documents.push(DocumentAnchor {
                 name: document.name.clone(),
@@ -467,15 +498,13 @@ impl Pack {
 }
 
 fn builtins() -> impl Iterator<Item = (String, String)> {
-    crate::scenario::EMBEDDED_RULES
-        .iter()
-        .filter_map(|(path, bytes)| {
-            let name = path.strip_suffix(".toml")?;
-            Some((
-                name.to_string(),
-                String::from_utf8_lossy(bytes).into_owned(),
-            ))
-        })
+    crate::embedded::RULES.iter().filter_map(|(path, bytes)| {
+        let name = path.strip_suffix(".toml")?;
+        Some((
+            name.to_string(),
+            String::from_utf8_lossy(bytes).into_owned(),
+        ))
+    })
 }
 
 /// Glob matching for ad-hoc path lists (`detect`, anchors), with `*` kept inside a segment.
@@ -502,7 +531,7 @@ struct PackFile {
     #[serde(default, rename = "zone")]
     zones: Vec<ZoneFile>,
     #[serde(default)]
-    severities: BTreeMap<String, Spanned<String>>,
+    severities: BTreeMap<Spanned<String>, Spanned<String>>,
     #[serde(default)]
     protocol: ProtocolFile,
     versions: Option<VersionsFile>,
@@ -520,6 +549,8 @@ struct UnitsFile {
     tests: Vec<Spanned<String>>,
     registration: Option<RegistrationFile>,
     module_root: Option<String>,
+    module_suffix: Option<String>,
+    import: Option<Spanned<String>>,
     class_name: Option<Spanned<String>>,
 }
 
@@ -543,6 +574,7 @@ struct ZoneFile {
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct ProtocolFile {
+    enum_marker: Option<Spanned<String>>,
     #[serde(default)]
     document: Vec<NamedPaths>,
     #[serde(default)]

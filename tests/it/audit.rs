@@ -283,7 +283,7 @@ fn copies_with_tests_raise_no_test_finding() {
         !report
             .findings
             .iter()
-            .any(|f| f.kind == "copy-without-tests")
+            .any(|f| f.kind.as_str() == "copy-without-tests")
     );
     assert_eq!(
         change(&report, "connectors/sources/acme.py")
@@ -362,10 +362,10 @@ fn binary_and_non_utf8_files_are_counted_not_diffed() {
 
 #[test]
 fn a_bare_repository_audits_like_a_clone() {
-    let mut scenario = forkdrift::scenario::Scenario::embedded("demo").unwrap();
+    let mut scenario = forkdrift::fixtures::Scenario::embedded("demo").unwrap();
     scenario.bare = true;
     let temp = tempfile::tempdir().unwrap();
-    let built = forkdrift::scenario::build(&scenario, &temp.path().join("fork.git")).unwrap();
+    let built = forkdrift::fixtures::build(&scenario, &temp.path().join("fork.git")).unwrap();
     let output = crate::support::forkdrift_in(temp.path())
         .arg("-C")
         .arg(&built.path)

@@ -2,8 +2,8 @@
 //! cause and commits, orphans, risk and the hop sweep.
 
 use crate::support::{Fixture, change, snapshot_dir};
+use forkdrift::fixtures::Scenario;
 use forkdrift::model::Origin;
-use forkdrift::scenario::Scenario;
 
 /// Fixtures whose fork and target share history.
 fn mergeable() -> Vec<String> {
@@ -144,7 +144,7 @@ fn each_kind_of_conflict_is_reported_as_git_reports_it() {
         report
             .findings
             .iter()
-            .any(|f| f.kind == "connector-deleted" && f.path == "connectors/sources/s3.py")
+            .any(|f| f.kind.as_str() == "connector-deleted" && f.path == "connectors/sources/s3.py")
     );
     let readme = change(&report, "docs/README.md");
     assert_eq!(
@@ -191,7 +191,7 @@ fn the_restructure_orphans_the_forks_connector_without_a_conflict() {
         report
             .findings
             .iter()
-            .any(|f| f.kind == "orphaned" && f.path == "connectors/sources/acme.py")
+            .any(|f| f.kind.as_str() == "orphaned" && f.path == "connectors/sources/acme.py")
     );
     // Edits that follow upstream's moves into live directories are not orphans.
     for path in [

@@ -35,7 +35,7 @@ fn typo_fixes_and_a_new_diagram_are_prose() {
         report
             .findings
             .iter()
-            .any(|f| f.kind == "protocol-change" && f.severity.as_str() == "note")
+            .any(|f| f.kind.as_str() == "protocol-change" && f.severity.as_str() == "note")
     );
 }
 
@@ -115,7 +115,7 @@ fn the_fork_editing_a_protocol_anchor_is_an_error() {
     let finding = report
         .findings
         .iter()
-        .find(|f| f.kind == "protocol-edit")
+        .find(|f| f.kind.as_str() == "protocol-edit")
         .expect("a protocol-edit finding");
     assert_eq!(
         (

@@ -2,8 +2,8 @@
 //! with a hermetic git configuration: no user or system config, no colour, fixed HOME.
 
 use assert_cmd::Command;
+use forkdrift::fixtures::{self, Built, Scenario};
 use forkdrift::model::Report;
-use forkdrift::scenario::{self, Built, Scenario};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -20,7 +20,7 @@ impl Fixture {
             .tempdir()
             .unwrap();
         let scenario = Scenario::embedded(name).unwrap_or_else(|e| panic!("{e:?}"));
-        let built = scenario::build(&scenario, &temp.path().join("fork"))
+        let built = fixtures::build(&scenario, &temp.path().join("fork"))
             .unwrap_or_else(|e| panic!("{name}: {e:?}"));
         Fixture { built, temp }
     }
@@ -29,8 +29,13 @@ impl Fixture {
         &self.built.path
     }
 
+    /// The full id of a scenario step or ref.
     pub fn id(&self, name: &str) -> String {
-        self.built.id(name).to_string()
+        self.built
+            .ids
+            .get(name)
+            .unwrap_or_else(|| panic!("scenario has no step or ref named {name}"))
+            .clone()
     }
 
     /// `forkdrift -C <fixture> args…`
@@ -129,7 +134,7 @@ pub fn kinds(report: &Report) -> Vec<(String, String)> {
     report
         .findings
         .iter()
-        .map(|f| (f.kind.clone(), f.path.clone()))
+        .map(|f| (f.kind.as_str().to_string(), f.path.clone()))
         .collect()
 }
 

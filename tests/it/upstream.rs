@@ -193,7 +193,7 @@ fn a_copy_lists_the_upstream_fixes_its_source_got_since() {
         report
             .findings
             .iter()
-            .any(|f| f.kind == "stale-copy" && f.message.contains("#72, #71"))
+            .any(|f| f.kind.as_str() == "stale-copy" && f.message.contains("#72, #71"))
     );
 }
 
@@ -216,7 +216,7 @@ fn a_copy_left_behind_by_the_restructure_imports_modules_that_moved() {
         report
             .findings
             .iter()
-            .any(|f| f.kind == "missing-import" && f.path == "connectors/sources/acme.py")
+            .any(|f| f.kind.as_str() == "missing-import" && f.path == "connectors/sources/acme.py")
     );
 }
 

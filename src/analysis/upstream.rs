@@ -5,90 +5,43 @@
 //! a run of own commits whose net change one upstream commit contains (a squash merge,
 //! which `git cherry` cannot see).
 
-use crate::analysis::patches::{self, CONTAINED, LineChanges};
+use super::patches::{self, CONTAINED, LineChanges};
 use crate::error::Result;
-use crate::model::{AlreadyUpstream, Change};
-use crate::repo::{CommitMeta, Repo};
-use crate::session::Session;
-use git2::Oid;
+use crate::facts::{CommitId, CommitInfo, Facts, Objects, TreeId, Upstream};
+use crate::model::{AlreadyUpstream, Change, Origin};
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// Longest run of own commits considered as one squash-merged PR.
 const MAX_SQUASH: usize = 12;
 
-/// An upstream commit that touched a watched path.
-pub struct Upstream {
-    pub meta: CommitMeta,
-    /// The watched paths it touched.
-    pub paths: Vec<String>,
-    /// How many paths it touched in all: a patch-id can only match a commit touching as many.
-    pub total: usize,
-}
-
 /// The paths worth watching upstream: what the fork changed, what its own commits touched, and
 /// where those files live at the target.
-pub fn watched_paths(
-    session: &Session,
-    touched: &HashMap<Oid, Vec<String>>,
-    changes: &[Change],
-) -> Vec<String> {
+pub fn watched_paths(facts: &Facts, changes: &[Change]) -> Vec<String> {
     let mut watched: BTreeSet<String> = BTreeSet::new();
-    for change in changes
-        .iter()
-        .filter(|c| c.origin != crate::model::Origin::Upstream)
-    {
+    for change in changes.iter().filter(|c| c.origin != Origin::Upstream) {
         watched.insert(change.path.clone());
         watched.extend(change.old_path.clone());
         watched.extend(change.target_path.clone());
     }
-    for commit in &session.own {
-        watched.extend(touched.get(&commit.id).into_iter().flatten().cloned());
+    for commit in &facts.own {
+        watched.extend(facts.touched.get(&commit.id).into_iter().flatten().cloned());
     }
     watched.into_iter().collect()
-}
-
-/// Every non-merge commit of `commits` (roots included) that touched a watched path, each diffed once (upstream
-/// matching and churn both read the result).
-pub fn scan(repo: &Repo, commits: &[Oid], watched: &[String]) -> Result<Vec<Upstream>> {
-    if watched.is_empty() {
-        return Ok(Vec::new());
-    }
-    repo.par_map(commits, |local, id| {
-        let meta = local.commit(id)?;
-        if meta.parents.len() > 1 {
-            return Ok(None);
-        }
-        let parent = meta
-            .parents
-            .first()
-            .map(|p| local.tree_of(*p))
-            .transpose()?;
-        let paths: Vec<String> = local
-            .diff(parent, meta.tree, false, watched)?
-            .iter()
-            .map(|d| d.path().to_string())
-            .collect();
-        if paths.is_empty() {
-            return Ok(None);
-        }
-        let total = local.diff(parent, meta.tree, false, &[])?.len();
-        Ok(Some(Upstream { meta, paths, total }))
-    })
 }
 
 /// The line changes between two trees. Renames are paired first, so that a move carries only
 /// its edits: a file the fork deleted must not pass for upstream's rename of it.
 pub fn line_changes(
-    repo: &Repo,
-    from_tree: Option<Oid>,
-    to_tree: Oid,
+    objects: &dyn Objects,
+    from_tree: Option<TreeId>,
+    to_tree: TreeId,
     paths: &[String],
 ) -> Result<LineChanges> {
     let mut changes = LineChanges::default();
-    for delta in repo.diff(from_tree, to_tree, true, paths)? {
-        let read = |id: Option<Oid>| -> Result<Option<Vec<u8>>> {
+    for delta in objects.diff(from_tree, to_tree, true, paths)? {
+        let read = |id: Option<crate::facts::BlobId>| -> Result<Option<Vec<u8>>> {
             match id {
-                Some(id) => repo.blob_if_present(id),
+                Some(id) => objects.blob_if_present(id),
                 None => Ok(Some(Vec::new())),
             }
         };
@@ -108,15 +61,15 @@ pub fn line_changes(
 /// Only the watched paths (the files the fork touched, and where they went) matter to
 /// containment, and reading only them keeps large upstream commits cheap.
 fn cached_lines<'c>(
-    repo: &Repo,
-    cache: &'c mut HashMap<Oid, LineChanges>,
-    commit: &CommitMeta,
+    objects: &dyn Objects,
+    cache: &'c mut HashMap<CommitId, LineChanges>,
+    commit: &CommitInfo,
     watched: &[String],
 ) -> Result<&'c LineChanges> {
     if let std::collections::hash_map::Entry::Vacant(slot) = cache.entry(commit.id) {
         slot.insert(line_changes(
-            repo,
-            parent_tree(repo, commit)?,
+            objects,
+            commit.parent_tree,
             commit.tree,
             watched,
         )?);
@@ -124,22 +77,25 @@ fn cached_lines<'c>(
     Ok(&cache[&commit.id])
 }
 
-fn parent_tree(repo: &Repo, commit: &CommitMeta) -> Result<Option<Oid>> {
-    commit.parents.first().map(|p| repo.tree_of(*p)).transpose()
+fn patch_id(objects: &dyn Objects, commit: &CommitInfo) -> Result<Option<String>> {
+    match commit.parent_tree {
+        Some(parent) => objects.patch_id(parent, commit.tree),
+        None => Ok(None),
+    }
 }
 
-/// `range`: the upstream commits since the merge-base; `scanned`: [`scan`] of at least those,
-/// over `watched`.
+/// Own commits upstream already has, with the upstream commit that has them and how they were
+/// recognised. `changes` (with their target paths) tell where moved files went.
 pub fn already_upstream(
-    repo: &Repo,
-    session: &Session,
-    touched: &HashMap<Oid, Vec<String>>,
+    facts: &Facts,
+    objects: &dyn Objects,
     changes: &[Change],
-    range: &HashSet<Oid>,
-    scanned: &[Upstream],
-    watched: &[String],
 ) -> Result<Vec<AlreadyUpstream>> {
-    let own: Vec<&CommitMeta> = session
+    let watched = watched_paths(facts, changes);
+    let watched_set: HashSet<&str> = watched.iter().map(String::as_str).collect();
+    let touched = &facts.touched;
+    let range = &facts.since_base;
+    let own: Vec<&CommitInfo> = facts
         .own
         .iter()
         .rev()
@@ -155,22 +111,26 @@ pub fn already_upstream(
         entry.extend(change.target_path.as_deref());
         entry.extend(change.old_path.as_deref());
     }
-    let upstream: Vec<&Upstream> = scanned
+    // Only commits that touched a watched path can hold the fork's work.
+    let upstream: Vec<&Upstream> = facts
+        .upstream
         .iter()
         .filter(|u| {
             u.meta.parents.len() == 1
                 && range.contains(&u.meta.id)
-                && !session.own_ids.contains(&u.meta.id)
+                && !facts.own_ids.contains(&u.meta.id)
+                && u.paths.iter().any(|p| watched_set.contains(p.as_str()))
         })
         .collect();
-    let all_ids: HashSet<String> = range.iter().map(Oid::to_string).collect();
+    let all_ids: HashSet<String> = range.iter().map(CommitId::to_string).collect();
+    let watched = &watched[..];
 
-    let mut lines_of: HashMap<Oid, LineChanges> = HashMap::new();
-    let mut patch_ids: HashMap<Oid, Option<Oid>> = HashMap::new();
+    let mut lines_of: HashMap<CommitId, LineChanges> = HashMap::new();
+    let mut patch_ids: HashMap<CommitId, Option<String>> = HashMap::new();
     let mut found: Vec<AlreadyUpstream> = Vec::new();
-    let mut matched: HashSet<Oid> = HashSet::new();
+    let mut matched: HashSet<CommitId> = HashSet::new();
 
-    let related = |commit: &CommitMeta, upstream: &Upstream| -> bool {
+    let related = |commit: &CommitInfo, upstream: &Upstream| -> bool {
         let own_paths = touched
             .get(&commit.id)
             .map(Vec::as_slice)
@@ -184,7 +144,7 @@ pub fn already_upstream(
     };
 
     for commit in &own {
-        let record = |upstream: &CommitMeta, method: &str, similarity: f64| AlreadyUpstream {
+        let record = |upstream: &CommitInfo, method: &str, similarity: f64| AlreadyUpstream {
             commit: commit.id.to_string(),
             commits: vec![commit.id.to_string()],
             upstream_commit: upstream.id.to_string(),
@@ -219,26 +179,26 @@ pub fn already_upstream(
             .get(&commit.id)
             .map(Vec::as_slice)
             .unwrap_or_default();
-        let own_patch = repo.patch_id(commit)?;
+        let own_patch = patch_id(objects, commit)?;
         if let Some(upstream) = candidates
             .iter()
-            .filter(|u| u.total == own_paths.len())
+            .filter(|u| u.paths.len() == own_paths.len())
             .find(|u| {
-                let id = *patch_ids
+                let id = patch_ids
                     .entry(u.meta.id)
-                    .or_insert_with(|| repo.patch_id(&u.meta).ok().flatten());
-                own_patch.is_some() && id == own_patch
+                    .or_insert_with(|| patch_id(objects, &u.meta).ok().flatten());
+                own_patch.is_some() && *id == own_patch
             })
         {
             found.push(record(&upstream.meta, "patch-id", 1.0));
             matched.insert(commit.id);
             continue;
         }
-        let prs = crate::repo::pr_numbers(&commit.subject);
+        let prs = crate::model::pr_numbers(&commit.subject);
         let subject = patches::normalized_subject(&commit.subject);
         if let Some(upstream) = candidates.iter().find(|u| {
             !prs.is_empty()
-                && crate::repo::pr_numbers(&u.meta.subject)
+                && crate::model::pr_numbers(&u.meta.subject)
                     .iter()
                     .any(|n| prs.contains(n))
                 && patches::normalized_subject(&u.meta.subject) == subject
@@ -280,8 +240,8 @@ pub fn already_upstream(
         'runs: for (stop, candidates) in runs.into_iter().rev() {
             let run = &own[start..stop];
             let net = line_changes(
-                repo,
-                parent_tree(repo, run[0])?,
+                objects,
+                run[0].parent_tree,
                 run[run.len() - 1].tree,
                 watched,
             )?;
@@ -290,7 +250,7 @@ pub fn already_upstream(
             }
             for candidate in candidates {
                 let upstream = &upstream[candidate].meta;
-                let theirs = cached_lines(repo, &mut lines_of, upstream, watched)?.clone();
+                let theirs = cached_lines(objects, &mut lines_of, upstream, watched)?.clone();
                 let share = net.contained_in(&theirs);
                 if share < CONTAINED {
                     continue;
@@ -298,7 +258,7 @@ pub fn already_upstream(
                 // Every commit of the run must be part of it, not merely ride along.
                 let mut each = true;
                 for commit in run {
-                    let own = cached_lines(repo, &mut lines_of, commit, watched)?;
+                    let own = cached_lines(objects, &mut lines_of, commit, watched)?;
                     each &= own.is_empty() || own.contained_in(&theirs) > 0.0;
                 }
                 if each {
@@ -319,7 +279,7 @@ pub fn already_upstream(
                     commits,
                     upstream_commit: upstream.to_string(),
                     method: "squash".into(),
-                    similarity: crate::analysis::similarity::round(share),
+                    similarity: super::similarity::round(share),
                 });
                 for commit in &own[start..stop] {
                     matched.insert(commit.id);
@@ -330,7 +290,7 @@ pub fn already_upstream(
         }
     }
     // Single commits whose line changes one upstream commit makes (moved, or squashed into more).
-    let unmatched: Vec<&CommitMeta> = own
+    let unmatched: Vec<&CommitInfo> = own
         .iter()
         .copied()
         .filter(|c| !matched.contains(&c.id))
@@ -341,14 +301,18 @@ pub fn already_upstream(
             .copied()
             .filter(|u| related(commit, u))
             .collect();
-        let own_lines = cached_lines(repo, &mut lines_of, commit, watched)?.clone();
+        let own_lines = cached_lines(objects, &mut lines_of, commit, watched)?.clone();
         if own_lines.is_empty() {
             continue;
         }
         let mut best: Option<(&Upstream, f64)> = None;
         for upstream in &candidates {
-            let share =
-                own_lines.contained_in(cached_lines(repo, &mut lines_of, &upstream.meta, watched)?);
+            let share = own_lines.contained_in(cached_lines(
+                objects,
+                &mut lines_of,
+                &upstream.meta,
+                watched,
+            )?);
             if share >= CONTAINED && best.is_none_or(|(_, b)| share > b) {
                 best = Some((upstream, share));
             }
@@ -359,7 +323,7 @@ pub fn already_upstream(
                 commits: vec![commit.id.to_string()],
                 upstream_commit: upstream.meta.id.to_string(),
                 method: "fuzzy".into(),
-                similarity: crate::analysis::similarity::round(share),
+                similarity: super::similarity::round(share),
             });
             matched.insert(commit.id);
         }

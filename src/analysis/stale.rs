@@ -5,32 +5,45 @@
 //! framework modules the copy imports that the target no longer has. For an upstream
 //! connector edited in place, spell out the copy-and-rename to do instead.
 
-use crate::analysis::classify::UnitIndex;
-use crate::audit::CopiedUnit;
+use super::classify::UnitIndex;
+use super::copying::{CopiedUnit, UnitKey};
 use crate::error::Result;
-use crate::model::{Change, ChangeClass, CommitRef, InPlaceEdit, Origin, StaleCopy};
-use crate::repo::{Files, Repo};
-use crate::rules::Pack;
-use crate::session::Session;
-use git2::Oid;
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use crate::facts::{CommitId, Facts, Files, Objects, TreeId, Upstream};
+use crate::model::{Change, ChangeClass, CommitRef, InPlaceEdit, StaleCopy};
+use crate::rules::{Pack, UnitFamily};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// The suffix of the suggested name for a connector the fork edited in place.
 const COPY_SUFFIX: &str = "custom";
 
+/// The commit a copy was made on: the parent of the oldest own commit that added its main file.
+pub fn copied_at(facts: &Facts, copy: &CopiedUnit, changes: &[Change]) -> Option<CommitId> {
+    let made: CommitId = changes
+        .iter()
+        .find(|c| c.path == copy.main_path)
+        .and_then(|c| c.commits.last())
+        .and_then(|id| id.parse().ok())?;
+    let commit = facts.own.iter().find(|c| c.id == made)?;
+    Some(commit.parents.first().copied().unwrap_or(facts.merge_base))
+}
+
+/// For each copy, the upstream commits to its source since the copy was made (in every layout
+/// the pack knows), and the project modules it imports that the target no longer has.
+/// `older`: upstream commits the target has and the copy's commit lacks that lie below the
+/// merge-base (read apart, by copied-at commit).
 pub fn stale_copies(
-    repo: &Repo,
-    session: &Session,
+    facts: &Facts,
+    objects: &dyn Objects,
     copies: &[CopiedUnit],
     changes: &[Change],
-    fork_tree: Oid,
-    target_tree: Oid,
+    older: &HashMap<CommitId, Vec<Upstream>>,
 ) -> Result<Vec<StaleCopy>> {
-    let pack = &session.pack;
-    // Per copy: where its source lived and lives (in every layout the pack knows), and the
-    // commit it was made on: the parent of the oldest own commit that added it.
-    let mut plans = Vec::new();
+    let pack = &facts.pack;
+    let mut out = Vec::new();
     for copy in copies {
+        let Some(copied_at) = copied_at(facts, copy, changes) else {
+            continue;
+        };
         let paths: BTreeSet<String> = pack
             .families
             .iter()
@@ -43,77 +56,29 @@ pub fn stale_copies(
                     .filter_map(|f| f.target_path.clone()),
             )
             .collect();
-        let made = changes
-            .iter()
-            .find(|c| c.path == copy.main_path)
-            .and_then(|c| c.commits.last())
-            .and_then(|id| Oid::from_str(id).ok());
-        let Some(made) = made else { continue };
-        let copied_at = repo
-            .commit(made)?
-            .parents
-            .first()
-            .copied()
-            .unwrap_or(session.merge_base);
-        let since: HashSet<Oid> = repo
-            .walk(&[session.target.id], &[copied_at])?
+        let since: HashSet<CommitId> = facts
+            .graph
+            .walk(&[facts.target.id], &[copied_at])
             .into_iter()
             .collect();
-        plans.push((copy, paths, since));
-    }
-    // One pass over every upstream commit any copy may lack, each diffed once, in parallel.
-    let all_paths: Vec<String> = plans
-        .iter()
-        .flat_map(|(_, p, _)| p.iter().cloned())
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    let mut commits: Vec<Oid> = plans
-        .iter()
-        .flat_map(|(_, _, since)| since.iter().copied())
-        .collect::<HashSet<_>>()
-        .into_iter()
-        .collect();
-    commits.sort();
-    let touching = repo.par_map(&commits, |local, id| {
-        let commit = local.commit(id)?;
-        if commit.parents.len() != 1 || all_paths.is_empty() {
-            return Ok(None);
-        }
-        let parent = local.tree_of(commit.parents[0])?;
-        let paths: Vec<String> = local
-            .diff(Some(parent), commit.tree, false, &all_paths)?
+        let touches = |touched: &String| {
+            paths
+                .iter()
+                .any(|p| touched == p || p.ends_with('/') && touched.starts_with(p.as_str()))
+        };
+        let mut seen = HashSet::new();
+        let mut missing: Vec<(i64, CommitRef)> = facts
+            .upstream
             .iter()
-            .map(|d| d.path().to_string())
-            .collect();
-        Ok((!paths.is_empty()).then_some((commit, paths)))
-    })?;
-
-    let mut out = Vec::new();
-    for (copy, paths, since) in plans {
-        let mut missing: Vec<(i64, CommitRef)> = touching
-            .iter()
-            .filter(|(commit, touched)| {
-                since.contains(&commit.id)
-                    && touched.iter().any(|t| {
-                        paths
-                            .iter()
-                            .any(|p| t == p || p.ends_with('/') && t.starts_with(p.as_str()))
-                    })
-            })
-            .map(|(commit, _)| {
-                let reference = CommitRef {
-                    commit: commit.id.to_string(),
-                    subject: commit.subject.clone(),
-                    prs: crate::repo::pr_numbers(&commit.subject),
-                };
-                (commit.time, reference)
-            })
+            .filter(|u| since.contains(&u.meta.id))
+            .chain(older.get(&copied_at).into_iter().flatten())
+            .filter(|u| u.paths.iter().any(touches) && seen.insert(u.meta.id))
+            .map(|u| (u.meta.time, CommitRef::of(&u.meta)))
             .collect();
         // Newest first, like git log.
         missing.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.commit.cmp(&b.1.commit)));
         let missing: Vec<CommitRef> = missing.into_iter().map(|(_, c)| c).collect();
-        let broken_imports = broken_imports(repo, pack, copy, changes, fork_tree, target_tree)?;
+        let broken_imports = broken_imports(facts, objects, copy, changes)?;
         if missing.is_empty() && broken_imports.is_empty() {
             continue;
         }
@@ -128,19 +93,23 @@ pub fn stale_copies(
     Ok(out)
 }
 
-/// Python imports of project modules (they resolve in the fork) that the target lacks.
+/// Imports of project modules (they resolve in the fork) that the target lacks, by the
+/// family's import pattern.
 fn broken_imports(
-    repo: &Repo,
-    pack: &Pack,
+    facts: &Facts,
+    objects: &dyn Objects,
     copy: &CopiedUnit,
     changes: &[Change],
-    fork_tree: Oid,
-    target_tree: Oid,
 ) -> Result<Vec<String>> {
+    let pack = &facts.pack;
+    let family = &pack.families[copy.family];
+    let Some(import) = &family.import else {
+        return Ok(Vec::new());
+    };
     let roots: BTreeSet<&str> = std::iter::once("")
         .chain(pack.families.iter().map(|f| f.module_root.as_str()))
         .collect();
-    let resolves = |tree: Oid, module: &str| -> Result<bool> {
+    let resolves = |tree: TreeId, module: &str| -> Result<bool> {
         let relative = module.replace('.', "/");
         for root in &roots {
             let base = if root.is_empty() {
@@ -148,21 +117,23 @@ fn broken_imports(
             } else {
                 format!("{root}/{relative}")
             };
-            if repo.entry(tree, &format!("{base}.py"))?.is_some() || repo.has_dir(tree, &base)? {
+            let file = format!("{base}{}", family.module_suffix);
+            if objects.entry(tree, &file)?.is_some() || objects.has_dir(tree, &base)? {
                 return Ok(true);
             }
         }
         Ok(false)
     };
+    let (fork_tree, target_tree) = (facts.trees.fork, facts.trees.target);
     let mut broken = BTreeSet::new();
     for change in changes.iter().filter(|c| {
         c.unit.as_deref() == Some(copy.unit.as_str()) && c.class == ChangeClass::ConnectorAdded
     }) {
-        let Some(text) = repo.read(fork_tree, &change.path)? else {
+        let Some(text) = objects.read(fork_tree, &change.path)? else {
             continue;
         };
         for line in String::from_utf8_lossy(&text).lines() {
-            let Some(module) = imported_module(line) else {
+            let Some(module) = imported_module(import, line) else {
                 continue;
             };
             if resolves(fork_tree, module)? && !resolves(target_tree, module)? {
@@ -173,17 +144,13 @@ fn broken_imports(
     Ok(broken.into_iter().collect())
 }
 
-/// `from a.b import c` and `import a.b as c` name module `a.b`; relative imports name none.
-fn imported_module(line: &str) -> Option<&str> {
-    let line = line.trim_start();
-    let module = if let Some(rest) = line.strip_prefix("from ") {
-        rest.split_whitespace().next()?
-    } else if let Some(rest) = line.strip_prefix("import ") {
-        rest.split([' ', ',']).next()?
-    } else {
-        return None;
-    };
-    (!module.starts_with('.') && !module.is_empty()).then_some(module)
+/// The module a line imports, by the pack's pattern (group `module`).
+fn imported_module<'l>(pattern: &regex::Regex, line: &'l str) -> Option<&'l str> {
+    pattern
+        .captures(line)
+        .and_then(|c| c.name("module"))
+        .map(|m| m.as_str())
+        .filter(|m| !m.is_empty())
 }
 
 /// The copy-and-rename to do instead of each in-place edit.
@@ -193,17 +160,13 @@ pub fn in_place_edits(
     changes: &[Change],
     fork_files: &Files,
 ) -> Vec<InPlaceEdit> {
-    let edited: BTreeSet<(usize, String)> = changes
+    let edited: BTreeSet<UnitKey> = changes
         .iter()
-        .filter(|c| {
-            c.class == ChangeClass::ConnectorModified
-                && c.origin != Origin::Upstream
-                && !c.already_upstream
-        })
+        .filter(|c| c.class == ChangeClass::ConnectorModified && c.is_divergent())
         .filter_map(|c| index.unit_of(pack, &c.path))
         .collect();
     // Each file's unit, looked up once.
-    let mut unit_files: BTreeMap<(usize, String), Vec<&str>> = BTreeMap::new();
+    let mut unit_files: BTreeMap<UnitKey, Vec<&str>> = BTreeMap::new();
     for path in fork_files.keys() {
         if let Some(key) = index.unit_of(pack, path).filter(|k| edited.contains(k)) {
             unit_files.entry(key).or_default().push(path);
@@ -211,7 +174,7 @@ pub fn in_place_edits(
     }
     let mut out = Vec::new();
     for (family, unit) in edited {
-        let spec = &pack.families[family];
+        let spec: &UnitFamily = &pack.families[family];
         let new_unit = format!("{unit}_{COPY_SUFFIX}");
         let registered = index
             .registered()
@@ -228,10 +191,10 @@ pub fn in_place_edits(
                 let new = spec.path.instantiate(&new_unit);
                 (
                     old.trim_end_matches('/')
-                        .trim_end_matches(".py")
+                        .trim_end_matches(spec.module_suffix.as_str())
                         .to_string(),
                     new.trim_end_matches('/')
-                        .trim_end_matches(".py")
+                        .trim_end_matches(spec.module_suffix.as_str())
                         .to_string(),
                 )
             }
@@ -312,16 +275,17 @@ pub fn in_place_edits(
 mod tests {
     #[test]
     fn imports_name_their_modules() {
+        // The elastic-connectors pack's pattern.
+        let pattern =
+            regex::Regex::new(r"^\s*(?:from|import)\s+(?P<module>[^.\s,][^\s,]*)").unwrap();
+        let module = |line| super::imported_module(&pattern, line);
         assert_eq!(
-            super::imported_module("from connectors.source import BaseDataSource"),
+            module("from connectors.source import BaseDataSource"),
             Some("connectors.source")
         );
-        assert_eq!(
-            super::imported_module("    import aiomysql"),
-            Some("aiomysql")
-        );
-        assert_eq!(super::imported_module("import os, sys"), Some("os"));
-        assert_eq!(super::imported_module("from . import client"), None);
-        assert_eq!(super::imported_module("x = 1"), None);
+        assert_eq!(module("    import aiomysql"), Some("aiomysql"));
+        assert_eq!(module("import os, sys"), Some("os"));
+        assert_eq!(module("from . import client"), None);
+        assert_eq!(module("x = 1"), None);
     }
 }

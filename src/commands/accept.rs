@@ -2,42 +2,44 @@
 //! who, why and when, so that the gate lets exactly that protocol pass. The one command that
 //! writes a file — `.forkdrift.toml`, for the user to commit — and never anything of git's.
 
+use crate::analysis::gate;
 use crate::analysis::protocol::Verdict;
+use crate::config::{self, Acceptance};
 use crate::error::{Error, Result};
-use crate::gate::{self, Acceptance};
+use crate::model::Acceptance as Accepted;
 use crate::repo::Repo;
-use crate::session::{Selection, Session};
+use crate::repo::collect::{self, Selection};
+use crate::repo::git::Git;
 use std::path::Path;
 
 pub fn accept(
     repo: &Repo,
+    git: &Git,
     selection: &Selection,
     why: &str,
     by: Option<String>,
     file: Option<&Path>,
-) -> Result<String> {
+) -> Result<Accepted> {
     if why.trim().is_empty() {
         return Err(Error::Usage {
             message: "an acceptance needs a reason".into(),
             help: "say why the protocol change is safe for this fork: --why \"…\"".into(),
         });
     }
-    let session = Session::open(repo, selection)?;
-    let (verdict, report) =
-        gate::Gate::new(repo, &session)?.compare(repo, session.fork_point, session.target.id)?;
+    let facts = collect::collect(repo, git, selection)?;
+    let (verdict, report) = gate::compare(&facts, repo, facts.fork_point, facts.target.id)?;
+    let target = facts.target.name.clone();
     if verdict != Verdict::Schema {
-        return Ok(format!(
-            "nothing to accept: the protocol verdict between the fork point and {} is `{}`\n",
-            session.target.name,
-            verdict.as_str()
-        ));
+        return Ok(Accepted::NothingToAccept {
+            target,
+            verdict: verdict.as_str().into(),
+        });
     }
     if report.accepted {
-        return Ok(format!(
-            "the protocol of {} is already accepted (fingerprint {})\n",
-            session.target.name,
-            &report.fingerprint[..16]
-        ));
+        return Ok(Accepted::Already {
+            target,
+            fingerprint: report.fingerprint,
+        });
     }
     let by = match by {
         Some(by) => by,
@@ -46,22 +48,21 @@ pub fn accept(
             help: "pass --by \"Name <email>\", or set git's user.name and user.email".into(),
         })?,
     };
-    let path = gate::config_path(repo, file)?;
+    let path = config::path(repo.workdir(), file)?;
     let acceptance = Acceptance {
         fingerprint: report.fingerprint.clone(),
-        pack: session.pack.name.clone(),
-        target: session.target.name.clone(),
-        commit: session.target.id.to_string(),
+        pack: facts.pack.name.clone(),
+        target: target.clone(),
+        commit: facts.target.id.to_string(),
         by,
         why: why.trim().to_string(),
         at: crate::time::format_iso(crate::time::now()),
     };
-    gate::record(&path, &acceptance)?;
-    let count: usize = report.anchors.iter().map(|a| a.changes.len()).sum();
-    Ok(format!(
-        "accepted the protocol of {} ({count} schema changes, fingerprint {}) in {}\ncommit it, so that CI runs see the acceptance\n",
-        session.target.name,
-        &report.fingerprint[..16],
-        path.display()
-    ))
+    config::record(&path, &acceptance)?;
+    Ok(Accepted::Recorded {
+        target,
+        changes: report.anchors.iter().map(|a| a.changes.len()).sum(),
+        fingerprint: report.fingerprint,
+        file: path,
+    })
 }

@@ -5,49 +5,36 @@
 //! memory). Ranked by the conflicts and risk it would take out of the next upgrade; exported
 //! as mbox series that `git am` applies onto the target.
 
-use crate::error::{IoContext, Result};
+use crate::error::Result;
+use crate::facts::{CommitId, CommitInfo, Facts, Objects, TreeId};
 use crate::model::{Change, ChangeClass, Conflict, Origin, PrCandidate};
-use crate::repo::git::Git;
-use crate::repo::merge::{self, MergeRequest, Scratch};
-use crate::repo::{CommitMeta, Repo};
-use crate::session::Session;
-use git2::Oid;
 use regex::Regex;
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::path::Path;
 
 /// A candidate with what its export needs: the trees of each cherry-pick step onto the target.
 pub struct Candidate {
     pub report: PrCandidate,
-    pub commits: Vec<CommitMeta>,
+    pub commits: Vec<CommitInfo>,
     /// Tree after each step; the first step applies onto the target's tree.
-    pub steps: Vec<Oid>,
+    pub steps: Vec<TreeId>,
 }
 
-/// What the audit found that decides candidacy.
-pub struct Findings<'a> {
-    pub changes: &'a [Change],
-    pub conflicts: &'a [Conflict],
-    /// Paths each commit touched.
-    pub touched: &'a HashMap<Oid, Vec<String>>,
-    /// Own commits upstream already has.
-    pub settled: &'a HashSet<Oid>,
+/// Own commits on the same files, oldest first, that could go upstream together.
+pub struct Series<'f> {
+    pub kind: &'static str,
+    pub commits: Vec<&'f CommitInfo>,
+    pub paths: BTreeSet<String>,
 }
 
-/// Candidates, and a note for each framework commit that could not be one.
-pub fn candidates(
-    repo: &Repo,
-    git: &Git,
-    session: &Session,
-    found: &Findings,
-    scratch: &Scratch,
-) -> Result<(Vec<Candidate>, Vec<String>)> {
-    let Findings {
-        changes,
-        conflicts,
-        touched,
-        settled,
-    } = *found;
+/// The series that could become upstream PRs, and a note for each framework commit that
+/// cannot: it depends on the fork's own connectors, registrations or names.
+pub fn series<'f>(
+    facts: &'f Facts,
+    objects: &dyn Objects,
+    changes: &[Change],
+    settled: &HashSet<CommitId>,
+) -> Result<(Vec<Series<'f>>, Vec<String>)> {
+    let touched = &facts.touched;
     let by_path: HashMap<&str, &Change> = changes.iter().map(|c| (c.path.as_str(), c)).collect();
     let fork_units: BTreeSet<&str> = changes
         .iter()
@@ -65,14 +52,14 @@ pub fn candidates(
     });
 
     // Oldest first: a series applies in the order it was written.
-    let own: Vec<&CommitMeta> = session
+    let own: Vec<&CommitInfo> = facts
         .own
         .iter()
         .rev()
         .filter(|c| c.parents.len() == 1 && !settled.contains(&c.id))
         .collect();
     let mut notes = Vec::new();
-    let mut series: Vec<(String, Vec<&CommitMeta>, BTreeSet<String>)> = Vec::new();
+    let mut series: Vec<Series> = Vec::new();
     for commit in own {
         let paths: Vec<&String> = touched
             .get(&commit.id)
@@ -105,7 +92,7 @@ pub fn candidates(
             })
         });
         let coupled_name = match &fork_names {
-            Some(pattern) => added_text(repo, commit)?
+            Some(pattern) => added_text(objects, commit)?
                 .lines()
                 .find(|l| pattern.is_match(l))
                 .map(str::to_string),
@@ -114,7 +101,7 @@ pub fn candidates(
         if let Some(path) = coupled_path {
             notes.push(format!(
                 "{} \"{}\" is not a PR candidate: it also changes the fork's own {path}",
-                &commit.id.to_string()[..12],
+                commit.id.short(),
                 commit.subject
             ));
             continue;
@@ -122,7 +109,7 @@ pub fn candidates(
         if let Some(line) = coupled_name {
             notes.push(format!(
                 "{} \"{}\" is not a PR candidate: it depends on the fork's own connectors (`{}`)",
-                &commit.id.to_string()[..12],
+                commit.id.short(),
                 commit.subject,
                 line.trim()
             ));
@@ -131,30 +118,57 @@ pub fn candidates(
         let paths: BTreeSet<String> = paths.into_iter().cloned().collect();
         // A follow-up on the same files joins the previous commit's series.
         match series.last_mut() {
-            Some((last_kind, commits, last_paths))
-                if *last_kind == kind
-                    && !last_paths.is_disjoint(&paths)
-                    && commits.last().is_some_and(|c| commit.parents[0] == c.id) =>
+            Some(last)
+                if last.kind == kind
+                    && !last.paths.is_disjoint(&paths)
+                    && last
+                        .commits
+                        .last()
+                        .is_some_and(|c| commit.parents[0] == c.id) =>
             {
-                commits.push(commit);
-                last_paths.extend(paths);
+                last.commits.push(commit);
+                last.paths.extend(paths);
             }
-            _ => series.push((kind.to_string(), vec![commit], paths)),
+            _ => series.push(Series {
+                kind,
+                commits: vec![commit],
+                paths,
+            }),
         }
     }
+    Ok((series, notes))
+}
 
-    let target_tree = repo.tree_of(session.target.id)?;
-    let steps = cherry_pick_all(repo, git, scratch, target_tree, &series)?;
+/// The series that apply cleanly to the target (`steps`: the trees of each clean
+/// cherry-pick step), ranked by the conflicts and risk they would take out of the upgrade;
+/// a note for each that does not apply.
+pub fn rank(
+    facts: &Facts,
+    changes: &[Change],
+    conflicts: &[Conflict],
+    series: Vec<Series>,
+    steps: Vec<Vec<TreeId>>,
+    notes: &mut Vec<String>,
+) -> Vec<Candidate> {
+    let by_path: HashMap<&str, &Change> = changes.iter().map(|c| (c.path.as_str(), c)).collect();
     let mut out = Vec::new();
-    for ((kind, commits, paths), steps) in series.into_iter().zip(steps) {
+    for (
+        Series {
+            kind,
+            commits,
+            paths,
+        },
+        steps,
+    ) in series.into_iter().zip(steps)
+    {
         let clean = steps.len() == commits.len();
         let first = commits[0];
         if !clean {
             notes.push(format!(
                 "{} \"{}\" does not apply cleanly to {}: rebase it before proposing it upstream",
-                &first.id.to_string()[..12],
+                first.id.short(),
                 first.subject,
-                session.target.name
+                facts.target.name
             ));
             continue;
         }
@@ -185,8 +199,8 @@ pub fn candidates(
             format!("{} (+{} follow-ups)", first.subject, commits.len() - 1)
         };
         let body = body(
-            session,
-            &kind,
+            &facts.pack.name,
+            kind,
             &commits,
             &paths,
             has_tests,
@@ -196,7 +210,7 @@ pub fn candidates(
             (removes_conflicts, risk, has_tests),
             Candidate {
                 report: PrCandidate {
-                    kind,
+                    kind: kind.to_string(),
                     commits: commits.iter().map(|c| c.id.to_string()).collect(),
                     title,
                     body,
@@ -216,64 +230,24 @@ pub fn candidates(
             .then_with(|| a.1.report.commits[0].cmp(&b.1.report.commits[0]))
     });
     let mut ranked: Vec<Candidate> = out.into_iter().map(|(_, c)| c).collect();
-    for (index, candidate) in ranked.iter_mut().enumerate() {
-        candidate.report.rank = index as u32 + 1;
+    for (rank, candidate) in (1u32..).zip(ranked.iter_mut()) {
+        candidate.report.rank = rank;
     }
-    Ok((ranked, notes))
-}
-
-/// Cherry-picks every series onto the target, one step of every series per git process. For
-/// each series, the trees after each clean step; a series stops at its first conflict.
-fn cherry_pick_all(
-    repo: &Repo,
-    git: &Git,
-    scratch: &Scratch,
-    target: Oid,
-    series: &[(String, Vec<&CommitMeta>, BTreeSet<String>)],
-) -> Result<Vec<Vec<Oid>>> {
-    let mut steps: Vec<Vec<Oid>> = vec![Vec::new(); series.len()];
-    let mut live: Vec<usize> = (0..series.len()).collect();
-    let mut level = 0;
-    while !live.is_empty() {
-        let mut requests = Vec::with_capacity(live.len());
-        for &index in &live {
-            let commit = series[index].1[level];
-            requests.push(MergeRequest {
-                ours: steps[index].last().copied().unwrap_or(target),
-                theirs: commit.tree,
-                base: Some(repo.tree_of(commit.parents[0])?),
-            });
-        }
-        let outcomes =
-            merge::merge_into(repo.git_dir(), &repo.objects_dir(), git, scratch, &requests)?;
-        let mut next = Vec::new();
-        for (&index, outcome) in live.iter().zip(outcomes) {
-            if outcome.clean {
-                steps[index].push(outcome.tree);
-                if level + 1 < series[index].1.len() {
-                    next.push(index);
-                }
-            }
-        }
-        live = next;
-        level += 1;
-    }
-    Ok(steps)
+    ranked
 }
 
 /// The lines a commit adds, as text.
-fn added_text(repo: &Repo, commit: &CommitMeta) -> Result<String> {
-    let parent = repo.tree_of(commit.parents[0])?;
+fn added_text(objects: &dyn Objects, commit: &CommitInfo) -> Result<String> {
     let mut text = String::new();
-    for delta in repo.diff(Some(parent), commit.tree, false, &[])? {
+    for delta in objects.diff(commit.parent_tree, commit.tree, false, &[])? {
         let old = delta
             .old_id
-            .map(|id| repo.blob(id))
+            .map(|id| objects.blob(id))
             .transpose()?
             .unwrap_or_default();
         let new = delta
             .new_id
-            .map(|id| repo.blob(id))
+            .map(|id| objects.blob(id))
             .transpose()?
             .unwrap_or_default();
         let (old, new) = (String::from_utf8_lossy(&old), String::from_utf8_lossy(&new));
@@ -287,9 +261,9 @@ fn added_text(repo: &Repo, commit: &CommitMeta) -> Result<String> {
 }
 
 fn body(
-    session: &Session,
+    pack: &str,
     kind: &str,
-    commits: &[&CommitMeta],
+    commits: &[&CommitInfo],
     paths: &BTreeSet<String>,
     has_tests: bool,
     removes: usize,
@@ -302,7 +276,7 @@ fn body(
     let mut body = format!(
         "This is {what} a downstream fork of {} carries. Upstream is the right home for it: \
          the fork would stop diverging here{}.\n\nCommits:\n",
-        session.pack.name,
+        pack,
         if removes > 0 {
             format!(", and {removes} conflict(s) of its next upgrade would go away")
         } else {
@@ -310,11 +284,7 @@ fn body(
         }
     );
     for commit in commits {
-        body.push_str(&format!(
-            "- {} ({})\n",
-            commit.subject,
-            &commit.id.to_string()[..12]
-        ));
+        body.push_str(&format!("- {} ({})\n", commit.subject, commit.id.short()));
     }
     body.push_str("\nFiles:\n");
     for path in paths {
@@ -328,7 +298,8 @@ fn body(
     body
 }
 
-fn slug(title: &str) -> String {
+/// A file name for a candidate: its title, lower-case, dashes for the rest.
+pub fn slug(title: &str) -> String {
     let mut slug: String = title
         .chars()
         .map(|c| {
@@ -348,43 +319,4 @@ fn slug(title: &str) -> String {
         .collect::<String>()
         .trim_end_matches('-')
         .to_string()
-}
-
-/// Writes `NN-slug.mbox` (for `git am`, onto the target) and `NN-slug.md` (title and body)
-/// per candidate. Returns the files written.
-pub fn export(
-    repo: &Repo,
-    session: &Session,
-    candidates: &[Candidate],
-    dir: &Path,
-) -> Result<Vec<std::path::PathBuf>> {
-    std::fs::create_dir_all(dir).io_context(|| format!("could not create {}", dir.display()))?;
-    let mut written = Vec::new();
-    let target_tree = repo.tree_of(session.target.id)?;
-    for candidate in candidates {
-        let name = format!(
-            "{:02}-{}",
-            candidate.report.rank,
-            slug(&candidate.report.title)
-        );
-        let mut mbox = Vec::new();
-        let mut previous = target_tree;
-        let count = candidate.commits.len();
-        for (index, (commit, tree)) in candidate.commits.iter().zip(&candidate.steps).enumerate() {
-            mbox.extend(repo.email(commit, previous, *tree, index + 1, count)?);
-            previous = *tree;
-        }
-        let mbox_path = dir.join(format!("{name}.mbox"));
-        std::fs::write(&mbox_path, mbox)
-            .io_context(|| format!("could not write {}", mbox_path.display()))?;
-        let md_path = dir.join(format!("{name}.md"));
-        std::fs::write(
-            &md_path,
-            format!("# {}\n\n{}", candidate.report.title, candidate.report.body),
-        )
-        .io_context(|| format!("could not write {}", md_path.display()))?;
-        written.push(mbox_path);
-        written.push(md_path);
-    }
-    Ok(written)
 }

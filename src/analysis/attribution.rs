@@ -1,0 +1,156 @@
+//! Who causes each conflict of the next upgrade. A conflict that merging the fork point alone
+//! also has is upstream's (a release branch that itself conflicts with the target) unless the
+//! fork's own commits wrote the conflicting lines; any other is the fork's, with the own
+//! commits behind it: those that wrote its lines (from blame), or that touched the path.
+
+use super::conflicts::{self, RawConflict};
+use crate::facts::{BlobId, CommitId, Facts};
+use crate::model::{Change, Conflict, Origin};
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+/// What blame found: `(fork path, first, last)` → the commits of its hunks, None where git
+/// could not blame.
+pub type Blame = HashMap<(String, usize, usize), Option<Vec<CommitId>>>;
+
+/// The path the fork knows a conflicted file by: merge-ort may report it at the target's path.
+pub fn fork_path_of(facts: &Facts, changes: &[Change], conflict: &RawConflict) -> String {
+    let outcome = &facts.merges.fork;
+    let stage2: HashMap<&str, BlobId> = outcome
+        .entries
+        .iter()
+        .filter(|e| e.stage == 2)
+        .map(|e| (e.path.as_str(), e.id))
+        .collect();
+    let fork_blob: HashMap<BlobId, &str> = outcome
+        .entries
+        .iter()
+        .filter(|e| e.stage == 2)
+        .filter_map(|e| {
+            Some((
+                e.id,
+                changes
+                    .iter()
+                    .find(|c| c.path == e.path || c.target_path.as_deref() == Some(&e.path))?
+                    .path
+                    .as_str(),
+            ))
+        })
+        .collect();
+    stage2
+        .get(conflict.path.as_str())
+        .and_then(|id| fork_blob.get(id).copied())
+        .or_else(|| {
+            changes
+                .iter()
+                .find(|c| c.target_path.as_deref() == Some(&conflict.path))
+                .map(|c| c.path.as_str())
+        })
+        .unwrap_or(conflict.path.as_str())
+        .to_string()
+}
+
+/// The line ranges to blame on the fork's side: `(fork path, first, last)`, 1-based.
+pub fn blame_requests(
+    facts: &Facts,
+    changes: &[Change],
+    raw: &[RawConflict],
+) -> Vec<(String, usize, usize)> {
+    let mut out = Vec::new();
+    for conflict in raw {
+        let path = fork_path_of(facts, changes, conflict);
+        for range in conflict.ours.iter().filter(|r| !r.is_empty()) {
+            out.push((path.clone(), range.start + 1, range.end));
+        }
+    }
+    out
+}
+
+/// Conflicts with their cause and the own commits behind them, the fork's first.
+pub fn attribute(
+    facts: &Facts,
+    changes: &[Change],
+    raw: Vec<RawConflict>,
+    blame: &Blame,
+    settled: &HashSet<CommitId>,
+) -> Vec<Conflict> {
+    let point_paths: HashSet<String> = facts
+        .merges
+        .fork_point
+        .as_ref()
+        .map(|o| o.conflicted_paths().into_iter().collect())
+        .unwrap_or_default();
+    let mut out = Vec::with_capacity(raw.len());
+    for conflict in raw {
+        let fork_path = fork_path_of(facts, changes, &conflict);
+        let mut commits: BTreeSet<CommitId> = BTreeSet::new();
+        let mut blamed = false;
+        for range in conflict.ours.iter().filter(|r| !r.is_empty()) {
+            let key = (fork_path.clone(), range.start + 1, range.end);
+            if let Some(Some(lines)) = blame.get(&key) {
+                blamed = true;
+                commits.extend(lines.iter().filter(|c| facts.own_ids.contains(c)));
+            }
+        }
+        if !blamed {
+            commits.extend(
+                facts
+                    .own
+                    .iter()
+                    .filter(|c| {
+                        facts
+                            .touched
+                            .get(&c.id)
+                            .is_some_and(|paths| paths.contains(&fork_path))
+                    })
+                    .map(|c| c.id),
+            );
+        }
+        let cause = if !point_paths.contains(&conflict.path) || (blamed && !commits.is_empty()) {
+            Origin::Fork
+        } else {
+            Origin::Upstream
+        };
+        // Newest first, like the own commits list.
+        let ordered: Vec<String> = facts
+            .own
+            .iter()
+            .filter(|c| commits.contains(&c.id))
+            .map(|c| c.id.to_string())
+            .collect();
+        out.push(Conflict {
+            path: conflict.path.clone(),
+            kind: conflict.kind.clone(),
+            cause,
+            commits: if cause == Origin::Fork {
+                ordered
+            } else {
+                Vec::new()
+            },
+            ours_lines: conflict.ours.iter().map(conflicts::one_based).collect(),
+            theirs_lines: conflict.theirs.iter().map(conflicts::one_based).collect(),
+            message: readable(&conflict.message, facts),
+            already_upstream: cause == Origin::Fork
+                && !commits.is_empty()
+                && commits.iter().all(|c| settled.contains(c)),
+        });
+    }
+    out.sort_by(|a, b| {
+        (a.cause != Origin::Fork)
+            .cmp(&(b.cause != Origin::Fork))
+            .then_with(|| a.path.cmp(&b.path))
+    });
+    out
+}
+
+/// git names the merged commits by id; say which is which.
+fn readable(message: &str, facts: &Facts) -> String {
+    message
+        .replace(
+            &facts.fork.id.to_string(),
+            &format!("the fork ({})", facts.fork.name),
+        )
+        .replace(
+            &facts.target.id.to_string(),
+            &format!("the target ({})", facts.target.name),
+        )
+}

@@ -1,0 +1,76 @@
+//! `audit --hops`: each release point between the fork point and the target with what merging
+//! it would cost: conflicts in total and caused by the fork, a risk score, and the protocol
+//! verdict since the previous hop.
+
+use super::gate;
+use super::placement::orphaned_between;
+use super::risk::{self, OverallFacts};
+use crate::error::Result;
+use crate::facts::{Facts, Objects, ReleasePoint};
+use crate::model::{Change, ChangeClass, Hop, Status};
+use std::collections::HashSet;
+
+/// The conflicted paths of merging a point: with the fork, and with the fork point alone.
+pub struct HopMerge {
+    pub conflicts: Vec<String>,
+    pub fork_conflicts: Vec<String>,
+}
+
+impl HopMerge {
+    /// `[fork, fork point]` conflicted paths: the fork's own are those the fork point lacks.
+    pub fn new([fork, point]: [Vec<String>; 2]) -> HopMerge {
+        let upstream: HashSet<&String> = point.iter().collect();
+        let fork_conflicts = fork
+            .iter()
+            .filter(|p| !upstream.contains(p))
+            .cloned()
+            .collect();
+        HopMerge {
+            conflicts: fork,
+            fork_conflicts,
+        }
+    }
+}
+
+pub fn sweep(
+    facts: &Facts,
+    objects: &dyn Objects,
+    changes: &[Change],
+    points: &[ReleasePoint],
+    merges: Vec<HopMerge>,
+) -> Result<Vec<Hop>> {
+    let divergent: Vec<&Change> = changes.iter().filter(|c| c.is_divergent()).collect();
+    let framework_edits = divergent
+        .iter()
+        .filter(|c| c.class == ChangeClass::Framework)
+        .count();
+    let mut previous = facts.fork_point;
+    let mut hops = Vec::with_capacity(points.len());
+    for (point, merged) in points.iter().zip(merges) {
+        let (verdict, _) = gate::compare(facts, objects, previous, point.commit)?;
+        previous = point.commit;
+        let tree = gate::tree_of(facts, point.commit)?;
+        let mut orphaned = 0;
+        for change in divergent.iter().filter(|c| c.status == Status::Added) {
+            if orphaned_between(objects, facts.trees.base, tree, &change.path)? {
+                orphaned += 1;
+            }
+        }
+        let risk = risk::overall_risk(&OverallFacts {
+            fork_conflicts: merged.fork_conflicts.len(),
+            orphaned,
+            framework_edits,
+            ..OverallFacts::default()
+        });
+        hops.push(Hop {
+            version: point.version.text.clone(),
+            name: point.name.clone(),
+            commit: point.commit.to_string(),
+            conflicts: merged.conflicts.len(),
+            fork_conflicts: merged.fork_conflicts.len(),
+            risk,
+            protocol: Some(verdict.as_str().into()),
+        });
+    }
+    Ok(hops)
+}

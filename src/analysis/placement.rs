@@ -1,0 +1,141 @@
+//! Where each file the fork touched lives after the upgrade: at the target (following
+//! upstream's moves, renames and splits) and in the merged tree, and whether that place is a
+//! directory the target no longer has (an orphan: a clean merge that leaves dead code).
+
+use super::relocate::Relocator;
+use crate::error::Result;
+use crate::facts::{DeltaStatus, Facts, Files, Objects, TreeId};
+use crate::model::{Change, Origin, Status};
+
+/// Where upstream files of the merge-base live at the target: the same path, or the file the
+/// target added that holds most of their lines (a move, a rename with edits, a split).
+pub struct TargetPaths<'f> {
+    base: &'f Files,
+    target: &'f Files,
+    /// Built only when some file is missing at the target.
+    relocator: Option<Relocator>,
+}
+
+impl<'f> TargetPaths<'f> {
+    pub fn new(facts: &'f Facts, objects: &dyn Objects, needed: bool) -> Result<Self> {
+        let relocator = if needed {
+            let mut added = Vec::new();
+            for delta in objects.diff(Some(facts.trees.base), facts.trees.target, false, &[])? {
+                if delta.status != DeltaStatus::Added {
+                    continue;
+                }
+                let Some(id) = delta.new_id else { continue };
+                if let Some(blob) = objects.blob_if_present(id)? {
+                    added.push((delta.path().to_string(), blob));
+                }
+            }
+            Some(Relocator::new(added))
+        } else {
+            None
+        };
+        Ok(TargetPaths {
+            base: &facts.base_files,
+            target: &facts.target_files,
+            relocator,
+        })
+    }
+
+    pub fn locate(&self, objects: &dyn Objects, path: &str) -> Result<Option<String>> {
+        if self.target.contains_key(path) {
+            return Ok(Some(path.to_string()));
+        }
+        let (Some(relocator), Some(id)) = (&self.relocator, self.base.get(path)) else {
+            return Ok(None);
+        };
+        Ok(objects
+            .blob_if_present(*id)?
+            .and_then(|blob| relocator.locate(&blob, path))
+            .map(|(p, _)| p))
+    }
+}
+
+/// The path upstream knew a changed file by at the merge-base (none for files the fork added).
+fn upstream_path(change: &Change) -> Option<String> {
+    match change.status {
+        Status::Added => None,
+        Status::Renamed => change.old_path.clone(),
+        _ => Some(change.path.clone()),
+    }
+}
+
+/// Sets each change's `target_path`, and its copy source's.
+pub fn relocate(facts: &Facts, objects: &dyn Objects, changes: &mut [Change]) -> Result<()> {
+    let target = &facts.target_files;
+    let needed = changes.iter().any(|c| {
+        upstream_path(c).is_some_and(|p| !target.contains_key(&p))
+            || c.copied_from
+                .as_ref()
+                .is_some_and(|f| !target.contains_key(&f.path))
+    });
+    let paths = TargetPaths::new(facts, objects, needed)?;
+    for change in changes.iter_mut() {
+        if let Some(path) = upstream_path(change) {
+            change.target_path = paths.locate(objects, &path)?;
+        }
+        if let Some(copied) = &mut change.copied_from {
+            copied.target_path = paths.locate(objects, &copied.path.clone())?;
+        }
+    }
+    Ok(())
+}
+
+/// Where each file the fork added or changed sits in the merged tree, and whether that
+/// directory still exists upstream.
+pub fn place_in_merge(facts: &Facts, objects: &dyn Objects, changes: &mut [Change]) -> Result<()> {
+    let merged = &facts.merges.merged_files;
+    let outcome = &facts.merges.fork;
+    for change in changes.iter_mut() {
+        if change.status == Status::Deleted || change.origin == Origin::Upstream {
+            continue;
+        }
+        let moved_by_merge = || {
+            outcome
+                .messages
+                .iter()
+                .filter(|m| m.paths.contains(&change.path))
+                .flat_map(|m| m.paths.iter())
+                .find(|p| **p != change.path && merged.contains_key(*p))
+                .cloned()
+        };
+        let merged_path = if merged.contains_key(&change.path) {
+            Some(change.path.clone())
+        } else if let Some(target) = change
+            .target_path
+            .clone()
+            .filter(|t| merged.contains_key(t))
+        {
+            Some(target)
+        } else {
+            moved_by_merge()
+        };
+        let Some(merged_path) = merged_path else {
+            continue;
+        };
+        if change.status == Status::Added {
+            change.target_path = Some(merged_path.clone());
+        }
+        change.orphaned =
+            orphaned_between(objects, facts.trees.base, facts.trees.target, &merged_path)?;
+    }
+    Ok(())
+}
+
+/// In a directory the merge-base had and `target` no longer has: the nearest directory above
+/// `path` that existed at the base is gone.
+pub fn orphaned_between(
+    objects: &dyn Objects,
+    base: TreeId,
+    target: TreeId,
+    path: &str,
+) -> Result<bool> {
+    let mut dir = path.rsplit_once('/').map_or("", |(d, _)| d);
+    while !dir.is_empty() && !objects.has_dir(base, dir)? {
+        dir = dir.rsplit_once('/').map_or("", |(d, _)| d);
+    }
+    Ok(!dir.is_empty() && !objects.has_dir(target, dir)?)
+}

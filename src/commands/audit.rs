@@ -1,0 +1,157 @@
+//! `forkdrift audit`: read the facts, run every analysis step, assemble the report; with
+//! `--hops`, merge every release point on the way as well.
+
+use crate::analysis::candidates::{self, Candidate};
+use crate::analysis::protocol::Verdict;
+use crate::analysis::{
+    attribution, changes, churn, conflicts, copying, findings, gate, hops, placement, releases,
+    stale, summary, upstream,
+};
+use crate::error::Result;
+use crate::facts::{CommitId, Facts};
+use crate::model::{AUDIT_SCHEMA, OwnCommit, RefInfo, Report, Tool};
+use crate::repo::Repo;
+use crate::repo::collect::{self, Selection};
+use crate::repo::git::Git;
+use std::collections::{HashMap, HashSet};
+
+/// The report, and what other commands reuse of the analysis.
+pub struct Audit {
+    pub facts: Facts,
+    pub report: Report,
+    /// The protocol changed in substance and nobody accepted it: the upgrade is refused.
+    pub refused: bool,
+    /// PR candidates with what `candidates --export` needs.
+    pub candidates: Vec<Candidate>,
+}
+
+pub fn audit(repo: &Repo, git: &Git, selection: &Selection, with_hops: bool) -> Result<Audit> {
+    let facts = collect::collect(repo, git, selection)?;
+    let mut audit = analyse(repo, git, facts)?;
+    if with_hops {
+        let (_, points) = releases::hop_points(&audit.facts, repo)?;
+        let ids: Vec<CommitId> = points.iter().map(|p| p.commit).collect();
+        let merges = collect::merge_points(repo, git, &audit.facts, &ids)?
+            .into_iter()
+            .map(hops::HopMerge::new)
+            .collect();
+        audit.report.hops =
+            hops::sweep(&audit.facts, repo, &audit.report.changes, &points, merges)?;
+    }
+    Ok(audit)
+}
+
+/// Every step of the audit on facts already read. The repository is asked only for what the
+/// steps found they need: blame of the conflicting lines, cherry-picks of the PR candidates,
+/// and the history of copies made before the merge-base.
+pub fn analyse(repo: &Repo, git: &Git, facts: Facts) -> Result<Audit> {
+    let objects = repo;
+    let index = changes::unit_index(&facts, objects)?;
+    let mut changes = changes::changes(&facts, objects, &index)?;
+    let copies = copying::detect(&facts, objects, &index, &mut changes)?;
+    placement::relocate(&facts, objects, &mut changes)?;
+
+    // Work upstream already has is not divergence: mark it before anything is counted.
+    let already = upstream::already_upstream(&facts, objects, &changes)?;
+    let settled: HashSet<CommitId> = already
+        .iter()
+        .flat_map(|a| a.commits.iter())
+        .filter_map(|id| id.parse().ok())
+        .collect();
+    for change in changes.iter_mut() {
+        change.already_upstream = !change.commits.is_empty()
+            && change
+                .commits
+                .iter()
+                .all(|id| id.parse().is_ok_and(|id| settled.contains(&id)));
+    }
+
+    let raw = conflicts::conflicts(&facts.merges.fork, objects)?;
+    let blame = collect::blame(
+        repo,
+        facts.fork.id,
+        &attribution::blame_requests(&facts, &changes, &raw),
+    );
+    let conflicts = attribution::attribute(&facts, &changes, raw, &blame, &settled);
+    placement::place_in_merge(&facts, objects, &mut changes)?;
+    let risk = churn::assess(&facts, &mut changes, &conflicts);
+
+    let (verdict, protocol) = gate::compare(&facts, objects, facts.fork_point, facts.target.id)?;
+    let refused = verdict == Verdict::Schema && !protocol.accepted;
+
+    let (series, mut candidate_notes) = candidates::series(&facts, objects, &changes, &settled)?;
+    let picked: Vec<Vec<_>> = series.iter().map(|s| s.commits.clone()).collect();
+    let steps = collect::cherry_pick(repo, git, facts.trees.target, &picked)?;
+    let candidates = candidates::rank(
+        &facts,
+        &changes,
+        &conflicts,
+        series,
+        steps,
+        &mut candidate_notes,
+    );
+
+    let mut older = HashMap::new();
+    for copy in &copies {
+        if let Some(at) = stale::copied_at(&facts, copy, &changes) {
+            if let std::collections::hash_map::Entry::Vacant(slot) = older.entry(at) {
+                slot.insert(collect::upstream_since(repo, &facts, at)?);
+            }
+        }
+    }
+    let stale = stale::stale_copies(&facts, objects, &copies, &changes, &older)?;
+    let in_place = stale::in_place_edits(&facts.pack, &index, &changes, &facts.fork_files);
+
+    let mut findings = findings::findings(&facts.pack, &changes, &conflicts, &copies, &stale);
+    findings::protocol_findings(&facts.pack, &changes, verdict, &protocol, &mut findings);
+    let own_commits = facts
+        .own
+        .iter()
+        .map(|c| OwnCommit {
+            commit: c.id.to_string(),
+            subject: c.subject.clone(),
+            author: c.author.clone(),
+            date: crate::time::format_iso(c.time),
+            prs: crate::model::pr_numbers(&c.subject),
+            merge: c.is_merge(),
+            already_upstream: settled.contains(&c.id),
+        })
+        .collect();
+
+    let mut report = Report {
+        schema: AUDIT_SCHEMA.into(),
+        tool: Tool::default(),
+        fork: RefInfo {
+            name: facts.fork.name.clone(),
+            commit: facts.fork.id.to_string(),
+        },
+        target: RefInfo {
+            name: facts.target.name.clone(),
+            commit: facts.target.id.to_string(),
+        },
+        merge_base: facts.merge_base.to_string(),
+        fork_point: facts.fork_point.to_string(),
+        pack: facts.pack.name.clone(),
+        own_commits,
+        changes,
+        findings,
+        summary: Default::default(),
+        conflicts,
+        risk,
+        hops: Vec::new(),
+        protocol: Some(protocol),
+        plan: None,
+        already_upstream: already,
+        pr_candidates: candidates.iter().map(|c| c.report.clone()).collect(),
+        stale_copies: stale,
+        in_place_edits: in_place,
+        notes: facts.notes.iter().cloned().chain(candidate_notes).collect(),
+    };
+    summary::summarize(&mut report);
+    Ok(Audit {
+        facts,
+        report,
+        refused,
+        candidates,
+    })
+}

@@ -1,0 +1,6 @@
+//! The commands: each composes facts, analysis steps and a typed outcome.
+
+pub mod accept;
+pub mod audit;
+pub mod candidates;
+pub mod plan;

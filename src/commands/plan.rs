@@ -1,0 +1,31 @@
+//! `forkdrift plan`: the audit, then every hop from the fork's version to the target.
+
+use super::audit::{self, Audit};
+use crate::analysis::{hops::HopMerge, plan, releases};
+use crate::error::Result;
+use crate::facts::CommitId;
+use crate::repo::Repo;
+use crate::repo::collect::{self, Selection};
+use crate::repo::git::Git;
+
+pub fn plan(repo: &Repo, git: &Git, selection: &Selection) -> Result<Audit> {
+    let mut audit = audit::audit(repo, git, selection, false)?;
+    let facts = &audit.facts;
+    let (from_version, points) = releases::hop_points(facts, repo)?;
+    let ids: Vec<CommitId> = points.iter().map(|p| p.commit).collect();
+    let merges: Vec<HopMerge> = collect::merge_points(repo, git, facts, &ids)?
+        .into_iter()
+        .map(HopMerge::new)
+        .collect();
+    let plan = plan::plan(
+        facts,
+        repo,
+        &audit.report.changes,
+        from_version,
+        &points,
+        merges,
+    )?;
+    audit.refused = plan.stopped_at.is_some();
+    audit.report.plan = Some(plan);
+    Ok(audit)
+}

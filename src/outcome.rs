@@ -1,0 +1,261 @@
+//! [`run`]: a resolved command line in, a typed [`Outcome`] out, for `main.rs` to render and
+//! to turn into an exit code.
+
+use crate::cli::{Config, Format, Job};
+use crate::commands::{self, audit::Audit};
+use crate::error::Result;
+use crate::model::{Acceptance, Explanation, ProtocolReport, Report, Severity};
+use crate::repo::Repo;
+use crate::repo::collect::{self, Selection};
+use crate::repo::git::Git;
+use crate::rules::Pack;
+use std::path::PathBuf;
+
+/// Exit codes, documented in the README and `--help`.
+pub mod exit {
+    pub const OK: u8 = 0;
+    pub const FINDINGS: u8 = 1;
+    pub const ERROR: u8 = 2;
+    pub const PROTOCOL: u8 = 3;
+}
+
+pub enum Outcome {
+    Report(Box<ReportOutcome>),
+    Explanation(Explanation),
+    /// Built-in packs: name and description.
+    Packs(Vec<(String, String)>),
+    PackSource(String),
+    PackChecked {
+        name: String,
+        families: usize,
+        zones: usize,
+        anchors: usize,
+    },
+    Accepted(Acceptance),
+    Built {
+        path: PathBuf,
+        description: String,
+    },
+}
+
+/// Which view of the report a command prints on a terminal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    Audit,
+    Plan,
+    Candidates,
+    Demo,
+}
+
+pub struct ReportOutcome {
+    pub report: Report,
+    pub view: View,
+    pub format: Format,
+    pub fail_on: Severity,
+    /// The protocol gate refused the upgrade.
+    pub refusal: Option<Refused>,
+    /// `candidates --export`: the directory and the files written.
+    pub exported: Option<(PathBuf, Vec<PathBuf>)>,
+    /// `demo`: where the demo repository was built, and whether it is kept.
+    pub demo: Option<(PathBuf, bool)>,
+}
+
+/// What a refusal says: which upgrade, the protocol changes, where the release notes are.
+pub struct Refused {
+    pub what: String,
+    pub to: String,
+    pub protocol: ProtocolReport,
+    pub release_notes: Option<String>,
+}
+
+impl Outcome {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Outcome::Report(outcome) => outcome.exit_code(),
+            _ => exit::OK,
+        }
+    }
+}
+
+impl ReportOutcome {
+    fn new(audit: Audit, view: View, format: Format, fail_on: Severity) -> ReportOutcome {
+        let refusal = audit.refused.then(|| refused(&audit)).flatten();
+        ReportOutcome {
+            report: audit.report,
+            view,
+            format,
+            fail_on,
+            refusal,
+            exported: None,
+            demo: None,
+        }
+    }
+
+    /// 3 when the protocol gate refused (the report is still written), else 1 for findings
+    /// at or above `--fail-on`.
+    pub fn exit_code(&self) -> u8 {
+        if matches!(self.view, View::Candidates | View::Demo) {
+            return exit::OK;
+        }
+        if self.refusal.is_some() {
+            return exit::PROTOCOL;
+        }
+        if self.report.fails(self.fail_on) {
+            exit::FINDINGS
+        } else {
+            exit::OK
+        }
+    }
+}
+
+/// The refusal of a plan stops at its hop; an audit's is about the target.
+fn refused(audit: &Audit) -> Option<Refused> {
+    let report = &audit.report;
+    let stop = report
+        .plan
+        .as_ref()
+        .and_then(|p| p.hops.last().filter(|_| p.stopped_at.is_some()));
+    let (what, to, protocol) = match stop {
+        Some(hop) => (
+            format!("to {} ({})", hop.version, hop.name),
+            hop.name.clone(),
+            hop.protocol_report.as_ref(),
+        ),
+        None => (
+            format!("to {}", report.target.name),
+            report.target.name.clone(),
+            report.protocol.as_ref(),
+        ),
+    };
+    Some(Refused {
+        what,
+        to,
+        protocol: protocol?.clone(),
+        release_notes: audit.facts.pack.release_notes.clone(),
+    })
+}
+
+pub fn run(config: Config) -> Result<Outcome> {
+    let git = Git::system();
+    let open = || Repo::open(&config.dir);
+    Ok(match config.job {
+        Job::Audit {
+            selection,
+            format,
+            fail_on,
+            hops,
+        } => {
+            let repo = open()?;
+            let selection = collect::resolve_version(&repo, &selection)?;
+            let audit = commands::audit::audit(&repo, &git, &selection, hops)?;
+            report(ReportOutcome::new(audit, View::Audit, format, fail_on))
+        }
+        Job::Plan {
+            selection,
+            format,
+            fail_on,
+        } => {
+            let repo = open()?;
+            let selection = collect::resolve_version(&repo, &selection)?;
+            let audit = commands::plan::plan(&repo, &git, &selection)?;
+            report(ReportOutcome::new(audit, View::Plan, format, fail_on))
+        }
+        Job::Candidates {
+            selection,
+            format,
+            export,
+        } => {
+            let repo = open()?;
+            let selection = collect::resolve_version(&repo, &selection)?;
+            let audit = commands::audit::audit(&repo, &git, &selection, false)?;
+            let exported = match &export {
+                Some(dir) => Some((
+                    dir.clone(),
+                    commands::candidates::export(&repo, &audit.facts, &audit.candidates, dir)?,
+                )),
+                None => None,
+            };
+            let mut outcome = ReportOutcome::new(audit, View::Candidates, format, Severity::Off);
+            outcome.exported = exported;
+            report(outcome)
+        }
+        Job::AcceptProtocol {
+            selection,
+            why,
+            by,
+            file,
+        } => {
+            let repo = open()?;
+            let selection = collect::resolve_version(&repo, &selection)?;
+            Outcome::Accepted(commands::accept::accept(
+                &repo,
+                &git,
+                &selection,
+                &why,
+                by,
+                file.as_deref(),
+            )?)
+        }
+        Job::Explain { selection, path } => {
+            let repo = open()?;
+            let selection = collect::resolve_version(&repo, &selection)?;
+            let facts = collect::collect(&repo, &git, &selection)?;
+            Outcome::Explanation(crate::analysis::explain::explain(&facts, &repo, &path)?)
+        }
+        Job::RulesList => Outcome::Packs(
+            Pack::builtin_names()
+                .into_iter()
+                .map(|name| Ok((name.clone(), Pack::builtin(&name)?.description)))
+                .collect::<Result<_>>()?,
+        ),
+        Job::RulesShow(name) => Outcome::PackSource(Pack::load(&name)?.source_text),
+        Job::RulesCheck(file) => {
+            let pack = Pack::load(&file.to_string_lossy())?;
+            Outcome::PackChecked {
+                families: pack.families.len(),
+                zones: pack.zones.len(),
+                anchors: pack.protocol.documents.len()
+                    + pack.protocol.values.len()
+                    + pack.protocol.files.len(),
+                name: pack.name,
+            }
+        }
+        Job::Demo { format, keep } => demo(&git, format, keep)?,
+        Job::Fixture { scenario, dir } => {
+            let path = std::path::Path::new(&scenario);
+            let scenario = if path.is_file() {
+                crate::fixtures::Scenario::from_path(path)?
+            } else {
+                crate::fixtures::Scenario::embedded(&scenario)?
+            };
+            let built = crate::fixtures::build(&scenario, &dir)?;
+            Outcome::Built {
+                path: built.path,
+                description: scenario.description,
+            }
+        }
+    })
+}
+
+fn report(outcome: ReportOutcome) -> Outcome {
+    Outcome::Report(Box::new(outcome))
+}
+
+/// The bundled demo: an elastic/connectors-shaped upstream and a fork that does what forks
+/// do, built from `fixtures/demo.toml` and audited with its hops.
+fn demo(git: &Git, format: Format, keep: Option<PathBuf>) -> Result<Outcome> {
+    let temp = tempfile::Builder::new()
+        .prefix("forkdrift-demo-")
+        .tempdir()
+        .map_err(|source| crate::Error::Io {
+            context: "could not create a temporary directory".into(),
+            source,
+        })?;
+    let dir = keep.clone().unwrap_or_else(|| temp.path().join("fork"));
+    let built = crate::fixtures::build(&crate::fixtures::Scenario::embedded("demo")?, &dir)?;
+    let repo = Repo::open(&built.path)?;
+    let audit = commands::audit::audit(&repo, git, &Selection::default(), true)?;
+    let mut outcome = ReportOutcome::new(audit, View::Demo, format, Severity::Off);
+    outcome.demo = Some((built.path, keep.is_some()));
+    Ok(report(outcome))
+}

@@ -1,0 +1,150 @@
+//! What the small commands print: `explain`, `rules`, `accept-protocol`, `fixture`, the
+//! demo's frame, the list of exported candidates, and the refusal diagnostic.
+
+use super::Style;
+use crate::model::{Acceptance, Explanation, ProtocolReport, short_id};
+use crate::outcome::Refused;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+pub fn explanation(explanation: &Explanation, style: &Style) -> String {
+    let mut text = format!(
+        "{}\n  class  {}{}\n  rule   {}\n  pack   {} ({})\n",
+        style.bold(&explanation.path),
+        explanation.class.as_str(),
+        explanation
+            .unit
+            .as_ref()
+            .map(|u| format!(" (unit {u})"))
+            .unwrap_or_default(),
+        explanation.rule,
+        explanation.pack,
+        explanation.pack_origin,
+    );
+    text.push_str(&match explanation.change {
+        Some(status) => {
+            format!("  change {status:?} by the fork since the merge-base\n").to_lowercase()
+        }
+        None => "  change none: the fork leaves this path as the merge-base has it\n".into(),
+    });
+    for fact in &explanation.facts {
+        let _ = writeln!(text, "  · {fact}");
+    }
+    text
+}
+
+pub fn packs(packs: &[(String, String)]) -> String {
+    packs
+        .iter()
+        .map(|(name, description)| format!("{name:<20} {description}\n"))
+        .collect()
+}
+
+pub fn pack_checked(name: &str, families: usize, zones: usize, anchors: usize) -> String {
+    format!("{name}: ok — {families} unit families, {zones} zones, {anchors} protocol anchors\n")
+}
+
+pub fn accepted(acceptance: &Acceptance) -> String {
+    match acceptance {
+        Acceptance::NothingToAccept { target, verdict } => format!(
+            "nothing to accept: the protocol verdict between the fork point and {target} is `{verdict}`\n"
+        ),
+        Acceptance::Already {
+            target,
+            fingerprint,
+        } => format!(
+            "the protocol of {target} is already accepted (fingerprint {})\n",
+            &fingerprint[..16]
+        ),
+        Acceptance::Recorded {
+            target,
+            changes,
+            fingerprint,
+            file,
+        } => format!(
+            "accepted the protocol of {target} ({changes} schema changes, fingerprint {}) in {}\ncommit it, so that CI runs see the acceptance\n",
+            &fingerprint[..16],
+            file.display()
+        ),
+    }
+}
+
+pub fn built(path: &Path, description: &str) -> String {
+    format!("built {} ({description})\n", path.display())
+}
+
+pub fn exported(dir: &Path, written: &[PathBuf]) -> String {
+    let mut text = format!("\nwrote {} files to {}:\n", written.len(), dir.display());
+    for path in written {
+        let _ = writeln!(text, "  {}", path.display());
+    }
+    text
+}
+
+pub fn demo_header(path: &Path, style: &Style) -> String {
+    format!(
+        "{}\n\n",
+        style.dim(&format!(
+            "Demo: a fork of an elastic/connectors-shaped upstream, built in {}",
+            path.display()
+        ))
+    )
+}
+
+pub fn demo_footer(path: &Path, kept: bool, style: &Style) -> String {
+    let kept = if kept {
+        format!("The demo repository stays in {}.", path.display())
+    } else {
+        "Keep the demo repository with `forkdrift demo --keep DIR`.".into()
+    };
+    format!(
+        "\n{}\n  cd your-fork\n  git remote add upstream https://github.com/elastic/connectors && git fetch upstream --tags\n  forkdrift audit            # or: --to upstream/9.2, --format json, --hops\n{kept}\n",
+        style.bold("Run the same on your own fork:")
+    )
+}
+
+/// What an upgrade refusal tells the user: each change in the protocol's own terms, who made
+/// it, when it shipped, and what to do next.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error("refusing to upgrade {what}: the protocol changed in substance\n{changes}")]
+#[diagnostic(code(forkdrift::protocol_changed), help("{help}"))]
+pub struct Refusal {
+    pub what: String,
+    pub changes: String,
+    pub help: String,
+}
+
+pub fn refusal(refused: &Refused) -> Refusal {
+    let report: &ProtocolReport = &refused.protocol;
+    let mut changes = String::new();
+    for anchor in report.anchors.iter().filter(|a| !a.changes.is_empty()) {
+        let _ = writeln!(changes, "  {} ({}):", anchor.name, anchor.path);
+        for change in &anchor.changes {
+            let _ = write!(changes, "    {}", change.detail);
+            let prs: Vec<String> = change.commits.iter().filter_map(|c| c.pr_label()).collect();
+            if !prs.is_empty() {
+                let _ = write!(changes, "  ({})", prs.join(", "));
+            } else if let Some(commit) = change.commits.last() {
+                let _ = write!(changes, "  ({})", short_id(&commit.commit));
+            }
+            if let Some(release) = &change.first_release {
+                let _ = write!(changes, "  first released in {release}");
+            }
+            changes.push('\n');
+        }
+    }
+    let notes = refused
+        .release_notes
+        .as_ref()
+        .map(|url| format!("read the release notes ({url}); "))
+        .unwrap_or_else(|| "read the release notes; ".into());
+    Refusal {
+        what: refused.what.clone(),
+        changes: changes.trim_end().to_string(),
+        help: format!(
+            "{notes}take a snapshot of your data first; then adapt the fork and record the review: `forkdrift accept-protocol --to {} --why \"…\"` (fingerprint {})",
+            refused.to,
+            &report.fingerprint[..16]
+        ),
+    }
+}

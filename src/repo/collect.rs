@@ -1,0 +1,563 @@
+//! The one reader: turns the user's selection into [`Facts`]. It resolves the fork and the
+//! target, the upstream refs and the rule pack, the merge-base, the own commits and the fork
+//! point; walks and diffs the commits once; reads the release points and the acceptances; and
+//! has git merge the next upgrade. Each failure becomes a diagnostic that says how to recover.
+//! The later reads that depend on what the analysis found (blame of conflicting lines,
+//! cherry-picks of PR candidates, merges of hops) are functions here too.
+
+use super::Repo;
+use super::git::Git;
+use super::merge::{self, MergeRequest, Side};
+use crate::analysis::releases;
+use crate::config::{self, Acceptance, CONFIG_FILE};
+use crate::error::{Error, Result};
+use crate::facts::{
+    CommitId, CommitInfo, Facts, Graph, MergeOutcome, Merges, Objects, Resolved, TreeId, Trees,
+    Upstream,
+};
+use crate::rules::Pack;
+use globset::GlobSet;
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+/// What the user selected, resolved into values (globs compiled, defaults applied).
+#[derive(Debug, Clone)]
+pub struct Selection {
+    /// The fork revision.
+    pub fork: String,
+    /// The upstream remote, when named (default `upstream`).
+    pub remote: Option<String>,
+    /// The target revision (default: the remote's default branch).
+    pub to: Option<String>,
+    /// More refs (globs over full ref names) that count as upstream.
+    pub upstream_refs: Option<GlobSet>,
+    /// `--rules NAME|FILE`; auto-detected from the target's tree when absent.
+    pub rules: Option<String>,
+}
+
+impl Default for Selection {
+    fn default() -> Self {
+        Selection {
+            fork: "HEAD".into(),
+            remote: None,
+            to: None,
+            upstream_refs: None,
+            rules: None,
+        }
+    }
+}
+
+/// The fork, the target and what every command derives from them before reading history.
+struct Endpoints {
+    pack: Pack,
+    fork: Resolved,
+    target: Resolved,
+    remote: Option<String>,
+    tips: Vec<CommitId>,
+    merge_base: CommitId,
+}
+
+fn endpoints(repo: &Repo, selection: &Selection) -> Result<Endpoints> {
+    let fork = repo.resolve_commit(&selection.fork)?;
+    let explicit_pack = selection.rules.as_deref().map(Pack::load).transpose()?;
+    let remote_name = selection
+        .remote
+        .clone()
+        .unwrap_or_else(|| "upstream".into());
+    let remote_refs = repo.refs_under(&format!("refs/remotes/{remote_name}/"))?;
+    let remote =
+        (repo.has_remote(&remote_name) || !remote_refs.is_empty()).then(|| remote_name.clone());
+
+    let target_name = match (&selection.to, &remote) {
+        (Some(to), _) => to.clone(),
+        (None, Some(remote)) => {
+            let branch = repo
+                .default_branch(remote)
+                .ok_or_else(|| Error::NoDefaultBranch {
+                    remote: remote.clone(),
+                })?;
+            branch.trim_start_matches("refs/remotes/").to_string()
+        }
+        (None, None) => return Err(no_remote(repo, &remote_name, explicit_pack.as_ref(), fork)),
+    };
+    if remote.is_none() && selection.remote.is_some() {
+        return Err(no_remote(repo, &remote_name, explicit_pack.as_ref(), fork));
+    }
+    let target = repo.resolve_commit(&target_name)?;
+    let target_tree = repo.tree_of(target)?;
+
+    let pack = match explicit_pack {
+        Some(pack) => pack,
+        None => {
+            let name = Pack::detect(|path| {
+                repo.entry(target_tree, path).ok().flatten().is_some()
+                    || repo.has_dir(target_tree, path).unwrap_or(false)
+            })
+            .ok_or_else(|| Error::NoPackDetected {
+                target: target_name.clone(),
+            })?;
+            Pack::builtin(&name)?
+        }
+    };
+
+    let mut tips: Vec<CommitId> = remote_refs.iter().map(|(_, id)| *id).collect();
+    if let Some(versions) = &pack.versions {
+        for (name, id) in repo.refs_under("refs/tags/")? {
+            if versions
+                .tags
+                .is_match(name.trim_start_matches("refs/tags/"))
+            {
+                tips.push(id);
+            }
+        }
+    }
+    if let Some(globs) = &selection.upstream_refs {
+        for (name, id) in repo.refs_under("refs/")? {
+            if globs.is_match(&name) {
+                tips.push(id);
+            }
+        }
+    }
+    tips.push(target);
+    tips.sort();
+    tips.dedup();
+
+    let merge_base = repo
+        .merge_base(fork, target)?
+        .ok_or_else(|| Error::NoMergeBase {
+            ours: selection.fork.clone(),
+            theirs: target_name.clone(),
+            shallow: repo.is_shallow(),
+        })?;
+    Ok(Endpoints {
+        pack,
+        fork: Resolved {
+            name: selection.fork.clone(),
+            id: fork,
+        },
+        target: Resolved {
+            name: target_name,
+            id: target,
+        },
+        remote,
+        tips,
+        merge_base,
+    })
+}
+
+/// Reads everything the analysis needs, and merges the next upgrade.
+pub fn collect(repo: &Repo, git: &Git, selection: &Selection) -> Result<Facts> {
+    let Endpoints {
+        pack,
+        fork,
+        target,
+        remote,
+        tips,
+        merge_base,
+    } = endpoints(repo, selection)?;
+
+    let own_ordered = repo.walk(&[fork.id], &tips)?;
+    let own_ids: HashSet<CommitId> = own_ordered.iter().copied().collect();
+    let own = own_ordered
+        .iter()
+        .map(|id| repo.commit(*id))
+        .collect::<Result<Vec<_>>>()?;
+
+    let mut notes = Vec::new();
+    if repo.is_shallow() {
+        notes.push(
+            "this clone is shallow: own commits and churn are counted only within the fetched history (`git fetch --unshallow`)".into(),
+        );
+    }
+    let fork_point = fork_point(repo, fork.id, &own, &own_ids, &mut notes)?;
+    let trees = Trees {
+        base: repo.tree_of(merge_base)?,
+        fork: repo.tree_of(fork.id)?,
+        target: repo.tree_of(target.id)?,
+        fork_point: repo.tree_of(fork_point)?,
+    };
+
+    // The history forkdrift reasons about: the fork's side since the merge-base, every upstream
+    // ref's side since the merge-base, and the target's side since the fork point.
+    let fork_range = repo.walk(&[fork.id], &[merge_base])?;
+    let since_base_ordered = repo.walk(&tips, &[merge_base])?;
+    let since_point = repo.walk(&[target.id], &[fork_point])?;
+    let since_base: HashSet<CommitId> = since_base_ordered.iter().copied().collect();
+    let mut graph_ids = since_base_ordered.clone();
+    let mut seen = since_base.clone();
+    for id in fork_range.iter().chain(&since_point) {
+        if seen.insert(*id) {
+            graph_ids.push(*id);
+        }
+    }
+    let infos: HashMap<CommitId, CommitInfo> = own.iter().map(|c| (c.id, c.clone())).collect();
+    let commits = repo.par_map(&graph_ids, |local, id| match infos.get(&id) {
+        Some(info) => Ok(Some(info.clone())),
+        None => local.commit(id).map(Some),
+    })?;
+
+    let touched: HashMap<CommitId, Vec<String>> = {
+        let by_id: HashMap<CommitId, &CommitInfo> = commits.iter().map(|c| (c.id, c)).collect();
+        let range: Vec<CommitId> = fork_range.clone();
+        repo.par_map(&range, |local, id| {
+            Ok(Some((id, local.touched_paths(by_id[&id])?)))
+        })?
+        .into_iter()
+        .collect()
+    };
+
+    // One diff per upstream commit: every path it changed, for upstream matching, churn,
+    // stale copies and release notes alike.
+    let to_scan: Vec<&CommitInfo> = commits
+        .iter()
+        .filter(|c| !c.is_merge() && (since_base.contains(&c.id) || since_point.contains(&c.id)))
+        .collect();
+    let upstream = scan(repo, &to_scan)?;
+
+    let graph = Graph::new(order_like(&graph_ids, commits));
+    let releases = release_points(repo, &pack, remote.as_deref())?;
+    let acceptances = acceptances(repo, trees.fork)?;
+
+    let merges = merge_next_upgrade(repo, git, fork.id, fork_point, target.id)?;
+    Ok(Facts {
+        target_time: repo.commit(target.id)?.time,
+        base_files: repo.files(trees.base)?,
+        fork_files: repo.files(trees.fork)?,
+        target_files: repo.files(trees.target)?,
+        fork_deltas: repo.diff(Some(trees.base), trees.fork, true, &[])?,
+        pack,
+        fork,
+        target,
+        remote,
+        upstream_tips: tips,
+        merge_base,
+        fork_point,
+        own,
+        own_ids,
+        trees,
+        touched,
+        graph,
+        since_base,
+        since_point,
+        upstream,
+        releases,
+        acceptances,
+        merges,
+        notes,
+    })
+}
+
+/// `commits` (in any order) listed as `ids` lists them.
+fn order_like(ids: &[CommitId], commits: Vec<CommitInfo>) -> Vec<CommitInfo> {
+    let mut by_id: HashMap<CommitId, CommitInfo> = commits.into_iter().map(|c| (c.id, c)).collect();
+    ids.iter().filter_map(|id| by_id.remove(id)).collect()
+}
+
+/// Every path each commit changed against its first parent, in parallel.
+fn scan(repo: &Repo, commits: &[&CommitInfo]) -> Result<Vec<Upstream>> {
+    let by_id: HashMap<CommitId, &CommitInfo> = commits.iter().map(|c| (c.id, *c)).collect();
+    let ids: Vec<CommitId> = commits.iter().map(|c| c.id).collect();
+    repo.par_map(&ids, |local, id| {
+        let meta = by_id[&id];
+        let paths: Vec<String> = local
+            .diff(meta.parent_tree, meta.tree, false, &[])?
+            .iter()
+            .map(|d| d.path().to_string())
+            .collect();
+        Ok(Some(Upstream {
+            meta: meta.clone(),
+            paths,
+        }))
+    })
+}
+
+/// The fork and the fork point merged with the target; the merged trees stay readable through
+/// `repo`.
+fn merge_next_upgrade(
+    repo: &Repo,
+    git: &Git,
+    fork: CommitId,
+    fork_point: CommitId,
+    target: CommitId,
+) -> Result<Merges> {
+    let mut requests = vec![MergeRequest::commits(fork, target)];
+    if fork_point != fork {
+        requests.push(MergeRequest::commits(fork_point, target));
+    }
+    let mut outcomes = merge::merge_all(repo, git, &requests)?.into_iter();
+    let fork_merge = outcomes.next().expect("one outcome per request");
+    Ok(Merges {
+        merged_files: repo.files(fork_merge.tree)?,
+        fork: fork_merge,
+        fork_point: outcomes.next(),
+    })
+}
+
+/// The newest upstream commit the fork's own work builds on: among the upstream parents of own
+/// commits, the one no other descends from (the latest merge from upstream wins).
+fn fork_point(
+    repo: &Repo,
+    fork: CommitId,
+    own: &[CommitInfo],
+    own_ids: &HashSet<CommitId>,
+    notes: &mut Vec<String>,
+) -> Result<CommitId> {
+    if own.is_empty() {
+        return Ok(fork);
+    }
+    let mut boundary: Vec<CommitId> = own
+        .iter()
+        .flat_map(|c| c.parents.iter().copied())
+        .filter(|p| !own_ids.contains(p))
+        .collect();
+    boundary.sort();
+    boundary.dedup();
+    let mut heads = Vec::new();
+    for candidate in &boundary {
+        let mut superseded = false;
+        for other in &boundary {
+            if other != candidate && repo.is_ancestor(*candidate, *other)? {
+                superseded = true;
+                break;
+            }
+        }
+        if !superseded {
+            heads.push(*candidate);
+        }
+    }
+    if heads.is_empty() {
+        // Own commits all the way down to a root: the fork has no upstream history at all.
+        return Ok(own.last().map_or(fork, |c| c.id));
+    }
+    let mut dated = heads
+        .iter()
+        .map(|h| Ok((repo.commit(*h)?.time, *h)))
+        .collect::<Result<Vec<_>>>()?;
+    dated.sort();
+    let newest = dated.last().expect("non-empty").1;
+    if dated.len() > 1 {
+        notes.push(format!(
+            "the fork builds on {} unrelated upstream lines; the newest ({}) is taken as the fork point",
+            dated.len(),
+            newest.short()
+        ));
+    }
+    Ok(newest)
+}
+
+/// Acceptances recorded in the fork: committed in the fork's tree, and (with a work tree) in
+/// the working copy, so a fresh acceptance counts before it is committed.
+fn acceptances(repo: &Repo, fork_tree: TreeId) -> Result<Vec<Acceptance>> {
+    let mut out = Vec::new();
+    if let Some(bytes) = repo.read(fork_tree, CONFIG_FILE)? {
+        out.extend(config::acceptances(
+            &String::from_utf8_lossy(&bytes),
+            Path::new(CONFIG_FILE),
+        )?);
+    }
+    if let Some(path) = repo.workdir().map(|w| w.join(CONFIG_FILE)) {
+        if let Ok(text) = std::fs::read_to_string(&path) {
+            for acceptance in config::acceptances(&text, &path)? {
+                if !out.contains(&acceptance) {
+                    out.push(acceptance);
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn no_remote(repo: &Repo, name: &str, pack: Option<&Pack>, fork: CommitId) -> Error {
+    // A fork looks like its upstream: its own tree names the pack, and so the URL.
+    let detected = match pack {
+        Some(_) => None,
+        None => repo.tree_of(fork).ok().and_then(|tree| {
+            Pack::detect(|path| repo.entry(tree, path).ok().flatten().is_some())
+                .and_then(|name| Pack::builtin(&name).ok())
+        }),
+    };
+    let url = pack
+        .or(detected.as_ref())
+        .and_then(|p| p.upstream_url.clone())
+        .unwrap_or_else(|| "<upstream-url>".into());
+    let existing = repo.remote_names();
+    let existing = if existing.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " (this repository has: {}; pick one with --upstream NAME)",
+            existing.join(", ")
+        )
+    };
+    Error::NoRemote {
+        name: name.into(),
+        help: format!(
+            "add it and fetch it: `git remote add {name} {url} && git fetch {name} --tags`{existing}; or name the target with --to <rev>"
+        ),
+    }
+}
+
+/// Merges the fork and its fork point with each point, in parallel batches (one
+/// `git merge-tree --stdin` process per batch): the conflicted paths of each pair.
+pub fn merge_points(
+    repo: &Repo,
+    git: &Git,
+    facts: &Facts,
+    points: &[CommitId],
+) -> Result<Vec<[Vec<String>; 2]>> {
+    use rayon::prelude::*;
+    let (git_dir, objects) = (repo.git_dir().to_path_buf(), repo.objects_dir());
+    let requests: Vec<[MergeRequest; 2]> = points
+        .iter()
+        .map(|p| [facts.fork.id, facts.fork_point].map(|ours| MergeRequest::commits(ours, *p)))
+        .collect();
+    let batch = requests
+        .len()
+        .div_ceil(rayon::current_num_threads().max(1))
+        .max(1);
+    let results: Vec<Result<Vec<[Vec<String>; 2]>>> = requests
+        .par_chunks(batch)
+        .map(|chunk| {
+            let flat: Vec<MergeRequest> = chunk.iter().flatten().copied().collect();
+            let (_scratch, outcomes) = merge::merge_all_at(&git_dir, &objects, git, &flat)?;
+            Ok(outcomes
+                .chunks(2)
+                .map(|pair| [pair[0].conflicted_paths(), pair[1].conflicted_paths()])
+                .collect())
+        })
+        .collect();
+    let mut out = Vec::with_capacity(points.len());
+    for part in results {
+        out.extend(part?);
+    }
+    Ok(out)
+}
+
+/// The commits that wrote each conflicting range of the fork's side: `(path, first, last)`
+/// (1-based) → the commits of its blame hunks, or None when git cannot blame it there.
+pub fn blame(
+    repo: &Repo,
+    fork: CommitId,
+    ranges: &[(String, usize, usize)],
+) -> HashMap<(String, usize, usize), Option<Vec<CommitId>>> {
+    ranges
+        .iter()
+        .map(|(path, first, last)| {
+            let found = repo.blame_lines(fork, path, *first, *last).ok();
+            ((path.clone(), *first, *last), found)
+        })
+        .collect()
+}
+
+/// Cherry-picks every series onto `target`, one step of every series per git process. For
+/// each series, the trees after each clean step; a series stops at its first conflict.
+pub fn cherry_pick(
+    repo: &Repo,
+    git: &Git,
+    target: TreeId,
+    series: &[Vec<&CommitInfo>],
+) -> Result<Vec<Vec<TreeId>>> {
+    let mut steps: Vec<Vec<TreeId>> = vec![Vec::new(); series.len()];
+    let mut live: Vec<usize> = (0..series.len()).collect();
+    let mut level = 0;
+    while !live.is_empty() {
+        let mut requests = Vec::with_capacity(live.len());
+        for &index in &live {
+            let commit = series[index][level];
+            requests.push(MergeRequest {
+                ours: Side::Tree(steps[index].last().copied().unwrap_or(target)),
+                theirs: Side::Tree(commit.tree),
+                base: commit.parent_tree,
+            });
+        }
+        let outcomes: Vec<MergeOutcome> = merge::merge_all(repo, git, &requests)?;
+        let mut next = Vec::new();
+        for (&index, outcome) in live.iter().zip(outcomes) {
+            if outcome.clean {
+                steps[index].push(outcome.tree);
+                if level + 1 < series[index].len() {
+                    next.push(index);
+                }
+            }
+        }
+        live = next;
+        level += 1;
+    }
+    Ok(steps)
+}
+
+/// Upstream commits the target has and `since` lacks, beyond those `facts` already read
+/// (a copy made before the merge-base): each with the paths it changed.
+pub fn upstream_since(repo: &Repo, facts: &Facts, since: CommitId) -> Result<Vec<Upstream>> {
+    let extra: Vec<CommitId> = repo
+        .walk(&[facts.target.id], &[since])?
+        .into_iter()
+        .filter(|id| !facts.graph.contains(*id))
+        .collect();
+    let commits = repo.par_map(&extra, |local, id| {
+        let commit = local.commit(id)?;
+        Ok((!commit.is_merge()).then_some(commit))
+    })?;
+    scan(repo, &commits.iter().collect::<Vec<_>>())
+}
+
+/// `--to` may name a version (`9.1`, `8.13.0.0`) rather than a revision: the release point of
+/// exactly that version, or for `MAJOR.MINOR` the newest release of that minor.
+pub fn resolve_version(repo: &Repo, selection: &Selection) -> Result<Selection> {
+    let Some(to) = &selection.to else {
+        return Ok(selection.clone());
+    };
+    if repo.resolve_commit(to).is_ok() {
+        return Ok(selection.clone());
+    }
+    let Some(wanted) = crate::analysis::versions::Version::parse(to) else {
+        return Ok(selection.clone());
+    };
+    let probe = endpoints(
+        repo,
+        &Selection {
+            to: None,
+            ..selection.clone()
+        },
+    )?;
+    let points = release_points(repo, &probe.pack, probe.remote.as_deref())?;
+    let exact = points
+        .iter()
+        .rev()
+        .find(|p| p.version == wanted && !p.version.is_prerelease());
+    let two_parts = to.trim_start_matches('v').split('.').count() == 2;
+    let by_minor = points
+        .iter()
+        .rev()
+        .find(|p| two_parts && p.version.minor() == wanted.minor() && !p.version.is_prerelease());
+    Ok(match exact.or(by_minor) {
+        Some(point) => Selection {
+            to: Some(point.name.clone()),
+            ..selection.clone()
+        },
+        None => selection.clone(),
+    })
+}
+
+/// The release tags and the remote's release branches the pack's version scheme recognises.
+fn release_points(
+    repo: &Repo,
+    pack: &Pack,
+    remote: Option<&str>,
+) -> Result<Vec<crate::facts::ReleasePoint>> {
+    let branches = match remote {
+        Some(remote) => repo
+            .refs_under(&format!("refs/remotes/{remote}/"))?
+            .into_iter()
+            .map(|(name, id)| Ok((name, id, repo.tree_of(id)?)))
+            .collect::<Result<Vec<_>>>()?,
+        None => Vec::new(),
+    };
+    releases::release_points(
+        pack,
+        remote,
+        &repo.refs_under("refs/tags/")?,
+        &branches,
+        repo,
+    )
+}
