@@ -369,3 +369,174 @@ pub fn classify(
         registers: Vec::new(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CONFIG: &str = r#"
+    "sources": {
+        "mysql": "connectors.sources.mysql:MySqlDataSource",
+        "dir": "connectors.sources.directory:DirectoryDataSource",
+        "s3": "connectors.sources.s3:S3DataSource",
+    }
+"#;
+
+    /// The elastic-connectors pack over a small 9.2-layout tree: mysql, directory and s3 are
+    /// registered upstream, generic_database is an unregistered helper, acme is the fork's.
+    fn index(pack: &Pack) -> UnitIndex {
+        let base = parse_registrations(pack, 0, CONFIG);
+        let fork = parse_registrations(
+            pack,
+            0,
+            &CONFIG.replace(
+                "\"dir\"",
+                "\"acme\": \"connectors.sources.acme:AcmeDataSource\",\n        \"dir\"",
+            ),
+        );
+        let base_files = [
+            "connectors/config.py",
+            "connectors/sources/mysql.py",
+            "connectors/sources/directory.py",
+            "connectors/sources/generic_database.py",
+            "connectors/sources/s3.py",
+        ];
+        let fork_files = [
+            "connectors/config.py",
+            "connectors/sources/mysql.py",
+            "connectors/sources/directory.py",
+            "connectors/sources/generic_database.py",
+            "connectors/sources/acme.py",
+        ];
+        UnitIndex::new(
+            pack,
+            [base, fork, Vec::new()],
+            vec![true, false],
+            base_files.into_iter(),
+            fork_files.into_iter(),
+        )
+    }
+
+    fn edit(only_registrations: bool) -> RegistrationEdit {
+        RegistrationEdit {
+            only_registrations,
+            keys: vec!["acme".into()],
+        }
+    }
+
+    /// The decision order: registration file, unit families (helpers are framework), unit
+    /// test templates, zones, other.
+    #[test]
+    fn decision_order() {
+        let pack = Pack::builtin("elastic-connectors").unwrap();
+        let index = index(&pack);
+        let only = edit(true);
+        let mixed = edit(false);
+        let cases: &[(
+            &str,
+            bool,
+            Option<&RegistrationEdit>,
+            ChangeClass,
+            Option<&str>,
+        )] = &[
+            (
+                "connectors/config.py",
+                false,
+                Some(&only),
+                ChangeClass::Registration,
+                None,
+            ),
+            (
+                "connectors/config.py",
+                false,
+                Some(&mixed),
+                ChangeClass::Framework,
+                None,
+            ),
+            (
+                "connectors/sources/mysql.py",
+                false,
+                None,
+                ChangeClass::ConnectorModified,
+                Some("mysql"),
+            ),
+            (
+                "connectors/sources/directory.py",
+                false,
+                None,
+                ChangeClass::ConnectorModified,
+                Some("directory"),
+            ),
+            (
+                "connectors/sources/acme.py",
+                false,
+                None,
+                ChangeClass::ConnectorAdded,
+                Some("acme"),
+            ),
+            (
+                "connectors/sources/s3.py",
+                true,
+                None,
+                ChangeClass::ConnectorDeleted,
+                Some("s3"),
+            ),
+            (
+                "connectors/sources/generic_database.py",
+                false,
+                None,
+                ChangeClass::Framework,
+                None,
+            ),
+            (
+                "tests/sources/test_mysql.py",
+                false,
+                None,
+                ChangeClass::Test,
+                Some("mysql"),
+            ),
+            (
+                "tests/sources/fixtures/dir/docker-compose.yml",
+                false,
+                None,
+                ChangeClass::Test,
+                Some("directory"),
+            ),
+            ("tests/test_sink.py", false, None, ChangeClass::Test, None),
+            ("docs/DEVELOPING.md", false, None, ChangeClass::Docs, None),
+            (
+                "connectors/es/client.py",
+                false,
+                None,
+                ChangeClass::Framework,
+                None,
+            ),
+            ("config.yml", false, None, ChangeClass::Other, None),
+        ];
+        for (path, deleted, registration, class, unit) in cases {
+            let decision = classify(&pack, &index, path, *deleted, *registration);
+            assert_eq!(
+                (decision.class, decision.unit.as_deref()),
+                (*class, *unit),
+                "{path}: {}",
+                decision.rule
+            );
+        }
+    }
+
+    #[test]
+    fn registration_edits_tell_entries_from_other_lines() {
+        let pack = Pack::builtin("elastic-connectors").unwrap();
+        let added = CONFIG.replace(
+            "\"dir\"",
+            "\"acme\": \"connectors.sources.acme:AcmeDataSource\",\n        \"dir\"",
+        );
+        let edit = registration_edit(&pack, "connectors/config.py", CONFIG, &added).unwrap();
+        assert!(edit.only_registrations);
+        assert_eq!(edit.keys, vec!["acme".to_string()]);
+        let tuned = CONFIG.replace("\"sources\"", "\"timeout\": 30,\n    \"sources\"");
+        let edit = registration_edit(&pack, "connectors/config.py", CONFIG, &tuned).unwrap();
+        assert!(!edit.only_registrations);
+        assert!(registration_edit(&pack, "connectors/es/client.py", "a", "b").is_none());
+    }
+}

@@ -4,7 +4,10 @@
 //! the version scheme and the upgrade checklist. Loading validates everything and points a
 //! miette diagnostic at the offending line.
 
+mod file;
 pub mod pattern;
+
+use file::PackFile;
 
 use crate::catalog::{CATALOG, Kind};
 use crate::error::{Error, Result};
@@ -515,121 +518,4 @@ pub fn glob(pattern: &str) -> Option<globset::GlobMatcher> {
         .build()
         .ok()
         .map(|g| g.compile_matcher())
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PackFile {
-    name: Spanned<String>,
-    description: String,
-    upstream_url: Option<String>,
-    release_notes: Option<String>,
-    #[serde(default)]
-    detect: Vec<String>,
-    #[serde(default)]
-    units: Vec<UnitsFile>,
-    #[serde(default, rename = "zone")]
-    zones: Vec<ZoneFile>,
-    #[serde(default)]
-    severities: BTreeMap<Spanned<String>, Spanned<String>>,
-    #[serde(default)]
-    protocol: ProtocolFile,
-    versions: Option<VersionsFile>,
-    #[serde(default)]
-    plan: PlanFile,
-    changelog: Option<ChangelogFile>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct UnitsFile {
-    layout: String,
-    path: Spanned<String>,
-    #[serde(default)]
-    tests: Vec<Spanned<String>>,
-    registration: Option<RegistrationFile>,
-    module_root: Option<String>,
-    module_suffix: Option<String>,
-    import: Option<Spanned<String>>,
-    class_name: Option<Spanned<String>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RegistrationFile {
-    path: String,
-    line: Spanned<String>,
-    template: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ZoneFile {
-    kind: ZoneKind,
-    paths: Vec<Spanned<String>>,
-    note: Option<String>,
-    warn: Option<String>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct ProtocolFile {
-    enum_marker: Option<Spanned<String>>,
-    #[serde(default)]
-    document: Vec<NamedPaths>,
-    #[serde(default)]
-    values: Vec<ValuesFile>,
-    #[serde(default)]
-    files: Vec<NamedPaths>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NamedPaths {
-    name: String,
-    paths: Vec<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ValuesFile {
-    name: String,
-    paths: Vec<String>,
-    scope: Option<Spanned<String>>,
-    value: Spanned<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct VersionsFile {
-    scheme: VersionScheme,
-    tags: Spanned<String>,
-    branches: Option<Spanned<String>>,
-    #[serde(default)]
-    source: Vec<VersionSourceFile>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct VersionSourceFile {
-    path: String,
-    regex: Spanned<String>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct PlanFile {
-    #[serde(default)]
-    checklist: Vec<String>,
-    #[serde(default)]
-    coupled: Vec<String>,
-    command: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ChangelogFile {
-    path: String,
-    section: Spanned<String>,
-    breaking: Spanned<String>,
 }

@@ -106,11 +106,6 @@ impl UnitPattern {
         }
         path
     }
-
-    /// Does `path` belong to `name` under this pattern?
-    pub fn covers(&self, name: &str, path: &str) -> bool {
-        self.match_path(path) == Some(name)
-    }
 }
 
 #[cfg(test)]

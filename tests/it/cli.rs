@@ -178,10 +178,6 @@ fn git_missing_or_too_old_for_merge_ort() {
 
     let old = fixture.temp.path().join("old-git");
     std::fs::write(&old, "#!/bin/sh\necho 'git version 2.34.1'\n").unwrap();
-    std::os::unix::fs::PermissionsExt::set_mode(
-        &mut std::fs::metadata(&old).unwrap().permissions(),
-        0o755,
-    );
     let mut permissions = std::fs::metadata(&old).unwrap().permissions();
     std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o755);
     std::fs::set_permissions(&old, permissions).unwrap();
@@ -192,4 +188,69 @@ fn git_missing_or_too_old_for_merge_ort() {
         "needs git 2.40 or newer, found 2.34.1",
         "merge-ort",
     );
+}
+
+#[test]
+fn unknown_severity_keys_point_at_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let pack = dir.path().join("typo.toml");
+    let text = forkdrift::rules::Pack::builtin("elastic-connectors")
+        .unwrap()
+        .source_text
+        .replace("name = \"elastic-connectors\"", "name = \"typo\"")
+        .replace(
+            "connector-modified = \"warning\"",
+            "framwork-edit = \"off\"",
+        );
+    std::fs::write(&pack, text).unwrap();
+    let mut command = forkdrift_in(dir.path());
+    command.args(["rules", "check"]).arg(&pack);
+    command
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "unknown finding kind `framwork-edit`",
+        ))
+        .stderr(predicate::str::contains("typo.toml:"))
+        .stderr(predicate::str::contains(
+            "help: the kinds are: framework-edit",
+        ));
+}
+
+/// The review's reproduction: a named group that exists but does not take part in the match
+/// (`latest` matches the tag pattern without a version) made `audit` panic with exit 101.
+#[test]
+fn a_pack_group_that_does_not_take_part_cannot_panic() {
+    let fixture = Fixture::build("minimal");
+    fixture.git(&["tag", "latest", "upstream/main"]);
+    let pack = fixture.temp.path().join("custom.toml");
+    let text = forkdrift::rules::Pack::builtin("elastic-connectors")
+        .unwrap()
+        .source_text
+        .replace("name = \"elastic-connectors\"", "name = \"custom\"");
+    let tags = text
+        .lines()
+        .find(|l| l.starts_with("tags = "))
+        .expect("the pack names its release tags")
+        .to_string();
+    let text = text.replace(
+        &tags,
+        "tags = '''^(?:v(?P<version>\\d+(?:\\.\\d+)+)|latest)$'''",
+    );
+    std::fs::write(&pack, text).unwrap();
+    let mut check = forkdrift_in(fixture.temp.path());
+    check.args(["rules", "check"]).arg(&pack).assert().code(0);
+    for args in [
+        vec!["audit", "--hops"],
+        vec!["plan"],
+        vec!["audit", "--format", "json"],
+    ] {
+        let mut all = args.clone();
+        all.extend(["--fail-on", "never", "--rules", pack.to_str().unwrap()]);
+        fixture
+            .forkdrift(&all)
+            .assert()
+            .code(0)
+            .stderr(predicate::str::contains("panicked").not());
+    }
 }

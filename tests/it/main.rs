@@ -5,6 +5,7 @@ mod support;
 mod audit;
 mod cli;
 mod conflicts;
+mod matrix;
 mod protocol;
 mod snapshots;
 mod upstream;
