@@ -432,13 +432,15 @@ mod tests {
         let index = index(&pack);
         let only = edit(true);
         let mixed = edit(false);
-        let cases: &[(
-            &str,
+        // (path, deleted in the fork, registration edit, class, unit)
+        type Case<'a> = (
+            &'a str,
             bool,
-            Option<&RegistrationEdit>,
+            Option<&'a RegistrationEdit>,
             ChangeClass,
-            Option<&str>,
-        )] = &[
+            Option<&'a str>,
+        );
+        let cases: &[Case] = &[
             (
                 "connectors/config.py",
                 false,
