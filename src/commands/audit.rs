@@ -67,9 +67,11 @@ pub fn analyse(repo: &Repo, git: &Git, facts: Facts) -> Result<Audit> {
     }
 
     let raw = conflicts::conflicts(&facts.merges.fork, objects)?;
-    let blame = collect::blame(
+    let blame = crate::repo::blame::blame(
         repo,
+        git,
         facts.fork.id,
+        facts.merge_base,
         &attribution::blame_requests(&facts, &changes, &raw),
     );
     let conflicts = attribution::attribute(&facts, &changes, raw, &blame, &settled);

@@ -433,22 +433,6 @@ pub fn merge_points(
     Ok(out)
 }
 
-/// The commits that wrote each conflicting range of the fork's side: `(path, first, last)`
-/// (1-based) → the commits of its blame hunks, or None when git cannot blame it there.
-pub fn blame(
-    repo: &Repo,
-    fork: CommitId,
-    ranges: &[(String, usize, usize)],
-) -> HashMap<(String, usize, usize), Option<Vec<CommitId>>> {
-    ranges
-        .iter()
-        .map(|(path, first, last)| {
-            let found = repo.blame_lines(fork, path, *first, *last).ok();
-            ((path.clone(), *first, *last), found)
-        })
-        .collect()
-}
-
 /// Cherry-picks every series onto `target`, one step of every series per git process. For
 /// each series, the trees after each clean step; a series stops at its first conflict.
 pub fn cherry_pick(
