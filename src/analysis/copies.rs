@@ -66,33 +66,27 @@ const SIBLING_MARGIN: f64 = 0.05;
 pub struct CopyIndex {
     corpus: Corpus,
     sources: Vec<Prepared>,
-    /// Per source: the similarity a unit needs to count as its copy. Upstream sometimes
-    /// copies its own connectors (elastic's mssql, oracle and postgresql come from one
-    /// template and score 0.58–0.67 with each other), so the bar for a source sits above
-    /// what its closest upstream sibling reaches: no upstream unit passes for a copy of another.
-    bars: Vec<f64>,
 }
 
 impl CopyIndex {
     pub fn new(upstream: &[UnitText]) -> CopyIndex {
         let sources: Vec<Prepared> = upstream.iter().map(prepare).collect();
         let corpus = Corpus::new(sources.iter().map(|p| p.whole.clone()).collect());
-        let mut bars = vec![COPY_THRESHOLD; sources.len()];
-        for (index, source) in sources.iter().enumerate() {
-            for (other, score) in corpus.ranked(&source.whole, Some(index)) {
-                bars[other] = bars[other].max(score + SIBLING_MARGIN);
-            }
-        }
-        CopyIndex {
-            corpus,
-            sources,
-            bars,
-        }
+        CopyIndex { corpus, sources }
     }
 
-    /// The similarity a copy of source `index` needs.
+    /// The similarity a copy of source `index` needs. Upstream sometimes copies its own
+    /// connectors (elastic's mssql, oracle and postgresql come from one template and score
+    /// 0.58–0.67 with each other), so the bar for a source sits above what its closest
+    /// upstream sibling reaches: no upstream unit passes for a copy of another. Computed for
+    /// the sources a copy is measured against only, not for every pair of upstream units.
     pub fn bar(&self, index: usize) -> f64 {
-        self.bars[index]
+        let sibling = self
+            .corpus
+            .ranked(&self.sources[index].whole, Some(index))
+            .first()
+            .map_or(0.0, |(_, score)| score + SIBLING_MARGIN);
+        sibling.max(COPY_THRESHOLD)
     }
 
     /// Every nominated corpus unit with its similarity to `unit`, best first, threshold or not.
@@ -105,7 +99,7 @@ impl CopyIndex {
         let prepared = prepare(added);
         let ranked = self.corpus.ranked(&prepared.whole, skip);
         let &(source, score) = ranked.first()?;
-        if score < self.bars[source] {
+        if score < self.bar(source) {
             return None;
         }
         let runner_up = ranked
