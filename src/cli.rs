@@ -1,5 +1,6 @@
 //! Command-line definitions, resolved once into [`Config`]: no clap type goes further.
 
+use crate::commands::report::{Backfill, Cadence};
 use crate::error::{Error, Result};
 use crate::model::Severity;
 use crate::render::Style;
@@ -48,6 +49,12 @@ enum FailOn {
     Warning,
     Note,
     Never,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum CadenceArg {
+    Weekly,
+    Monthly,
 }
 
 #[derive(Debug, Args)]
@@ -167,6 +174,27 @@ enum Command {
         #[command(subcommand)]
         command: RulesCommand,
     },
+    /// Write the periodic divergence report: a self-contained page, report.json, report.md,
+    /// and one line of metrics appended to the history.
+    Report {
+        #[command(flatten)]
+        selection: SelectionArgs,
+        /// The directory to write index.html, report.json and report.md into.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// The history of metrics, one JSON line per run [default: DIR/history.jsonl].
+        #[arg(long, value_name = "FILE")]
+        history: Option<PathBuf>,
+        /// Compute the metrics at past dates too, from the fork and the target as they were.
+        #[arg(long, value_enum, value_name = "CADENCE", requires = "since")]
+        backfill: Option<CadenceArg>,
+        /// The first date of the backfill (YYYY-MM-DD).
+        #[arg(long, value_name = "DATE", requires = "backfill")]
+        since: Option<String>,
+        /// Exit 1 when a finding of this severity or worse exists.
+        #[arg(long, value_enum, default_value_t = FailOn::Never, value_name = "SEVERITY")]
+        fail_on: FailOn,
+    },
     /// Build the bundled demo (an upstream and a fork) in a temporary directory and audit it.
     Demo {
         #[arg(long, value_enum, default_value_t = Format::Terminal)]
@@ -233,6 +261,13 @@ pub enum Job {
     RulesList,
     RulesShow(String),
     RulesCheck(PathBuf),
+    Report {
+        selection: Selection,
+        out: PathBuf,
+        history: PathBuf,
+        backfill: Option<Backfill>,
+        fail_on: Severity,
+    },
     Demo {
         format: Format,
         keep: Option<PathBuf>,
@@ -308,6 +343,32 @@ impl Cli {
                 RulesCommand::List => Job::RulesList,
                 RulesCommand::Show { name } => Job::RulesShow(name),
                 RulesCommand::Check { file } => Job::RulesCheck(file),
+            },
+            Command::Report {
+                selection,
+                out,
+                history,
+                backfill,
+                since,
+                fail_on: threshold,
+            } => Job::Report {
+                selection: selection.resolve()?,
+                history: history.unwrap_or_else(|| out.join("history.jsonl")),
+                out,
+                backfill: match (backfill, since) {
+                    (Some(cadence), Some(since)) => Some(Backfill {
+                        cadence: match cadence {
+                            CadenceArg::Weekly => Cadence::Weekly,
+                            CadenceArg::Monthly => Cadence::Monthly,
+                        },
+                        since: crate::time::parse_iso(&since).ok_or_else(|| Error::Usage {
+                            message: format!("`{since}` is not a date"),
+                            help: "write the first date of the backfill as YYYY-MM-DD, e.g. --since 2025-01-01".into(),
+                        })?,
+                    }),
+                    _ => None,
+                },
+                fail_on: fail_on(threshold),
             },
             Command::Demo { format, keep } => Job::Demo { format, keep },
             Command::Fixture { scenario, dir } => Job::Fixture { scenario, dir },

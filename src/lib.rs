@@ -15,6 +15,7 @@ pub mod embedded;
 pub mod error;
 pub mod facts;
 pub mod fixtures;
+pub mod history;
 pub mod ids;
 pub mod model;
 pub mod outcome;

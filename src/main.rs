@@ -29,10 +29,21 @@ fn main() -> ExitCode {
         std::process::exit(i32::from(exit::ERROR));
     }));
     let style = Style { color };
+    let bar = progress_bar();
+    let mut progress = |stage: &str, done: usize, total: usize| {
+        if let Some(bar) = &bar {
+            bar.set_message(stage.to_string());
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        }
+    };
     let result = cli
         .into_config()
-        .and_then(forkdrift::run)
-        .and_then(|outcome| show(&outcome, &style).map(|()| outcome.exit_code()));
+        .and_then(|config| forkdrift::outcome::run_with(config, &mut progress));
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    let result = result.and_then(|outcome| show(&outcome, &style).map(|()| outcome.exit_code()));
     match result {
         Ok(code) => ExitCode::from(code),
         Err(error) => {
@@ -40,6 +51,22 @@ fn main() -> ExitCode {
             ExitCode::from(exit::ERROR)
         }
     }
+}
+
+/// A bar on stderr for the steps of a long run (a backfill's points), drawn only on a terminal:
+/// never into a pipe or a CI log.
+fn progress_bar() -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar =
+        indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg} {bar:30} {pos}/{len} {eta}")
+            .expect("a valid template"),
+    );
+    Some(bar)
 }
 
 /// `forkdrift … | head` is not an error.
@@ -73,6 +100,7 @@ fn show(outcome: &Outcome, style: &Style) -> forkdrift::Result<()> {
         } => write(text::pack_checked(name, *families, *zones, *anchors).as_bytes()),
         Outcome::Accepted(acceptance) => write(text::accepted(acceptance).as_bytes()),
         Outcome::Built { path, description } => write(text::built(path, description).as_bytes()),
+        Outcome::Written(written) => write(text::written(written).as_bytes()),
     }
 }
 

@@ -36,6 +36,21 @@ pub enum Outcome {
         path: PathBuf,
         description: String,
     },
+    Written(Box<Written>),
+}
+
+/// `forkdrift report`: what was written, and what the report says.
+pub struct Written {
+    pub files: Vec<PathBuf>,
+    pub history: PathBuf,
+    pub points: usize,
+    pub backfilled: usize,
+    /// Backfill dates before the fork or the target had any commit.
+    pub unreachable: Vec<String>,
+    /// History lines this version could not read (kept in the file).
+    pub skipped: usize,
+    pub refused: bool,
+    pub fails: bool,
 }
 
 /// Which view of the report a command prints on a terminal.
@@ -72,6 +87,8 @@ impl Outcome {
     pub fn exit_code(&self) -> u8 {
         match self {
             Outcome::Report(outcome) => outcome.exit_code(),
+            Outcome::Written(written) if written.refused => exit::PROTOCOL,
+            Outcome::Written(written) if written.fails => exit::FINDINGS,
             _ => exit::OK,
         }
     }
@@ -135,7 +152,14 @@ fn refused(audit: &Audit) -> Option<Refused> {
     })
 }
 
+/// What a long run reports as it goes: a stage's name, then (done, total) of its steps.
+pub type Progress<'a> = &'a mut dyn FnMut(&str, usize, usize);
+
 pub fn run(config: Config) -> Result<Outcome> {
+    run_with(config, &mut |_, _, _| {})
+}
+
+pub fn run_with(config: Config, progress: Progress) -> Result<Outcome> {
     let git = Git::system();
     let open = || Repo::open(&config.dir);
     Ok(match config.job {
@@ -219,6 +243,35 @@ pub fn run(config: Config) -> Result<Outcome> {
                     + pack.protocol.files.len(),
                 name: pack.name,
             }
+        }
+        Job::Report {
+            selection,
+            out,
+            history,
+            backfill,
+            fail_on,
+        } => {
+            let repo = open()?;
+            let selection = collect::resolve_version(&repo, &selection)?;
+            let run = commands::report::report(
+                &repo,
+                &git,
+                &selection,
+                &out,
+                &history,
+                backfill.as_ref(),
+                &mut |done, total| progress("backfill", done, total),
+            )?;
+            Outcome::Written(Box::new(Written {
+                files: run.written,
+                history,
+                points: run.history.len(),
+                backfilled: run.backfilled,
+                unreachable: run.unreachable,
+                skipped: run.skipped,
+                refused: run.audit.refused,
+                fails: run.audit.report.fails(fail_on),
+            }))
         }
         Job::Demo { format, keep } => demo(&git, format, keep)?,
         Job::Fixture { scenario, dir } => {

@@ -77,6 +77,19 @@ pub fn now() -> i64 {
         .map_or(0, |d| d.as_secs() as i64)
 }
 
+/// The same day `months` months after `seconds` (midnight UTC), clamped to the month's last day:
+/// 31 January + 1 month is 29 February in a leap year.
+pub fn add_months(seconds: i64, months: u32) -> i64 {
+    let (year, month, day) = civil_from_days(seconds.div_euclid(DAY));
+    let index = year * 12 + i64::from(month - 1) + i64::from(months);
+    let (year, month) = (index.div_euclid(12), (index.rem_euclid(12) + 1) as u32);
+    let last = (28..=31)
+        .rev()
+        .find(|d| civil_from_days(days_from_civil(year, month, *d)).1 == month)
+        .unwrap_or(28);
+    days_from_civil(year, month, day.min(last)) * DAY
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

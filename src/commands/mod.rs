@@ -4,3 +4,4 @@ pub mod accept;
 pub mod audit;
 pub mod candidates;
 pub mod plan;
+pub mod report;

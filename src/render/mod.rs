@@ -1,7 +1,9 @@
 //! Renderers: `fn render(&Report, &mut dyn Write, …)`. They format; they decide nothing.
 
+pub mod html;
 pub mod json;
 pub mod markdown;
+pub mod svg;
 pub mod terminal;
 pub mod text;
 

@@ -148,3 +148,41 @@ pub fn refusal(refused: &Refused) -> Refusal {
         ),
     }
 }
+
+pub fn written(written: &crate::outcome::Written) -> String {
+    let mut text = String::new();
+    for file in &written.files {
+        let _ = writeln!(text, "wrote {}", file.display());
+    }
+    let _ = writeln!(
+        text,
+        "history: {} ({} {}{})",
+        written.history.display(),
+        written.points,
+        if written.points == 1 {
+            "point"
+        } else {
+            "points"
+        },
+        if written.backfilled > 0 {
+            format!(", {} computed by the backfill", written.backfilled)
+        } else {
+            String::new()
+        }
+    );
+    if !written.unreachable.is_empty() {
+        let _ = writeln!(
+            text,
+            "no point before the first commits: {}",
+            written.unreachable.join(", ")
+        );
+    }
+    if written.skipped > 0 {
+        let _ = writeln!(
+            text,
+            "{} history lines were not readable and are kept as they are",
+            written.skipped
+        );
+    }
+    text
+}

@@ -145,6 +145,14 @@ fn endpoints(repo: &Repo, selection: &Selection) -> Result<Endpoints> {
     })
 }
 
+/// The target the selection names: `--to`, else the upstream remote's default branch.
+pub fn target_name(repo: &Repo, selection: &Selection) -> Result<String> {
+    if let Some(to) = &selection.to {
+        return Ok(to.clone());
+    }
+    Ok(endpoints(repo, selection)?.target.name)
+}
+
 /// Reads everything the analysis needs, and merges the next upgrade.
 pub fn collect(repo: &Repo, git: &Git, selection: &Selection) -> Result<Facts> {
     let Endpoints {

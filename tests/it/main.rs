@@ -7,5 +7,6 @@ mod cli;
 mod conflicts;
 mod matrix;
 mod protocol;
+mod report;
 mod snapshots;
 mod upstream;

@@ -1,0 +1,247 @@
+//! `forkdrift report`: the periodic divergence report. The audit and plan of today, written as
+//! a self-contained page (`index.html`), `report.json` and `report.md`, and one line of metrics
+//! appended to the history; `--backfill` computes the same metrics at past dates, from the fork
+//! and the target as they were then, so that the trend starts with a year of history.
+
+use super::audit::{self, Audit};
+use super::plan;
+use crate::error::{IoContext, Result};
+use crate::facts::CommitId;
+use crate::history::{self, Metrics};
+use crate::model::Report;
+use crate::repo::Repo;
+use crate::repo::collect::Selection;
+use crate::repo::git::Git;
+use crate::time::{self, DAY};
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cadence {
+    Weekly,
+    Monthly,
+}
+
+#[derive(Debug, Clone)]
+pub struct Backfill {
+    pub cadence: Cadence,
+    /// The first date, as seconds since the epoch (midnight UTC).
+    pub since: i64,
+}
+
+pub struct ReportRun {
+    pub audit: Audit,
+    /// Every point of the history, oldest first.
+    pub history: Vec<Metrics>,
+    /// Points computed by this run's backfill, and dates it could not compute (no commit yet).
+    pub backfilled: usize,
+    pub unreachable: Vec<String>,
+    /// History lines this version could not read.
+    pub skipped: usize,
+    pub written: Vec<PathBuf>,
+}
+
+/// Called before each point of a backfill: (done, total).
+pub type Progress<'a> = &'a mut dyn FnMut(usize, usize);
+
+pub fn report(
+    repo: &Repo,
+    git: &Git,
+    selection: &Selection,
+    out: &Path,
+    history_path: &Path,
+    backfill: Option<&Backfill>,
+    progress: Progress,
+) -> Result<ReportRun> {
+    std::fs::create_dir_all(out).io_context(|| format!("could not create {}", out.display()))?;
+    let existing = history::read(history_path)
+        .io_context(|| format!("could not read {}", history_path.display()))?;
+    let known: BTreeSet<String> = existing.points.iter().map(|m| m.date.clone()).collect();
+
+    let mut backfilled = 0;
+    let mut unreachable = Vec::new();
+    if let Some(backfill) = backfill {
+        let fork = repo.resolve_commit(&selection.fork)?;
+        let target = repo.resolve_commit(&crate::repo::collect::target_name(repo, selection)?)?;
+        let dates: Vec<i64> = schedule(backfill, time::now())
+            .into_iter()
+            .filter(|d| !known.contains(&time::format_date(*d)))
+            .collect();
+        // Between two dates nothing may have moved: a point whose fork and target are those of
+        // a point already computed (in this run or an earlier one) is that point again.
+        let mut computed: HashMap<(String, String), Metrics> = existing
+            .points
+            .iter()
+            .map(|m| ((m.fork.clone(), m.target.clone()), m.clone()))
+            .collect();
+        for (done, date) in dates.iter().enumerate() {
+            progress(done, dates.len());
+            let end_of_day = date + DAY - 1;
+            let (Some(fork_then), Some(target_then)) = (
+                as_of(repo, fork, end_of_day)?,
+                as_of(repo, target, end_of_day)?,
+            ) else {
+                unreachable.push(time::format_date(*date));
+                continue;
+            };
+            let key = (fork_then.to_string(), target_then.to_string());
+            let metrics = match computed.get(&key) {
+                Some(known) => Metrics {
+                    date: time::format_date(*date),
+                    ..known.clone()
+                },
+                None => {
+                    let then = Selection {
+                        fork: key.0.clone(),
+                        to: Some(key.1.clone()),
+                        ..selection.clone()
+                    };
+                    let past = audit::audit(repo, git, &then, false)?;
+                    metrics(&past, &time::format_date(*date))
+                }
+            };
+            computed.insert(key, metrics.clone());
+            history::append(history_path, &metrics)
+                .io_context(|| format!("could not write {}", history_path.display()))?;
+            backfilled += 1;
+        }
+        progress(dates.len(), dates.len());
+    }
+
+    let today = plan::plan(repo, git, selection)?;
+    let now = metrics(&today, &time::format_date(time::now()));
+    history::append(history_path, &now)
+        .io_context(|| format!("could not write {}", history_path.display()))?;
+    let read = history::read(history_path)
+        .io_context(|| format!("could not read {}", history_path.display()))?;
+    let mut points = read.points;
+    points.sort_by(|a, b| a.date.cmp(&b.date));
+    // A rerun on the same day replaces that day's point on the page.
+    points.dedup_by(|later, earlier| {
+        let same = later.date == earlier.date;
+        if same {
+            std::mem::swap(later, earlier);
+        }
+        same
+    });
+
+    let written = write_pages(out, &today.report, &points)?;
+    Ok(ReportRun {
+        audit: today,
+        history: points,
+        backfilled,
+        unreachable,
+        skipped: read.skipped,
+        written,
+    })
+}
+
+fn metrics(audit: &Audit, date: &str) -> Metrics {
+    let facts = &audit.facts;
+    let behind = facts.graph.walk(&[facts.target.id], &[facts.fork.id]).len();
+    let ahead = facts.graph.walk(&[facts.fork.id], &[facts.target.id]).len();
+    Metrics::from_report(&audit.report, date, behind, ahead)
+}
+
+fn write_pages(out: &Path, report: &Report, history: &[Metrics]) -> Result<Vec<PathBuf>> {
+    let mut written = Vec::new();
+    let mut page = Vec::new();
+    crate::render::html::render(report, history, &mut page)
+        .io_context(|| "could not render the page".into())?;
+    let mut json = Vec::new();
+    crate::render::json::render(report, &mut json)
+        .io_context(|| "could not render the JSON report".into())?;
+    let mut markdown = Vec::new();
+    crate::render::markdown::render(report, &mut markdown)
+        .io_context(|| "could not render the Markdown report".into())?;
+    for (name, bytes) in [
+        ("index.html", page),
+        ("report.json", json),
+        ("report.md", markdown),
+    ] {
+        let path = out.join(name);
+        write_atomically(&path, &bytes)?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+/// Readers of the page (a web server, a CI artifact) never see half a file.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut temp = tempfile::NamedTempFile::new_in(dir)
+        .io_context(|| format!("could not write in {}", dir.display()))?;
+    std::io::Write::write_all(&mut temp, bytes)
+        .io_context(|| format!("could not write {}", path.display()))?;
+    temp.persist(path)
+        .map_err(|e| e.error)
+        .io_context(|| format!("could not write {}", path.display()))?;
+    Ok(())
+}
+
+/// The backfill's dates, from `since` up to (not including) today: every 7 days, or the same
+/// day of every month.
+fn schedule(backfill: &Backfill, now: i64) -> Vec<i64> {
+    let today = now - now.rem_euclid(DAY);
+    let mut dates = Vec::new();
+    let mut date = backfill.since - backfill.since.rem_euclid(DAY);
+    let mut months = 0;
+    while date < today {
+        dates.push(date);
+        date = match backfill.cadence {
+            Cadence::Weekly => date + 7 * DAY,
+            Cadence::Monthly => {
+                months += 1;
+                time::add_months(backfill.since, months)
+            }
+        };
+    }
+    dates
+}
+
+/// The newest commit of a ref's first-parent line committed at or before `when`: the ref as it
+/// was then, read from history (a reflog does not go back that far, nor exist in a clone).
+fn as_of(repo: &Repo, tip: CommitId, when: i64) -> Result<Option<CommitId>> {
+    let mut current = Some(tip);
+    while let Some(id) = current {
+        let commit = repo.commit(id)?;
+        if commit.time <= when {
+            return Ok(Some(id));
+        }
+        current = commit.parents.first().copied();
+    }
+    Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schedules_run_weekly_or_monthly_up_to_today() {
+        let since = time::parse_iso("2024-01-31T12:00:00Z").unwrap();
+        let now = time::parse_iso("2024-05-02T08:00:00Z").unwrap();
+        let monthly: Vec<String> = schedule(
+            &Backfill {
+                cadence: Cadence::Monthly,
+                since,
+            },
+            now,
+        )
+        .into_iter()
+        .map(time::format_date)
+        .collect();
+        assert_eq!(
+            monthly,
+            ["2024-01-31", "2024-02-29", "2024-03-31", "2024-04-30"]
+        );
+        let weekly = schedule(
+            &Backfill {
+                cadence: Cadence::Weekly,
+                since,
+            },
+            now,
+        );
+        assert_eq!(weekly.len(), 14);
+    }
+}
