@@ -49,6 +49,10 @@ pub enum Error {
     #[diagnostic(transparent)]
     InvalidPack(Box<PackError>),
 
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    InvalidBaseline(Box<crate::baseline::BaselineError>),
+
     #[error("no rule pack named `{name}`")]
     #[diagnostic(
         code(forkdrift::unknown_pack),

@@ -7,7 +7,9 @@
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod analysis;
+pub mod baseline;
 pub mod catalog;
+pub mod check;
 pub mod cli;
 pub mod commands;
 pub mod config;

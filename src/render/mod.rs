@@ -1,8 +1,11 @@
 //! Renderers: `fn render(&Report, &mut dyn Write, …)`. They format; they decide nothing.
 
+pub mod github;
 pub mod html;
 pub mod json;
 pub mod markdown;
+pub mod pr_comment;
+pub mod sarif;
 pub mod svg;
 pub mod terminal;
 pub mod text;

@@ -8,5 +8,6 @@ mod conflicts;
 mod matrix;
 mod protocol;
 mod report;
+mod sarif_schema;
 mod snapshots;
 mod upstream;
