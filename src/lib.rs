@@ -8,6 +8,7 @@
 
 pub mod analysis;
 pub mod catalog;
+pub mod cleanup;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -18,6 +19,7 @@ pub mod fixtures;
 pub mod ids;
 pub mod model;
 pub mod outcome;
+pub mod progress;
 pub mod render;
 pub mod repo;
 pub mod rules;

@@ -26,9 +26,12 @@ pub struct Audit {
 }
 
 pub fn audit(repo: &Repo, git: &Git, selection: &Selection, with_hops: bool) -> Result<Audit> {
+    crate::progress::phase("reading the fork and its upstream, merging with the target");
     let facts = collect::collect(repo, git, selection)?;
+    crate::progress::phase("analysing the changes");
     let mut audit = analyse(repo, git, facts)?;
     if with_hops {
+        crate::progress::phase("merging the release points on the way");
         let (_, points) = releases::hop_points(&audit.facts, repo)?;
         let ids: Vec<CommitId> = points.iter().map(|p| p.commit).collect();
         let merges = collect::merge_points(repo, git, &audit.facts, &ids)?
@@ -80,6 +83,7 @@ pub fn analyse(repo: &Repo, git: &Git, facts: Facts) -> Result<Audit> {
     let refused = verdict == Verdict::Schema && !protocol.accepted;
 
     let (series, mut candidate_notes) = candidates::series(&facts, objects, &changes, &settled)?;
+    crate::progress::phase("trying the pull-request candidates on the target");
     let picked: Vec<Vec<_>> = series.iter().map(|s| s.commits.clone()).collect();
     let steps = collect::cherry_pick(repo, git, facts.trees.target, &picked)?;
     let candidates = candidates::rank(

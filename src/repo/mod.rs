@@ -84,14 +84,25 @@ fn not_found<T>(
 
 impl Repo {
     pub fn open(dir: &Path) -> Result<Repo> {
+        if !dir.exists() {
+            return Err(Error::NoSuchDirectory {
+                path: dir.to_path_buf(),
+            });
+        }
         let git = Repository::open_ext(
             dir,
             RepositoryOpenFlags::empty(),
             std::iter::empty::<&Path>(),
         )
-        .map_err(|source| Error::NotARepository {
-            path: dir.to_path_buf(),
-            source,
+        .map_err(|source| match source.code() {
+            ErrorCode::Owner => Error::NotOwned {
+                path: std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf()),
+                source,
+            },
+            _ => Error::NotARepository {
+                path: dir.to_path_buf(),
+                source,
+            },
         })?;
         let git_dir = git.path().to_path_buf();
         Ok(Repo {

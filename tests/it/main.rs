@@ -8,4 +8,5 @@ mod conflicts;
 mod matrix;
 mod protocol;
 mod snapshots;
+mod trust;
 mod upstream;
