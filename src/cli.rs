@@ -11,15 +11,24 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 const AFTER_HELP: &str = "\
-Exit codes: 0 ok · 1 findings at or above --fail-on · 2 usage or runtime error · 3 refused: the protocol changed.
+Exit codes: 0 ok · 1 findings at or above --fail-on · 2 usage or runtime error · 3 refused: the protocol changed · 130/143 interrupted.
 Start with `forkdrift demo`; on your fork: `git remote add upstream <url> && git fetch upstream --tags && forkdrift audit`.";
 
 #[derive(Debug, Parser)]
 #[command(name = "forkdrift", version, about, after_help = AFTER_HELP, max_term_width = 100)]
 pub struct Cli {
-    /// Run as if started in DIR (the fork's clone; a bare repository works too).
-    #[arg(short = 'C', global = true, value_name = "DIR", default_value = ".")]
-    dir: PathBuf,
+    /// Run as if started in DIR: the fork's clone, or a bare repository [default: .] (for
+    /// audit, plan, candidates, accept-protocol and explain).
+    #[arg(short = 'C', global = true, value_name = "DIR")]
+    dir: Option<PathBuf>,
+
+    /// Print nothing on stderr but errors and refusals: no progress, no hints.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    quiet: bool,
+
+    /// Say on stderr what each step does and how long it took.
+    #[arg(short, long, global = true)]
+    verbose: bool,
 
     /// When to colour terminal output (NO_COLOR is honoured).
     #[arg(long, global = true, value_enum, default_value_t = ColorWhen::Auto)]
@@ -27,6 +36,15 @@ pub struct Cli {
 
     #[command(subcommand)]
     command: Command,
+}
+
+/// How much goes to stderr besides errors: `--quiet`, default, `--verbose`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub enum Verbosity {
+    Quiet,
+    #[default]
+    Normal,
+    Verbose,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -63,11 +81,12 @@ struct SelectionArgs {
     #[arg(long, value_name = "REV", default_value = "HEAD")]
     fork: String,
 
-    /// The remote that holds the upstream.
+    /// The remote that holds the upstream [default: upstream].
     #[arg(long, value_name = "REMOTE")]
     upstream: Option<String>,
 
-    /// The upgrade target: a branch, tag or commit (default: the remote's default branch).
+    /// The upgrade target: a branch, tag or commit; for plan also a version (`--to 9.1`)
+    /// [default: the remote's default branch].
     #[arg(long, value_name = "REV")]
     to: Option<String>,
 
@@ -75,7 +94,8 @@ struct SelectionArgs {
     #[arg(long = "upstream-ref", value_name = "GLOB")]
     upstream_refs: Vec<String>,
 
-    /// Rule pack: a built-in name (`forkdrift rules list`) or a .toml file (default: detected).
+    /// Rule pack: a built-in name (`forkdrift rules list`) or a .toml file [default: detected
+    /// from the target's tree].
     #[arg(long, value_name = "NAME|FILE")]
     rules: Option<String>,
 }
@@ -111,6 +131,7 @@ impl SelectionArgs {
 
 #[derive(Debug, Args)]
 struct OutputArgs {
+    /// Output format: markdown suits PR comments; JSON is a versioned contract.
     #[arg(long, value_enum, default_value_t = Format::Terminal)]
     format: Format,
 
@@ -130,6 +151,9 @@ enum Command {
         /// Also sweep the release points between the fork point and the target.
         #[arg(long)]
         hops: bool,
+        /// List every changed path, upstream's backports too (by default one counted line).
+        #[arg(long)]
+        all: bool,
     },
     /// Plan the upgrade one minor at a time: protocol, conflicts, release notes, checklist.
     Plan {
@@ -142,6 +166,7 @@ enum Command {
     Candidates {
         #[command(flatten)]
         selection: SelectionArgs,
+        /// Output format: markdown suits PR comments; JSON is a versioned contract.
         #[arg(long, value_enum, default_value_t = Format::Terminal)]
         format: Format,
         /// Write each candidate as an mbox series (`git am` applies it onto the target) and a PR text.
@@ -168,6 +193,9 @@ enum Command {
         path: String,
         #[command(flatten)]
         selection: SelectionArgs,
+        /// Output format (JSON: the fields of the explanation).
+        #[arg(long, value_enum, default_value_t = ExplainFormat::Terminal)]
+        format: ExplainFormat,
     },
     /// List, show or check rule packs.
     Rules {
@@ -197,12 +225,24 @@ enum Command {
     },
     /// Build the bundled demo (an upstream and a fork) in a temporary directory and audit it.
     Demo {
+        /// Output format: markdown suits PR comments; JSON is a versioned contract.
         #[arg(long, value_enum, default_value_t = Format::Terminal)]
         format: Format,
-        /// Keep the demo repository in DIR instead of a temporary directory.
+        /// Keep the demo (DIR/fork and its upstream, DIR/upstream.git) in DIR, a new or empty
+        /// directory, instead of a temporary directory.
         #[arg(long, value_name = "DIR")]
         keep: Option<PathBuf>,
+        /// List every changed path, upstream's backports too.
+        #[arg(long)]
+        all: bool,
     },
+    /// Print a shell completion script (e.g. `forkdrift completions bash > ~/.local/share/bash-completion/completions/forkdrift`).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `forkdrift man > ~/.local/share/man/man1/forkdrift.1`.
+    Man,
     /// Build a fixture scenario into DIR (for exploring and for bug reports).
     #[command(hide = true)]
     Fixture {
@@ -210,6 +250,12 @@ enum Command {
         scenario: String,
         dir: PathBuf,
     },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExplainFormat {
+    Terminal,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -227,6 +273,7 @@ enum RulesCommand {
 pub struct Config {
     pub dir: PathBuf,
     pub style: Style,
+    pub verbosity: Verbosity,
     pub job: Job,
 }
 
@@ -257,6 +304,7 @@ pub enum Job {
     Explain {
         selection: Selection,
         path: String,
+        format: ExplainFormat,
     },
     RulesList,
     RulesShow(String),
@@ -272,6 +320,8 @@ pub enum Job {
         format: Format,
         keep: Option<PathBuf>,
     },
+    /// Generated text for stdout: completions, the man page.
+    Print(Vec<u8>),
     Fixture {
         scenario: String,
         dir: PathBuf,
@@ -291,8 +341,38 @@ impl Cli {
         }
     }
 
+    pub fn verbosity(&self) -> Verbosity {
+        if self.quiet {
+            Verbosity::Quiet
+        } else if self.verbose {
+            Verbosity::Verbose
+        } else {
+            Verbosity::Normal
+        }
+    }
+
     pub fn into_config(self) -> Result<Config> {
         let color = self.color();
+        let verbosity = self.verbosity();
+        let mut all = false;
+        let uses_dir = matches!(
+            self.command,
+            Command::Audit { .. }
+                | Command::Plan { .. }
+                | Command::Candidates { .. }
+                | Command::AcceptProtocol { .. }
+                | Command::Explain { .. }
+                | Command::Report { .. }
+        );
+        if let (Some(dir), false) = (&self.dir, uses_dir) {
+            return Err(Error::Usage {
+                message: format!(
+                    "-C {} means nothing to this command: it does not read a repository",
+                    dir.display()
+                ),
+                help: "-C names the fork's repository for audit, plan, candidates, check, report, baseline, accept-protocol and explain; leave it out here".into(),
+            });
+        }
         let fail_on = |f: FailOn| match f {
             FailOn::Error => Severity::Error,
             FailOn::Warning => Severity::Warning,
@@ -304,12 +384,16 @@ impl Cli {
                 selection,
                 output,
                 hops,
-            } => Job::Audit {
-                selection: selection.resolve()?,
-                format: output.format,
-                fail_on: fail_on(output.fail_on),
-                hops,
-            },
+                all: expand,
+            } => {
+                all = expand;
+                Job::Audit {
+                    selection: selection.resolve()?,
+                    format: output.format,
+                    fail_on: fail_on(output.fail_on),
+                    hops,
+                }
+            }
             Command::Plan { selection, output } => Job::Plan {
                 selection: selection.resolve()?,
                 format: output.format,
@@ -335,9 +419,14 @@ impl Cli {
                 by,
                 file,
             },
-            Command::Explain { path, selection } => Job::Explain {
+            Command::Explain {
+                path,
+                selection,
+                format,
+            } => Job::Explain {
                 selection: selection.resolve()?,
                 path,
+                format,
             },
             Command::Rules { command } => match command {
                 RulesCommand::List => Job::RulesList,
@@ -370,13 +459,44 @@ impl Cli {
                 },
                 fail_on: fail_on(threshold),
             },
-            Command::Demo { format, keep } => Job::Demo { format, keep },
+            Command::Demo {
+                format,
+                keep,
+                all: expand,
+            } => {
+                all = expand;
+                Job::Demo { format, keep }
+            }
+            Command::Completions { shell } => Job::Print(completions(shell)),
+            Command::Man => Job::Print(man()?),
             Command::Fixture { scenario, dir } => Job::Fixture { scenario, dir },
         };
         Ok(Config {
-            dir: self.dir,
-            style: Style { color },
+            dir: self.dir.unwrap_or_else(|| PathBuf::from(".")),
+            style: Style { color, all },
+            verbosity,
             job,
         })
     }
+}
+
+/// `forkdrift completions SHELL`: the completion script.
+pub fn completions(shell: clap_complete::Shell) -> Vec<u8> {
+    let mut command = <Cli as clap::CommandFactory>::command();
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut command, "forkdrift", &mut out);
+    out
+}
+
+/// `forkdrift man`: the man page, in roff.
+pub fn man() -> Result<Vec<u8>> {
+    let command = <Cli as clap::CommandFactory>::command();
+    let mut out = Vec::new();
+    clap_mangen::Man::new(command)
+        .render(&mut out)
+        .map_err(|source| Error::Io {
+            context: "could not render the man page".into(),
+            source,
+        })?;
+    Ok(out)
 }

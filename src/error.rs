@@ -20,6 +20,26 @@ pub enum Error {
         source: git2::Error,
     },
 
+    #[error("{} does not exist", path.display())]
+    #[diagnostic(
+        code(forkdrift::no_such_directory),
+        help(
+            "-C names the fork's clone (or bare repository); check the path, or leave -C out to use the current directory"
+        )
+    )]
+    NoSuchDirectory { path: PathBuf },
+
+    #[error("{} is owned by another user, and git does not trust it", path.display())]
+    #[diagnostic(
+        code(forkdrift::dubious_ownership),
+        help("if you trust the repository, mark it safe as git itself asks: `git config --global --add safe.directory {}`", path.display())
+    )]
+    NotOwned {
+        path: PathBuf,
+        #[source]
+        source: git2::Error,
+    },
+
     #[error("the repository has no remote named `{name}`")]
     #[diagnostic(code(forkdrift::no_remote), help("{help}"))]
     NoRemote { name: String, help: String },
@@ -89,24 +109,26 @@ pub enum Error {
         found: String,
     },
 
-    #[error("could not run `git`")]
-    #[diagnostic(
-        code(forkdrift::git_missing),
-        help(
-            "forkdrift uses git's own merge engine: install git 2.40 or newer and put it on PATH, or name it in FORKDRIFT_GIT"
-        )
-    )]
+    #[error("could not run `{program}`{}", if *from_env { " (named by FORKDRIFT_GIT)" } else { "" })]
+    #[diagnostic(code(forkdrift::git_missing), help("{}", git_missing_help(*from_env)))]
     GitMissing {
+        program: String,
+        from_env: bool,
         #[source]
         source: std::io::Error,
     },
 
     #[error("`git {command}` failed: {stderr}")]
-    #[diagnostic(code(forkdrift::git_failed))]
+    #[diagnostic(
+        code(forkdrift::git_failed),
+        help(
+            "that is git's own message; `git fsck` checks the repository, and FORKDRIFT_GIT can name another git (2.40 or newer)"
+        )
+    )]
     GitFailed { command: String, stderr: String },
 
     #[error("{context}")]
-    #[diagnostic(code(forkdrift::git))]
+    #[diagnostic(code(forkdrift::git), help("{}", git_help(source)))]
     Git {
         context: String,
         #[source]
@@ -114,7 +136,7 @@ pub enum Error {
     },
 
     #[error("{context}")]
-    #[diagnostic(code(forkdrift::io))]
+    #[diagnostic(code(forkdrift::io), help("{}", io_help(context, source)))]
     Io {
         context: String,
         #[source]
@@ -155,6 +177,53 @@ fn no_merge_base_help(shallow: bool) -> &'static str {
         "fetch the full history first: `git fetch --unshallow` (on CI: actions/checkout with `fetch-depth: 0`, then `git fetch upstream`)"
     } else {
         "the fork and the target share no commit: check that --to names the right upstream, and that the fork was created from it"
+    }
+}
+
+fn git_missing_help(from_env: bool) -> &'static str {
+    if from_env {
+        "FORKDRIFT_GIT must name a git program (a path, or a name on PATH): fix or unset it"
+    } else {
+        "forkdrift uses git's own merge engine: install git 2.40 or newer and put it on PATH, or name it in FORKDRIFT_GIT"
+    }
+}
+
+/// What to do about a git2 error: by the kind of thing that could not be read.
+fn git_help(source: &git2::Error) -> &'static str {
+    use git2::ErrorClass;
+    match source.class() {
+        ErrorClass::Odb | ErrorClass::Object | ErrorClass::Zlib | ErrorClass::Tree => {
+            "an object could not be read: `git fsck` finds damage; in a partial or shallow clone, fetch the full history (`git fetch --unshallow`, `git fetch --refetch upstream`)"
+        }
+        ErrorClass::Reference => {
+            "a ref could not be read: `git for-each-ref` lists them and `git fsck` checks them; name the revision with --fork or --to"
+        }
+        ErrorClass::Os | ErrorClass::Filesystem => {
+            "check that the repository's files are readable by you (permissions, disk)"
+        }
+        _ => {
+            "`git fsck` checks the repository; if git reads it fine, this is a bug in forkdrift: please report it with the command you ran"
+        }
+    }
+}
+
+/// What to do about an I/O error: by its kind, and for temporary files by TMPDIR.
+fn io_help(context: &str, source: &std::io::Error) -> String {
+    use std::io::ErrorKind;
+    if context.contains("temporary directory") {
+        return format!(
+            "set TMPDIR to a writable directory with free space (now {})",
+            std::env::temp_dir().display()
+        );
+    }
+    match source.kind() {
+        ErrorKind::PermissionDenied => "check the permissions of the path named above".into(),
+        ErrorKind::NotFound => "check that the path named above exists".into(),
+        ErrorKind::AlreadyExists | ErrorKind::NotADirectory => {
+            "a file is in the way: choose another path, or move the file".into()
+        }
+        ErrorKind::StorageFull => "free some disk space and run again".into(),
+        _ => "check the path named above: permissions, free space, and that it is a directory where one is expected".into(),
     }
 }
 

@@ -492,3 +492,12 @@ pub enum Acceptance {
         file: std::path::PathBuf,
     },
 }
+
+/// What a refusal says: which upgrade, the protocol changes, where the release notes are.
+#[derive(Debug, Clone)]
+pub struct Refused {
+    pub what: String,
+    pub to: String,
+    pub protocol: ProtocolReport,
+    pub release_notes: Option<String>,
+}

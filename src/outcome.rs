@@ -1,15 +1,15 @@
 //! [`run`]: a resolved command line in, a typed [`Outcome`] out, for `main.rs` to render and
 //! to turn into an exit code.
 
-use crate::cli::{Config, Format, Job};
+use crate::cli::{Config, ExplainFormat, Format, Job};
 use crate::commands::{self, audit::Audit};
 use crate::error::Result;
-use crate::model::{Acceptance, Explanation, ProtocolReport, Report, Severity};
+use crate::model::{Acceptance, Explanation, Refused, Report, Severity};
 use crate::repo::Repo;
 use crate::repo::collect::{self, Selection};
 use crate::repo::git::Git;
 use crate::rules::Pack;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Exit codes, documented in the README and `--help`.
 pub mod exit {
@@ -21,7 +21,9 @@ pub mod exit {
 
 pub enum Outcome {
     Report(Box<ReportOutcome>),
-    Explanation(Explanation),
+    Explanation(Explanation, ExplainFormat),
+    /// Generated text for stdout as it is: completions, the man page.
+    Printed(Vec<u8>),
     /// Built-in packs: name and description.
     Packs(Vec<(String, String)>),
     PackSource(String),
@@ -75,14 +77,6 @@ pub struct ReportOutcome {
     pub demo: Option<(PathBuf, bool)>,
 }
 
-/// What a refusal says: which upgrade, the protocol changes, where the release notes are.
-pub struct Refused {
-    pub what: String,
-    pub to: String,
-    pub protocol: ProtocolReport,
-    pub release_notes: Option<String>,
-}
-
 impl Outcome {
     pub fn exit_code(&self) -> u8 {
         match self {
@@ -96,7 +90,7 @@ impl Outcome {
 
 impl ReportOutcome {
     fn new(audit: Audit, view: View, format: Format, fail_on: Severity) -> ReportOutcome {
-        let refusal = audit.refused.then(|| refused(&audit)).flatten();
+        let refusal = audit.refusal();
         ReportOutcome {
             report: audit.report,
             view,
@@ -125,41 +119,7 @@ impl ReportOutcome {
     }
 }
 
-/// The refusal of a plan stops at its hop; an audit's is about the target.
-fn refused(audit: &Audit) -> Option<Refused> {
-    let report = &audit.report;
-    let stop = report
-        .plan
-        .as_ref()
-        .and_then(|p| p.hops.last().filter(|_| p.stopped_at.is_some()));
-    let (what, to, protocol) = match stop {
-        Some(hop) => (
-            format!("to {} ({})", hop.version, hop.name),
-            hop.name.clone(),
-            hop.protocol_report.as_ref(),
-        ),
-        None => (
-            format!("to {}", report.target.name),
-            report.target.name.clone(),
-            report.protocol.as_ref(),
-        ),
-    };
-    Some(Refused {
-        what,
-        to,
-        protocol: protocol?.clone(),
-        release_notes: audit.facts.pack.release_notes.clone(),
-    })
-}
-
-/// What a long run reports as it goes: a stage's name, then (done, total) of its steps.
-pub type Progress<'a> = &'a mut dyn FnMut(&str, usize, usize);
-
 pub fn run(config: Config) -> Result<Outcome> {
-    run_with(config, &mut |_, _, _| {})
-}
-
-pub fn run_with(config: Config, progress: Progress) -> Result<Outcome> {
     let git = Git::system();
     let open = || Repo::open(&config.dir);
     Ok(match config.job {
@@ -220,12 +180,21 @@ pub fn run_with(config: Config, progress: Progress) -> Result<Outcome> {
                 file.as_deref(),
             )?)
         }
-        Job::Explain { selection, path } => {
+        Job::Explain {
+            selection,
+            path,
+            format,
+        } => {
             let repo = open()?;
             let selection = collect::resolve_version(&repo, &selection)?;
+            crate::progress::phase("reading the fork and its upstream");
             let facts = collect::collect(&repo, &git, &selection)?;
-            Outcome::Explanation(crate::analysis::explain::explain(&facts, &repo, &path)?)
+            Outcome::Explanation(
+                crate::analysis::explain::explain(&facts, &repo, &path)?,
+                format,
+            )
         }
+        Job::Print(text) => Outcome::Printed(text),
         Job::RulesList => Outcome::Packs(
             Pack::builtin_names()
                 .into_iter()
@@ -260,7 +229,9 @@ pub fn run_with(config: Config, progress: Progress) -> Result<Outcome> {
                 &out,
                 &history,
                 backfill.as_ref(),
-                &mut |done, total| progress("backfill", done, total),
+                &mut |done, total| {
+                    crate::progress::phase(&format!("backfill: {done} of {total} dates"));
+                },
             )?;
             Outcome::Written(Box::new(Written {
                 files: run.written,
@@ -290,22 +261,56 @@ pub fn run_with(config: Config, progress: Progress) -> Result<Outcome> {
     })
 }
 
+/// `demo --keep DIR` never writes into a directory that holds anything.
+fn refuse_non_empty(dir: &Path) -> Result<()> {
+    let help = "`forkdrift demo --keep DIR` builds a fork and its upstream inside DIR: name a new or empty directory".to_string();
+    match std::fs::read_dir(dir) {
+        Ok(mut entries) => {
+            if entries.next().is_some() {
+                return Err(crate::Error::Usage {
+                    message: format!(
+                        "{} is not empty: the demo is not written into it",
+                        dir.display()
+                    ),
+                    help,
+                });
+            }
+            Ok(())
+        }
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(_) if dir.exists() && !dir.is_dir() => Err(crate::Error::Usage {
+            message: format!("{} is not a directory", dir.display()),
+            help,
+        }),
+        Err(source) => Err(crate::Error::Io {
+            context: format!("could not read {}", dir.display()),
+            source,
+        }),
+    }
+}
+
 fn report(outcome: ReportOutcome) -> Outcome {
     Outcome::Report(Box::new(outcome))
 }
 
 /// The bundled demo: an elastic/connectors-shaped upstream and a fork that does what forks
 /// do, built from `fixtures/demo.toml` and audited with its hops.
+///
+/// `--keep DIR` writes only into a new or empty DIR (checked before anything is written): the
+/// fork at DIR/fork and its upstream at DIR/upstream.git, which the fork's `upstream` remote
+/// names, so that `git fetch upstream` works there.
 fn demo(git: &Git, format: Format, keep: Option<PathBuf>) -> Result<Outcome> {
-    let temp = tempfile::Builder::new()
-        .prefix("forkdrift-demo-")
-        .tempdir()
-        .map_err(|source| crate::Error::Io {
-            context: "could not create a temporary directory".into(),
-            source,
-        })?;
-    let dir = keep.clone().unwrap_or_else(|| temp.path().join("fork"));
-    let built = crate::fixtures::build(&crate::fixtures::Scenario::embedded("demo")?, &dir)?;
+    if let Some(dir) = &keep {
+        refuse_non_empty(dir)?;
+    }
+    let temp = crate::cleanup::TempDir::new("forkdrift-demo-", "the demo repositories")?;
+    let root = keep.clone().unwrap_or_else(|| temp.path().to_path_buf());
+    crate::progress::phase("building the demo upstream and fork");
+    let scenario = crate::fixtures::Scenario::embedded("demo")?;
+    let built = crate::fixtures::build(&scenario, &root.join("fork"))?;
+    if keep.is_some() {
+        crate::fixtures::publish_upstream(&built, &scenario, &root.join("upstream.git"))?;
+    }
     let repo = Repo::open(&built.path)?;
     let audit = commands::audit::audit(&repo, git, &Selection::default(), true)?;
     let mut outcome = ReportOutcome::new(audit, View::Demo, format, Severity::Off);

@@ -9,7 +9,7 @@ use crate::analysis::{
 };
 use crate::error::Result;
 use crate::facts::{CommitId, Facts};
-use crate::model::{AUDIT_SCHEMA, OwnCommit, RefInfo, Report, Tool};
+use crate::model::{AUDIT_SCHEMA, OwnCommit, RefInfo, Refused, Report, Tool};
 use crate::repo::Repo;
 use crate::repo::collect::{self, Selection};
 use crate::repo::git::Git;
@@ -25,10 +25,46 @@ pub struct Audit {
     pub candidates: Vec<Candidate>,
 }
 
+impl Audit {
+    /// The refusal of a plan stops at its hop; an audit's is about the target.
+    pub fn refusal(&self) -> Option<Refused> {
+        let audit = self;
+        if !audit.refused {
+            return None;
+        }
+        let report = &audit.report;
+        let stop = report
+            .plan
+            .as_ref()
+            .and_then(|p| p.hops.last().filter(|_| p.stopped_at.is_some()));
+        let (what, to, protocol) = match stop {
+            Some(hop) => (
+                format!("to {} ({})", hop.version, hop.name),
+                hop.name.clone(),
+                hop.protocol_report.as_ref(),
+            ),
+            None => (
+                format!("to {}", report.target.name),
+                report.target.name.clone(),
+                report.protocol.as_ref(),
+            ),
+        };
+        Some(Refused {
+            what,
+            to,
+            protocol: protocol?.clone(),
+            release_notes: audit.facts.pack.release_notes.clone(),
+        })
+    }
+}
+
 pub fn audit(repo: &Repo, git: &Git, selection: &Selection, with_hops: bool) -> Result<Audit> {
+    crate::progress::phase("reading the fork and its upstream, merging with the target");
     let facts = collect::collect(repo, git, selection)?;
+    crate::progress::phase("analysing the changes");
     let mut audit = analyse(repo, git, facts)?;
     if with_hops {
+        crate::progress::phase("merging the release points on the way");
         let (_, points) = releases::hop_points(&audit.facts, repo)?;
         let ids: Vec<CommitId> = points.iter().map(|p| p.commit).collect();
         let merges = collect::merge_points(repo, git, &audit.facts, &ids)?
@@ -82,6 +118,7 @@ pub fn analyse(repo: &Repo, git: &Git, facts: Facts) -> Result<Audit> {
     let refused = verdict == Verdict::Schema && !protocol.accepted;
 
     let (series, mut candidate_notes) = candidates::series(&facts, objects, &changes, &settled)?;
+    crate::progress::phase("trying the pull-request candidates on the target");
     let picked: Vec<Vec<_>> = series.iter().map(|s| s.commits.clone()).collect();
     let steps = collect::cherry_pick(repo, git, facts.trees.target, &picked)?;
     let candidates = candidates::rank(

@@ -14,6 +14,12 @@ pub fn export(
     candidates: &[Candidate],
     dir: &Path,
 ) -> Result<Vec<PathBuf>> {
+    if dir.exists() && !dir.is_dir() {
+        return Err(crate::Error::Usage {
+            message: format!("--export {}: that is a file, not a directory", dir.display()),
+            help: "name a directory (new, or one to add to): each candidate becomes an .mbox series and a .md PR text in it".into(),
+        });
+    }
     std::fs::create_dir_all(dir).io_context(|| format!("could not create {}", dir.display()))?;
     let mut written = Vec::new();
     for candidate in candidates {

@@ -11,6 +11,7 @@ use crate::repo::git::Git;
 pub fn plan(repo: &Repo, git: &Git, selection: &Selection) -> Result<Audit> {
     let mut audit = audit::audit(repo, git, selection, false)?;
     let facts = &audit.facts;
+    crate::progress::phase("merging the release points on the way");
     let (from_version, points) = releases::hop_points(facts, repo)?;
     let ids: Vec<CommitId> = points.iter().map(|p| p.commit).collect();
     let merges: Vec<HopMerge> = collect::merge_points(repo, git, facts, &ids)?

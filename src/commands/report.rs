@@ -8,7 +8,7 @@ use super::plan;
 use crate::error::{IoContext, Result};
 use crate::facts::CommitId;
 use crate::history::{self, Metrics};
-use crate::model::Report;
+use crate::model::{Refused, Report};
 use crate::repo::Repo;
 use crate::repo::collect::Selection;
 use crate::repo::git::Git;
@@ -125,7 +125,7 @@ pub fn report(
         same
     });
 
-    let written = write_pages(out, &today.report, &points)?;
+    let written = write_pages(out, &today.report, today.refusal().as_ref(), &points)?;
     Ok(ReportRun {
         audit: today,
         history: points,
@@ -143,7 +143,12 @@ fn metrics(audit: &Audit, date: &str) -> Metrics {
     Metrics::from_report(&audit.report, date, behind, ahead)
 }
 
-fn write_pages(out: &Path, report: &Report, history: &[Metrics]) -> Result<Vec<PathBuf>> {
+fn write_pages(
+    out: &Path,
+    report: &Report,
+    refusal: Option<&Refused>,
+    history: &[Metrics],
+) -> Result<Vec<PathBuf>> {
     let mut written = Vec::new();
     let mut page = Vec::new();
     crate::render::html::render(report, history, &mut page)
@@ -152,7 +157,7 @@ fn write_pages(out: &Path, report: &Report, history: &[Metrics]) -> Result<Vec<P
     crate::render::json::render(report, &mut json)
         .io_context(|| "could not render the JSON report".into())?;
     let mut markdown = Vec::new();
-    crate::render::markdown::render(report, &mut markdown)
+    crate::render::markdown::render(report, refusal, &mut markdown)
         .io_context(|| "could not render the Markdown report".into())?;
     for (name, bytes) in [
         ("index.html", page),

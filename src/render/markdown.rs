@@ -1,5 +1,7 @@
 //! `--format markdown`: for pull-request comments and periodic divergence reports.
 
+use super::{plural, quote_path};
+use crate::model::Refused;
 use crate::model::*;
 use std::io::{self, Write};
 
@@ -11,7 +13,14 @@ fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
 }
 
-pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+/// A path in a table cell: quoted as git quotes it, so a newline cannot break the row.
+fn path_cell(path: &str) -> String {
+    cell(&quote_path(path))
+}
+
+/// The report; a refusal by the protocol gate comes first, with everything the terminal's
+/// diagnostic says.
+pub fn render(report: &Report, refusal: Option<&Refused>, out: &mut dyn Write) -> io::Result<()> {
     let summary = &report.summary;
     writeln!(
         out,
@@ -21,9 +30,9 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "| | |\n|---|---|")?;
     writeln!(
         out,
-        "| fork | `{}` ({} own commits) |",
+        "| fork | `{}` ({}) |",
         short(&report.fork.commit),
-        summary.own_commits
+        plural(summary.own_commits, "own commit", "own commits")
     )?;
     writeln!(out, "| target | `{}` |", short(&report.target.commit))?;
     writeln!(
@@ -49,15 +58,18 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let count = |s: &str| summary.findings.get(s).copied().unwrap_or(0);
     writeln!(
         out,
-        "| findings | {} errors, {} warnings, {} notes |",
-        count("error"),
-        count("warning"),
-        count("note")
+        "| findings | {}, {}, {} |",
+        plural(count("error"), "error", "errors"),
+        plural(count("warning"), "warning", "warnings"),
+        plural(count("note"), "note", "notes")
     )?;
     writeln!(
         out,
-        "| next upgrade | {} conflicts ({} caused by the fork), {} orphaned, risk {}/100 |",
-        summary.conflicts, summary.fork_conflicts, summary.orphaned, report.risk.score
+        "| next upgrade | {} ({} caused by the fork), {} orphaned, risk {}/100 |",
+        plural(summary.conflicts, "conflict", "conflicts"),
+        summary.fork_conflicts,
+        summary.orphaned,
+        report.risk.score
     )?;
     if let Some(protocol) = &report.protocol {
         writeln!(
@@ -65,6 +77,14 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             "| protocol | {}{} |",
             protocol.verdict,
             if protocol.accepted { " (accepted)" } else { "" }
+        )?;
+    }
+    if let Some(refused) = refusal {
+        let refusal = super::text::refusal(refused);
+        writeln!(
+            out,
+            "\n### Refused: upgrading {}\n\nThe protocol changed in substance:\n\n```\n{}\n```\n\n**What to do:** {}",
+            refusal.what, refusal.changes, refusal.help
         )?;
     }
 
@@ -79,7 +99,7 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                 "| {} | {} | `{}` | {} |",
                 f.severity.as_str(),
                 f.id,
-                cell(&f.path),
+                path_cell(&f.path),
                 cell(&f.message)
             )?;
         }
@@ -104,7 +124,7 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                 out,
                 "| {cause} | {} | `{}` | {} |",
                 c.kind,
-                cell(&c.path),
+                path_cell(&c.path),
                 commits.join(" ")
             )?;
         }
@@ -223,12 +243,12 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         let copied = c
             .copied_from
             .as_ref()
-            .map(|f| format!("`{}` ({:.2})", f.path, f.similarity))
+            .map(|f| format!("`{}` ({:.2})", path_cell(&f.path), f.similarity))
             .unwrap_or_default();
         let mut target = c
             .target_path
             .as_deref()
-            .map(|t| format!("`{t}`"))
+            .map(|t| format!("`{}`", path_cell(t)))
             .unwrap_or_default();
         if c.orphaned {
             target.push_str(" **orphaned**");
@@ -236,12 +256,18 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         writeln!(
             out,
             "| `{}` | {} | {} | {origin} | {lines} | {copied} | {target} |",
-            cell(&c.path),
+            path_cell(&c.path),
             c.class.as_str(),
             c.unit.as_deref().unwrap_or("")
         )?;
     }
     writeln!(out, "\n</details>")?;
+    if !report.notes.is_empty() {
+        writeln!(out, "\n### Notes\n")?;
+        for note in &report.notes {
+            writeln!(out, "- {}", cell(note))?;
+        }
+    }
     Ok(())
 }
 
@@ -271,19 +297,46 @@ fn plan_section(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
             hop.fork_conflicts
         )?;
     }
+    let mut seen_notes = std::collections::HashSet::new();
+    let common: Vec<&String> = plan.hops.first().map_or(Vec::new(), |first| {
+        first
+            .checklist
+            .iter()
+            .filter(|item| plan.hops.iter().all(|h| h.checklist.contains(item)))
+            .collect()
+    });
     for hop in &plan.hops {
         writeln!(out, "\n#### {}\n", hop.version)?;
         if let Some(report) = &hop.protocol_report {
             for anchor in report.anchors.iter().filter(|a| !a.changes.is_empty()) {
                 for change in &anchor.changes {
-                    writeln!(out, "- protocol ({}): `{}`", anchor.name, change.detail)?;
+                    let mut about: Vec<String> =
+                        change.commits.iter().filter_map(|c| c.pr_label()).collect();
+                    if let Some(release) = &change.first_release {
+                        about.push(format!("first released in {release}"));
+                    }
+                    let about = if about.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", about.join(", "))
+                    };
+                    writeln!(
+                        out,
+                        "- protocol ({}): `{}`{about}",
+                        anchor.name, change.detail
+                    )?;
                 }
             }
         }
-        if !hop.notes.is_empty() {
+        let notes: Vec<&ReleaseNote> = hop
+            .notes
+            .iter()
+            .filter(|n| seen_notes.insert(n.text.clone()))
+            .collect();
+        if !notes.is_empty() {
             writeln!(out, "Release notes that matter:\n")?;
         }
-        for note in &hop.notes {
+        for note in notes {
             writeln!(
                 out,
                 "- {}{}",
@@ -291,8 +344,13 @@ fn plan_section(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
                 cell(&note.text)
             )?;
         }
-        writeln!(out, "\nChecklist:\n")?;
-        for (step, item) in hop.checklist.iter().enumerate() {
+        for item in hop.checklist.iter().filter(|i| !common.contains(i)) {
+            writeln!(out, "\n**First:** {item}")?;
+        }
+    }
+    if !common.is_empty() {
+        writeln!(out, "\n#### Checklist for each hop\n")?;
+        for (step, item) in common.iter().enumerate() {
             writeln!(out, "{}. {}", step + 1, item)?;
         }
     }

@@ -11,11 +11,58 @@ pub mod terminal;
 pub mod text;
 
 use crate::model::Severity;
+use std::borrow::Cow;
+
+/// A path as git prints it with `core.quotePath=false`: as is, unless it holds a control
+/// character, `"` or `\`; then in double quotes with C escapes (`\n`, `\t`, `\"`, `\\`, and
+/// octal `\ooo` for the other bytes below 0x20 and 0x7f). UTF-8 stays readable.
+pub fn quote_path(path: &str) -> Cow<'_, str> {
+    if !path
+        .chars()
+        .any(|c| c.is_control() || c == '"' || c == '\\')
+    {
+        return Cow::Borrowed(path);
+    }
+    let mut out = String::with_capacity(path.len() + 2);
+    out.push('"');
+    for c in path.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            '\u{7}' => out.push_str("\\a"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{b}' => out.push_str("\\v"),
+            '\u{c}' => out.push_str("\\f"),
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 || c == '\u{7f}' => {
+                out.push_str(&format!("\\{:03o}", c as u32));
+            }
+            c if c.is_control() => {
+                let mut bytes = [0; 4];
+                for byte in c.encode_utf8(&mut bytes).bytes() {
+                    out.push_str(&format!("\\{byte:03o}"));
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    Cow::Owned(out)
+}
+
+/// `1 error`, `2 errors`.
+pub fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
 
 /// How terminal output looks: colour or not (decided once from --color, NO_COLOR and the tty).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Style {
     pub color: bool,
+    /// List every changed path, upstream-origin ones too (`--all`).
+    pub all: bool,
 }
 
 impl Style {
@@ -35,11 +82,40 @@ impl Style {
         self.paint("2", text)
     }
 
+    /// Colour for a count of findings: none when there are none.
+    pub fn count(&self, severity: Severity, n: usize, text: &str) -> String {
+        if n == 0 {
+            text.to_string()
+        } else {
+            self.severity(severity, text)
+        }
+    }
+
     pub fn severity(&self, severity: Severity, text: &str) -> String {
         match severity {
             Severity::Error => self.paint("1;31", text),
             Severity::Warning => self.paint("33", text),
             _ => text.to_string(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::quote_path;
+
+    #[test]
+    fn paths_are_quoted_as_git_quotes_them() {
+        assert_eq!(
+            quote_path("connectors/sources/acme.py"),
+            "connectors/sources/acme.py"
+        );
+        assert_eq!(quote_path("docs/café.md"), "docs/café.md");
+        assert_eq!(quote_path("a\nb.py"), "\"a\\nb.py\"");
+        assert_eq!(quote_path("tab\there"), "\"tab\\there\"");
+        assert_eq!(quote_path("say \"hi\""), "\"say \\\"hi\\\"\"");
+        assert_eq!(quote_path("back\\slash"), "\"back\\\\slash\"");
+        assert_eq!(quote_path("esc\u{1b}[31m"), "\"esc\\033[31m\"");
+        assert_eq!(quote_path("del\u{7f}"), "\"del\\177\"");
     }
 }

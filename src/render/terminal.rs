@@ -1,16 +1,12 @@
 //! The report for a person at a terminal: counts first, then what to act on, then the
 //! conflicts of the next upgrade (fork-caused first), then every change grouped by class.
 
-use super::Style;
+use super::{Style, plural, quote_path};
 use crate::model::*;
 use std::io::{self, Write};
 
 fn short(id: &str) -> &str {
     &id[..id.len().min(12)]
-}
-
-fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 fn status_letter(status: Status) -> &'static str {
@@ -122,9 +118,14 @@ pub fn header(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result
     writeln!(
         out,
         "findings: {} · {} · {}",
-        style.severity(Severity::Error, &plural(count("error"), "error", "errors")),
-        style.severity(
+        style.count(
+            Severity::Error,
+            count("error"),
+            &plural(count("error"), "error", "errors")
+        ),
+        style.count(
             Severity::Warning,
+            count("warning"),
             &plural(count("warning"), "warning", "warnings")
         ),
         plural(count("note"), "note", "notes")
@@ -202,7 +203,12 @@ fn conflicts(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result<
         } else {
             style.dim(&cause)
         };
-        write!(out, "  {cause} {:<14} {}", conflict.kind, conflict.path)?;
+        write!(
+            out,
+            "  {cause} {:<14} {}",
+            conflict.kind,
+            quote_path(&conflict.path)
+        )?;
         if !conflict.ours_lines.is_empty() {
             write!(
                 out,
@@ -264,8 +270,8 @@ fn copies(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result<()>
         writeln!(
             out,
             "  {}  ← {} ({} {:.0} %)",
-            change.path,
-            from.path,
+            quote_path(&change.path),
+            quote_path(&from.path),
             from.unit,
             from.similarity * 100.0
         )?;
@@ -278,9 +284,18 @@ fn changes(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result<()
         writeln!(out, "\nThe fork changes nothing the target lacks.")?;
         return Ok(());
     }
+    // The fork's divergence by class, counted as the summary counts it; upstream's own
+    // changes (backports on a release branch) and work upstream already has fold into one
+    // line unless `--all`.
+    let shown = |c: &&Change| style.all || c.is_divergent();
     writeln!(out, "\n{}", style.bold("Changes by class"))?;
     for class in ChangeClass::ALL {
-        let group: Vec<&Change> = report.changes.iter().filter(|c| c.class == class).collect();
+        let group: Vec<&Change> = report
+            .changes
+            .iter()
+            .filter(|c| c.class == class)
+            .filter(shown)
+            .collect();
         if group.is_empty() {
             continue;
         }
@@ -296,13 +311,13 @@ fn changes(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result<()
                 extras.push(format!("unit {unit}"));
             }
             if let Some(old) = &change.old_path {
-                extras.push(format!("from {old}"));
+                extras.push(format!("from {}", quote_path(old)));
             }
             if !change.registers.is_empty() {
                 extras.push(format!("registers {}", change.registers.join(", ")));
             }
             if let Some(target) = change.target_path.as_deref().filter(|t| *t != change.path) {
-                extras.push(format!("→ {target}"));
+                extras.push(format!("→ {}", quote_path(target)));
             }
             if change.orphaned {
                 extras.push(style.severity(Severity::Warning, "orphaned"));
@@ -319,7 +334,7 @@ fn changes(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result<()
                 status_letter(change.status),
                 origin_name(change.origin),
                 lines,
-                change.path,
+                quote_path(&change.path),
                 if extras.is_empty() {
                     String::new()
                 } else {
@@ -327,6 +342,39 @@ fn changes(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result<()
                 }
             )?;
         }
+    }
+    let upstream = report
+        .changes
+        .iter()
+        .filter(|c| c.origin == Origin::Upstream)
+        .count();
+    let settled = report
+        .changes
+        .iter()
+        .filter(|c| c.origin != Origin::Upstream && c.already_upstream)
+        .count();
+    if !style.all && upstream + settled > 0 {
+        let mut parts = Vec::new();
+        if upstream > 0 {
+            parts.push(format!(
+                "{} changed by upstream alone (backports)",
+                plural(upstream, "path", "paths")
+            ));
+        }
+        if settled > 0 {
+            parts.push(format!(
+                "{} already upstream",
+                plural(settled, "path", "paths")
+            ));
+        }
+        writeln!(
+            out,
+            "  {}",
+            style.dim(&format!(
+                "+ {}, not divergence: `--all` lists them",
+                parts.join(" and ")
+            ))
+        )?;
     }
     Ok(())
 }
@@ -344,6 +392,15 @@ pub fn plan(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result<(
         plan.from_version.as_deref().unwrap_or("the fork point"),
         report.target.name
     )?;
+    let mut seen_notes = std::collections::HashSet::new();
+    // The steps every hop shares print once, after the hops; a hop lists only its own.
+    let common: Vec<&String> = plan.hops.first().map_or(Vec::new(), |first| {
+        first
+            .checklist
+            .iter()
+            .filter(|item| plan.hops.iter().all(|h| h.checklist.contains(item)))
+            .collect()
+    });
     for (number, hop) in plan.hops.iter().enumerate() {
         let protocol = match hop.protocol.as_str() {
             "schema" if hop.needs_acceptance => {
@@ -377,13 +434,23 @@ pub fn plan(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result<(
                     } else {
                         change.detail.clone()
                     };
-                    writeln!(out, "     {detail}  {}", style.dim(&prs.join(" ")))?;
+                    let mut about = prs.join(" ");
+                    if let Some(release) = &change.first_release {
+                        about.push_str(&format!(" first released in {release}"));
+                    }
+                    writeln!(out, "     {detail}  {}", style.dim(about.trim()))?;
                 }
             }
         }
-        if !hop.notes.is_empty() {
+        // A note reached from several hops (the same PR on two release branches) shows once.
+        let notes: Vec<&ReleaseNote> = hop
+            .notes
+            .iter()
+            .filter(|n| seen_notes.insert(n.text.clone()))
+            .collect();
+        if !notes.is_empty() {
             writeln!(out, "   release notes that matter:")?;
-            for note in &hop.notes {
+            for note in notes {
                 let mark = if note.breaking {
                     style.severity(Severity::Warning, "breaking ")
                 } else {
@@ -392,9 +459,14 @@ pub fn plan(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result<(
                 writeln!(out, "     - {mark}{}", note.text)?;
             }
         }
-        writeln!(out, "   checklist:")?;
-        for (step, item) in hop.checklist.iter().enumerate() {
-            writeln!(out, "     {}. {item}", step + 1)?;
+        for item in hop.checklist.iter().filter(|i| !common.contains(i)) {
+            writeln!(out, "   first: {item}")?;
+        }
+    }
+    if !common.is_empty() {
+        writeln!(out, "\n{}", style.bold("Checklist for each hop"))?;
+        for (step, item) in common.iter().enumerate() {
+            writeln!(out, "  {}. {item}", step + 1)?;
         }
     }
     if let Some(version) = &plan.stopped_at {
@@ -453,7 +525,10 @@ pub fn bookkeeping(report: &Report, out: &mut dyn Write, style: &Style) -> io::R
                         "no tests"
                     },
                     if candidate.removes_conflicts > 0 {
-                        format!(", removes {} conflicts", candidate.removes_conflicts)
+                        format!(
+                            ", removes {}",
+                            plural(candidate.removes_conflicts, "conflict", "conflicts")
+                        )
                     } else {
                         String::new()
                     }

@@ -2,8 +2,8 @@
 //! demo's frame, the list of exported candidates, and the refusal diagnostic.
 
 use super::Style;
+use crate::model::Refused;
 use crate::model::{Acceptance, Explanation, ProtocolReport, short_id};
-use crate::outcome::Refused;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -62,7 +62,8 @@ pub fn accepted(acceptance: &Acceptance) -> String {
             fingerprint,
             file,
         } => format!(
-            "accepted the protocol of {target} ({changes} schema changes, fingerprint {}) in {}\ncommit it, so that CI runs see the acceptance\n",
+            "accepted the protocol of {target} ({}, fingerprint {}) in {}\ncommit it, so that CI runs see the acceptance\n",
+            super::plural(*changes, "schema change", "schema changes"),
             &fingerprint[..16],
             file.display()
         ),
@@ -93,7 +94,10 @@ pub fn demo_header(path: &Path, style: &Style) -> String {
 
 pub fn demo_footer(path: &Path, kept: bool, style: &Style) -> String {
     let kept = if kept {
-        format!("The demo repository stays in {}.", path.display())
+        format!(
+            "The demo stays in {}, its upstream beside it in ../upstream.git.",
+            path.display()
+        )
     } else {
         "Keep the demo repository with `forkdrift demo --keep DIR`.".into()
     };

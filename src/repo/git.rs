@@ -79,17 +79,33 @@ impl Git {
             })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        let mut child = command
-            .spawn()
-            .map_err(|source| Error::GitMissing { source })?;
+        let child = command.spawn().map_err(|source| Error::GitMissing {
+            program: self.program.to_string_lossy().into_owned(),
+            from_env: std::env::var_os("FORKDRIFT_GIT").is_some(),
+            source,
+        })?;
+        let pid = child.id();
+        crate::cleanup::child_started(pid);
+        let output = self.wait(child, stdin);
+        crate::cleanup::child_ended(pid);
+        output
+    }
+
+    fn wait(
+        &self,
+        mut child: std::process::Child,
+        stdin: Option<&[u8]>,
+    ) -> Result<std::process::Output> {
+        let failed = |source| Error::Io {
+            context: "could not wait for git".into(),
+            source,
+        };
         if let Some(input) = stdin {
             let mut pipe = child.stdin.take().expect("stdin is piped");
             // A writer thread keeps a large input from deadlocking against a full stdout pipe.
             let input = input.to_vec();
             let writer = std::thread::spawn(move || pipe.write_all(&input));
-            let output = child
-                .wait_with_output()
-                .map_err(|source| Error::GitMissing { source })?;
+            let output = child.wait_with_output().map_err(failed)?;
             writer
                 .join()
                 .expect("stdin writer does not panic")
@@ -99,9 +115,7 @@ impl Git {
                 })?;
             return Ok(output);
         }
-        child
-            .wait_with_output()
-            .map_err(|source| Error::GitMissing { source })
+        child.wait_with_output().map_err(failed)
     }
 
     pub fn version(&self) -> Result<(u32, u32, String)> {

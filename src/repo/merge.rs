@@ -5,7 +5,7 @@
 
 use super::git::{Git, MERGE_TREE_MIN};
 use super::{Repo, blob_id, tree_id};
-use crate::error::{Error, IoContext, Result};
+use crate::error::{Error, Result};
 use crate::facts::{CommitId, MergeMessage, MergeOutcome, StageEntry, TreeId};
 use git2::Oid;
 use std::fmt::Write as _;
@@ -47,16 +47,14 @@ impl MergeRequest {
 }
 
 /// Holds the throw-away object directory while the merged trees are being read.
+/// It is removed when dropped, and when the run is interrupted ([`crate::cleanup`]).
 pub struct Scratch {
-    dir: tempfile::TempDir,
+    dir: crate::cleanup::TempDir,
 }
 
 impl Scratch {
     pub fn new() -> Result<Scratch> {
-        let dir = tempfile::Builder::new()
-            .prefix("forkdrift-objects-")
-            .tempdir()
-            .io_context(|| "could not create a scratch object directory".into())?;
+        let dir = crate::cleanup::TempDir::new("forkdrift-objects-", "a scratch object directory")?;
         Ok(Scratch { dir })
     }
 

@@ -85,6 +85,11 @@ fn not_found<T>(
 
 impl Repo {
     pub fn open(dir: &Path) -> Result<Repo> {
+        if !dir.exists() {
+            return Err(Error::NoSuchDirectory {
+                path: dir.to_path_buf(),
+            });
+        }
         // git does not re-hash every object it reads, and neither do we: 16–22 % of a run went
         // to libgit2 verifying SHA-1s of objects the repository already vouches for.
         git2::opts::strict_hash_verification(false);
@@ -93,9 +98,15 @@ impl Repo {
             RepositoryOpenFlags::empty(),
             std::iter::empty::<&Path>(),
         )
-        .map_err(|source| Error::NotARepository {
-            path: dir.to_path_buf(),
-            source,
+        .map_err(|source| match source.code() {
+            ErrorCode::Owner => Error::NotOwned {
+                path: std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf()),
+                source,
+            },
+            _ => Error::NotARepository {
+                path: dir.to_path_buf(),
+                source,
+            },
         })?;
         let git_dir = git.path().to_path_buf();
         Ok(Repo {

@@ -231,7 +231,8 @@ impl Pack {
                 src: NamedSource::new(display_name, text.to_string()),
                 span: span.map(|r| SourceSpan::from(r.start..r.end)),
                 label: label.to_string(),
-                help,
+                // Every diagnostic has a help line: the format reference at least.
+                help: help.or_else(|| Some("see docs/rule-packs.md for the pack format".into())),
             }))
         };
         let file: PackFile = toml::from_str(text).map_err(|e| {
@@ -259,7 +260,14 @@ impl Pack {
         }
 
         let regex = |s: &Spanned<String>| {
-            Regex::new(s.get_ref()).map_err(|e| span_err(s.span(), e.to_string()))
+            Regex::new(s.get_ref()).map_err(|e| {
+                fail(
+                    e.to_string(),
+                    Some(s.span()),
+                    "invalid",
+                    Some("patterns are Rust regular expressions (the regex crate's syntax; no look-around): escape literal `(`, `[`, `{`, `.` with `\\`; see docs/rule-packs.md".into()),
+                )
+            })
         };
         let need_groups = |s: &Spanned<String>, re: &Regex, groups: &[&str]| -> Result<()> {
             for group in groups {

@@ -174,6 +174,13 @@ fn git_missing_or_too_old_for_merge_ort() {
     let fixture = Fixture::build("minimal");
     let mut command = fixture.forkdrift(&["audit"]);
     command.env("FORKDRIFT_GIT", fixture.temp.path().join("no-such-git"));
+    fails_with(
+        command,
+        "no-such-git` (named by FORKDRIFT_GIT)",
+        "fix or unset it",
+    );
+    let mut command = fixture.forkdrift(&["audit"]);
+    command.env("PATH", fixture.temp.path());
     fails_with(command, "could not run `git`", "install git 2.40 or newer");
 
     let old = fixture.temp.path().join("old-git");

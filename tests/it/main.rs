@@ -10,4 +10,5 @@ mod protocol;
 mod report;
 mod sarif_schema;
 mod snapshots;
+mod trust;
 mod upstream;

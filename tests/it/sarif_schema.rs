@@ -205,7 +205,7 @@ fn sarif_output_is_valid_sarif_2_1_0() {
             .unwrap()
             .contains("local settings")
     );
-    assert!(by_fp("0000000000000006").get("ruleIndex").is_none());
+    assert!(by_fp("0000000000000006").get("ruleIndex").is_some());
     assert_eq!(results.len(), 6);
     let notes = &run["invocations"][0]["toolConfigurationNotifications"];
     assert!(
