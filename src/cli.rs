@@ -98,6 +98,7 @@ impl SelectionArgs {
             to: self.to,
             upstream_refs,
             rules: self.rules,
+            notes: Vec::new(),
         })
     }
 }

@@ -123,7 +123,7 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                 h.conflicts,
                 h.fork_conflicts,
                 h.risk.score,
-                h.protocol.as_deref().unwrap_or("-")
+                super::terminal::protocol_cell(h)
             )?;
         }
     }
