@@ -17,6 +17,7 @@ pub enum Kind {
     Conflict,
     ProtocolEdit,
     ProtocolChange,
+    ProtocolFileChange,
     StaleCopy,
     MissingImport,
 }
@@ -120,7 +121,7 @@ pub const CATALOG: &[Entry] = &[
         severity: Severity::Warning,
         summary: "Merging the target conflicts on a path the fork changed.",
         description: "git's own merge (merge-ort) reports a conflict that the fork's own work causes.",
-        message: "merging the target conflicts on {path} ({conflict})",
+        message: "merging the target conflicts on {path} ({conflict}){advice}",
         help: None,
     },
     Entry {
@@ -146,6 +147,17 @@ pub const CATALOG: &[Entry] = &[
         description: "An upgrade across a protocol change needs care: snapshot first, read the release notes, upgrade the stack in order. An error while nobody accepted it.",
         message: "the protocol {change}",
         help: None,
+    },
+    Entry {
+        kind: Kind::ProtocolFileChange,
+        id: "FD303",
+        key: "protocol-file-change",
+        name: "protocol file change",
+        severity: Severity::Warning,
+        summary: "A whole-file protocol anchor changed; it never sets the verdict.",
+        description: "The pack watches a file (the protocol module) byte for byte. Its code changed but the documents and values the verdict is made of did not; the change may still matter, so it is worth a look, but it neither sets the verdict nor refuses.",
+        message: "the protocol file {path} changed ({commits}); the verdict comes from the protocol's documents and values only",
+        help: Some("read these commits for behaviour the protocol's model does not capture"),
     },
     Entry {
         kind: Kind::StaleCopy,

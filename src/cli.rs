@@ -125,6 +125,7 @@ impl SelectionArgs {
             to: self.to,
             upstream_refs,
             rules: self.rules,
+            notes: Vec::new(),
         })
     }
 }

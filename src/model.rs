@@ -280,6 +280,9 @@ pub struct Hop {
     pub fork_conflicts: usize,
     pub risk: Risk,
     pub protocol: Option<String>,
+    /// Whole-file protocol anchors that changed since the previous hop (warn only).
+    #[serde(default)]
+    pub protocol_warnings: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -292,6 +295,17 @@ pub struct ProtocolReport {
     pub accepted: bool,
     pub from: String,
     pub to: String,
+    /// Whole-file anchors whose bytes changed: a weaker signal that never sets the verdict.
+    #[serde(default)]
+    pub warnings: Vec<ProtocolWarning>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ProtocolWarning {
+    pub name: String,
+    pub path: String,
+    /// The upstream commits between the compared commits that changed the file.
+    pub commits: Vec<CommitRef>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -73,12 +73,15 @@ pub fn attribute(
     blame: &Blame,
     settled: &HashSet<CommitId>,
 ) -> Vec<Conflict> {
-    let point_paths: HashSet<String> = facts
-        .merges
-        .fork_point
-        .as_ref()
-        .map(|o| o.conflicted_paths().into_iter().collect())
-        .unwrap_or_default();
+    // With no own work the fork is its own fork point and its merge was not run twice: every
+    // conflict it has, the fork point has.
+    let point_paths: HashSet<String> = match &facts.merges.fork_point {
+        Some(outcome) => outcome.conflicted_paths().into_iter().collect(),
+        None if facts.fork_point == facts.fork.id => {
+            facts.merges.fork.conflicted_paths().into_iter().collect()
+        }
+        None => HashSet::new(),
+    };
     let mut out = Vec::with_capacity(raw.len());
     for conflict in raw {
         let fork_path = fork_path_of(facts, changes, &conflict);
@@ -105,11 +108,10 @@ pub fn attribute(
                     .map(|c| c.id),
             );
         }
-        let cause = if !point_paths.contains(&conflict.path) || (blamed && !commits.is_empty()) {
-            Origin::Fork
-        } else {
-            Origin::Upstream
-        };
+        let cause = cause(
+            point_paths.contains(&conflict.path),
+            blamed && !commits.is_empty(),
+        );
         // Newest first, like the own commits list.
         let ordered: Vec<String> = facts
             .own
@@ -140,6 +142,16 @@ pub fn attribute(
             .then_with(|| a.path.cmp(&b.path))
     });
     out
+}
+
+/// The one attribution rule of the audit, its hops and the plan: a conflict is the fork's
+/// when the fork point alone merges there cleanly, or when own commits wrote its lines.
+pub fn cause(fork_point_conflicts: bool, own_lines: bool) -> Origin {
+    if !fork_point_conflicts || own_lines {
+        Origin::Fork
+    } else {
+        Origin::Upstream
+    }
 }
 
 /// git names the merged commits by id; say which is which.

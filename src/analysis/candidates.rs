@@ -7,7 +7,7 @@
 
 use crate::error::Result;
 use crate::facts::{CommitId, CommitInfo, Facts, Objects, TreeId};
-use crate::model::{Change, ChangeClass, Conflict, Origin, PrCandidate};
+use crate::model::{Change, ChangeClass, Conflict, PrCandidate};
 use regex::Regex;
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -144,6 +144,7 @@ pub fn series<'f>(
 /// a note for each that does not apply.
 pub fn rank(
     facts: &Facts,
+    objects: &dyn Objects,
     changes: &[Change],
     conflicts: &[Conflict],
     series: Vec<Series>,
@@ -172,9 +173,39 @@ pub fn rank(
             ));
             continue;
         }
+        // A pick that leaves the tree as it was changes nothing there: `git am` rejects such
+        // a patch, and a series whose picks all do so (an edit the fork later reverted, to
+        // what upstream has) is work upstream already has, not a PR.
+        let mut kept: Vec<(&CommitInfo, TreeId)> = Vec::new();
+        let mut previous = facts.trees.target;
+        for (commit, tree) in commits.iter().zip(&steps) {
+            if *tree != previous {
+                kept.push((commit, *tree));
+            }
+            previous = *tree;
+        }
+        if kept.is_empty() || steps.last() == Some(&facts.trees.target) {
+            notes.push(format!(
+                "{} \"{}\" is not a PR candidate: picked onto {} it changes nothing (the target already has its result)",
+                first.id.short(),
+                first.subject,
+                facts.target.name
+            ));
+            continue;
+        }
+        let (commits, steps): (Vec<&CommitInfo>, Vec<TreeId>) = kept.into_iter().unzip();
+        let first = commits[0];
+        if let Some(why) = debugging(objects, &commits) {
+            notes.push(format!(
+                "{} \"{}\" is not a PR candidate: {why}",
+                first.id.short(),
+                first.subject,
+            ));
+            continue;
+        }
         let removes_conflicts = conflicts
             .iter()
-            .filter(|c| c.cause == Origin::Fork)
+            .filter(|c| c.is_fork_caused())
             .filter(|c| {
                 paths.contains(&c.path)
                     || by_path.values().any(|ch| {
@@ -234,6 +265,70 @@ pub fn rank(
         candidate.report.rank = rank;
     }
     ranked
+}
+
+/// Work meant for the fork's own debugging is no upstream fix: a series whose changed lines
+/// only log (or turn logging up), or a long series that is mostly debugging by its subjects.
+fn debugging(objects: &dyn Objects, commits: &[&CommitInfo]) -> Option<String> {
+    let debug_subject = Regex::new(r"(?i)\b(debug\w*|logging|log level|verbose|wip|tmp|temp)\b")
+        .expect("a valid pattern");
+    let log_line = Regex::new(
+        r"(?i)(\bdebug\b|\blog(ger|ging)?\b|\.(debug|info|trace)\(|print\(|console\.log|log_?level|verbose)",
+    )
+    .expect("a valid pattern");
+    let mut lines = 0;
+    let mut logging = 0;
+    for commit in commits {
+        let Ok(text) = changed_text(objects, commit) else {
+            return None;
+        };
+        for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+            lines += 1;
+            if log_line.is_match(line) {
+                logging += 1;
+            }
+        }
+    }
+    if lines > 0 && logging == lines {
+        return Some("it only changes logging (debug output is the fork's own business)".into());
+    }
+    let debug_subjects = commits
+        .iter()
+        .filter(|c| debug_subject.is_match(&c.subject))
+        .count();
+    if commits.len() > 5 && debug_subjects * 2 > commits.len() {
+        return Some(format!(
+            "a series of {} commits, {debug_subjects} of them debugging by their subjects: split out the fix before proposing it",
+            commits.len()
+        ));
+    }
+    None
+}
+
+/// The lines a commit adds or removes, as text.
+fn changed_text(objects: &dyn Objects, commit: &CommitInfo) -> Result<String> {
+    let mut text = String::new();
+    for delta in objects.diff(commit.parent_tree, commit.tree, false, &[])? {
+        let read = |id: Option<crate::facts::BlobId>| -> Result<Vec<u8>> {
+            Ok(id
+                .map(|id| objects.blob(id))
+                .transpose()?
+                .unwrap_or_default())
+        };
+        let (old, new) = (read(delta.old_id)?, read(delta.new_id)?);
+        let (old, new) = (String::from_utf8_lossy(&old), String::from_utf8_lossy(&new));
+        let old_lines: HashSet<&str> = old.lines().collect();
+        let new_lines: HashSet<&str> = new.lines().collect();
+        for line in new
+            .lines()
+            .filter(|l| !old_lines.contains(l))
+            .chain(old.lines().filter(|l| !new_lines.contains(l)))
+        {
+            text.push_str(line);
+            text.push('\n');
+        }
+    }
+    Ok(text)
 }
 
 /// The lines a commit adds, as text.

@@ -116,12 +116,25 @@ pub fn findings(
         stale_findings(copies, copy, &mut builder);
     }
     for conflict in conflicts.iter().filter(|c| c.is_fork_caused()) {
+        let moved_to = changes
+            .iter()
+            .filter(|_| conflict.kind.ends_with("/delete"))
+            .find(|c| c.path == conflict.path)
+            .and_then(|c| c.target_path.as_deref())
+            .filter(|t| *t != conflict.path);
+        let advice = moved_to.map_or(String::new(), |t| {
+            format!("; upstream moved the file to {t}: carry the fork's edit there")
+        });
         builder.add(NewFinding {
             kind: Kind::Conflict,
             key: &conflict.path,
             path: &conflict.path,
             unit: None,
-            args: &[("path", &conflict.path), ("conflict", &conflict.kind)],
+            args: &[
+                ("path", &conflict.path),
+                ("conflict", &conflict.kind),
+                ("advice", &advice),
+            ],
         });
     }
     builder.finish()
@@ -159,7 +172,14 @@ fn change_findings(pack: &Pack, change: &Change, builder: &mut FindingBuilder) {
         }
     }
     if change.orphaned {
-        let target = change.target_path.as_deref().unwrap_or(path);
+        // Where the merge leaves the fork's file: an added file follows the merge (its
+        // target_path), an edited one stays where the fork has it — never the target's own
+        // live file an upstream rename produced.
+        let target = if change.status == Status::Added {
+            change.target_path.as_deref().unwrap_or(path)
+        } else {
+            path
+        };
         builder.add(NewFinding {
             kind: Kind::Orphaned,
             key: path,
@@ -263,6 +283,27 @@ pub fn protocol_findings(
                 args: &[("change", &change)],
             },
         );
+    }
+    for warning in &protocol.warnings {
+        let mut commits: Vec<String> = warning
+            .commits
+            .iter()
+            .map(|c| {
+                c.pr_label()
+                    .unwrap_or_else(|| crate::model::short_id(&c.commit).to_string())
+            })
+            .collect();
+        commits.dedup();
+        if commits.is_empty() {
+            commits.push("no commit in the compared range".into());
+        }
+        builder.add(NewFinding {
+            kind: Kind::ProtocolFileChange,
+            key: &warning.path,
+            path: &warning.path,
+            unit: None,
+            args: &[("path", &warning.path), ("commits", &commits.join(", "))],
+        });
     }
     findings.extend(builder.finish());
     findings.sort_by(|a, b| {

@@ -8,7 +8,7 @@ use super::protocol::{self, Items, Verdict};
 use super::releases::first_releases;
 use crate::error::Result;
 use crate::facts::{BlobId, CommitId, Facts, Objects, TreeId};
-use crate::model::{AnchorReport, CommitRef, ProtocolChange, ProtocolReport};
+use crate::model::{AnchorReport, CommitRef, ProtocolChange, ProtocolReport, ProtocolWarning};
 use crate::rules::Pack;
 use std::collections::BTreeMap;
 
@@ -120,6 +120,7 @@ pub fn compare(
     let upstream_commits = facts.graph.walk(&[to], &[from]);
     let mut reports = Vec::new();
     let mut overall = Verdict::None;
+    let mut warnings = Vec::new();
     for (kind, index, name, paths) in anchors(pack) {
         let before = find(objects, pack, kind, index, paths, from_tree)?;
         let after = find(objects, pack, kind, index, paths, to_tree)?;
@@ -133,12 +134,14 @@ pub fn compare(
         } else {
             protocol::diff(&before_items, &after_items)
         };
-        // Values compare as values (a quote-style change is no change); a whole-file anchor
-        // only warns; a document whose model held still changed in prose.
+        // Values compare as values (a quote-style change is no change); a document whose
+        // model held still changed in prose. A whole-file anchor says only that bytes moved
+        // (a refactor of the protocol module, say), so it warns and never sets the verdict:
+        // the verdict must name what changed in the protocol's own terms.
         let (verdict, label) = match kind {
             _ if !changes.is_empty() => (Verdict::Schema, Verdict::Schema.as_str()),
             AnchorKind::Document if changed_bytes => (Verdict::Prose, Verdict::Prose.as_str()),
-            AnchorKind::File if changed_bytes => (Verdict::Prose, "changed"),
+            AnchorKind::File if changed_bytes => (Verdict::None, "changed"),
             _ => (Verdict::None, Verdict::None.as_str()),
         };
         overall = overall.max(verdict);
@@ -146,6 +149,13 @@ pub fn compare(
             || paths.first().cloned().unwrap_or_default(),
             |f| f.path.clone(),
         );
+        if kind == AnchorKind::File && changed_bytes {
+            warnings.push(ProtocolWarning {
+                name: name.to_string(),
+                path: path.clone(),
+                commits: touching(facts, objects, paths, &upstream_commits)?,
+            });
+        }
         let attributed = if changes.is_empty() {
             Vec::new()
         } else {
@@ -182,6 +192,7 @@ pub fn compare(
             accepted: is_accepted,
             from: from.to_string(),
             to: to.to_string(),
+            warnings,
         },
     ))
 }
@@ -216,6 +227,31 @@ pub fn tree_of(facts: &Facts, id: CommitId) -> Result<TreeId> {
             message: format!("commit {id} is outside the history forkdrift read"),
             help: "this is a bug in forkdrift: please report it with the command you ran".into(),
         })
+}
+
+/// The upstream commits (oldest first) that changed a file anchor's bytes at any of its paths.
+fn touching(
+    facts: &Facts,
+    objects: &dyn Objects,
+    paths: &[String],
+    commits: &[CommitId],
+) -> Result<Vec<CommitRef>> {
+    let mut out = Vec::new();
+    for id in commits.iter().rev() {
+        let Some(commit) = facts.commit(*id) else {
+            continue;
+        };
+        let Some(parent_tree) = commit.parent_tree else {
+            continue;
+        };
+        for path in paths {
+            if objects.entry(commit.tree, path)? != objects.entry(parent_tree, path)? {
+                out.push(CommitRef::of(commit));
+                break;
+            }
+        }
+    }
+    Ok(out)
 }
 
 struct Anchor<'p> {

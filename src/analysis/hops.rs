@@ -2,12 +2,12 @@
 //! it would cost: conflicts in total and caused by the fork, a risk score, and the protocol
 //! verdict since the previous hop.
 
-use super::gate;
 use super::placement::orphaned_between;
 use super::risk::{self, OverallFacts};
+use super::{attribution, gate};
 use crate::error::Result;
 use crate::facts::{Facts, Objects, ReleasePoint};
-use crate::model::{Change, ChangeClass, Hop, Status};
+use crate::model::{Change, ChangeClass, Conflict, Hop, Origin, Status};
 use std::collections::HashSet;
 
 /// The conflicted paths of merging a point: with the fork, and with the fork point alone.
@@ -17,12 +17,20 @@ pub struct HopMerge {
 }
 
 impl HopMerge {
-    /// `[fork, fork point]` conflicted paths: the fork's own are those the fork point lacks.
-    pub fn new([fork, point]: [Vec<String>; 2]) -> HopMerge {
+    /// `[fork, fork point]` conflicted paths, attributed by the audit's rule
+    /// ([`attribution::cause`]): a hop has no blame of its own, so the own lines behind a path
+    /// are those the audit found at the target. Conflicts on work upstream already has are not
+    /// the fork's to resolve, as in the audit's count.
+    pub fn new([fork, point]: [Vec<String>; 2], audited: &[Conflict]) -> HopMerge {
         let upstream: HashSet<&String> = point.iter().collect();
         let fork_conflicts = fork
             .iter()
-            .filter(|p| !upstream.contains(p))
+            .filter(|p| {
+                let at_target = audited.iter().find(|c| &c.path == *p);
+                let own_lines = at_target.is_some_and(|c| c.cause == Origin::Fork);
+                let settled = at_target.is_some_and(|c| c.already_upstream);
+                attribution::cause(upstream.contains(p), own_lines) == Origin::Fork && !settled
+            })
             .cloned()
             .collect();
         HopMerge {
@@ -47,7 +55,7 @@ pub fn sweep(
     let mut previous = facts.fork_point;
     let mut hops = Vec::with_capacity(points.len());
     for (point, merged) in points.iter().zip(merges) {
-        let (verdict, _) = gate::compare(facts, objects, previous, point.commit)?;
+        let (verdict, protocol) = gate::compare(facts, objects, previous, point.commit)?;
         previous = point.commit;
         let tree = gate::tree_of(facts, point.commit)?;
         let mut orphaned = 0;
@@ -70,6 +78,7 @@ pub fn sweep(
             fork_conflicts: merged.fork_conflicts.len(),
             risk,
             protocol: Some(verdict.as_str().into()),
+            protocol_warnings: protocol.warnings.iter().map(|w| w.path.clone()).collect(),
         });
     }
     Ok(hops)

@@ -89,10 +89,13 @@ pub fn relocate(facts: &Facts, objects: &dyn Objects, changes: &mut [Change]) ->
 pub fn place_in_merge(facts: &Facts, objects: &dyn Objects, changes: &mut [Change]) -> Result<()> {
     let merged = &facts.merges.merged_files;
     let outcome = &facts.merges.fork;
+    let conflicted: std::collections::HashSet<String> =
+        outcome.conflicted_paths().into_iter().collect();
     for change in changes.iter_mut() {
         if change.status == Status::Deleted || change.origin == Origin::Upstream {
             continue;
         }
+
         let moved_by_merge = || {
             outcome
                 .messages
@@ -119,8 +122,12 @@ pub fn place_in_merge(facts: &Facts, objects: &dyn Objects, changes: &mut [Chang
         if change.status == Status::Added {
             change.target_path = Some(merged_path.clone());
         }
-        change.orphaned =
-            orphaned_between(objects, facts.trees.base, facts.trees.target, &merged_path)?;
+        // A path git stops at (modify/delete, rename/delete) is a conflict, FD202, with its own
+        // advice; an orphan is what a clean merge leaves behind unannounced. One event, one
+        // finding and one risk term.
+        change.orphaned = !conflicted.contains(&change.path)
+            && !conflicted.contains(&merged_path)
+            && orphaned_between(objects, facts.trees.base, facts.trees.target, &merged_path)?;
     }
     Ok(())
 }

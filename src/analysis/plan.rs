@@ -75,7 +75,8 @@ pub fn plan(
                 &watched,
             )?,
             checklist,
-            protocol_report: (verdict != Verdict::None).then_some(protocol),
+            protocol_report: (verdict != Verdict::None || !protocol.warnings.is_empty())
+                .then_some(protocol),
         });
         if needs_acceptance {
             stopped_at = Some(point.version.text.clone());

@@ -49,6 +49,19 @@ pub fn accept(
         })?,
     };
     let path = config::path(repo.workdir(), file)?;
+    // The gate reads acceptances from the fork's tree and work tree only: a `--file` elsewhere
+    // may already hold this one, and a second identical entry would say nothing new.
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        if config::acceptances(&text, &path)?
+            .iter()
+            .any(|a| a.fingerprint == report.fingerprint)
+        {
+            return Ok(Accepted::Already {
+                target,
+                fingerprint: report.fingerprint,
+            });
+        }
+    }
     let acceptance = Acceptance {
         fingerprint: report.fingerprint.clone(),
         pack: facts.pack.name.clone(),

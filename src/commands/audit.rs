@@ -69,7 +69,7 @@ pub fn audit(repo: &Repo, git: &Git, selection: &Selection, with_hops: bool) -> 
         let ids: Vec<CommitId> = points.iter().map(|p| p.commit).collect();
         let merges = collect::merge_points(repo, git, &audit.facts, &ids)?
             .into_iter()
-            .map(hops::HopMerge::new)
+            .map(|pair| hops::HopMerge::new(pair, &audit.report.conflicts))
             .collect();
         audit.report.hops =
             hops::sweep(&audit.facts, repo, &audit.report.changes, &points, merges)?;
@@ -120,9 +120,10 @@ pub fn analyse(repo: &Repo, git: &Git, facts: Facts) -> Result<Audit> {
     let (series, mut candidate_notes) = candidates::series(&facts, objects, &changes, &settled)?;
     crate::progress::phase("trying the pull-request candidates on the target");
     let picked: Vec<Vec<_>> = series.iter().map(|s| s.commits.clone()).collect();
-    let steps = collect::cherry_pick(repo, git, facts.trees.target, &picked)?;
+    let steps = collect::cherry_pick(repo, git, facts.fork.id, facts.trees.target, &picked)?;
     let candidates = candidates::rank(
         &facts,
+        objects,
         &changes,
         &conflicts,
         series,

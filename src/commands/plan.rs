@@ -16,7 +16,7 @@ pub fn plan(repo: &Repo, git: &Git, selection: &Selection) -> Result<Audit> {
     let ids: Vec<CommitId> = points.iter().map(|p| p.commit).collect();
     let merges: Vec<HopMerge> = collect::merge_points(repo, git, facts, &ids)?
         .into_iter()
-        .map(HopMerge::new)
+        .map(|pair| HopMerge::new(pair, &audit.report.conflicts))
         .collect();
     let plan = plan::plan(
         facts,

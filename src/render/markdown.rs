@@ -143,7 +143,7 @@ pub fn render(report: &Report, refusal: Option<&Refused>, out: &mut dyn Write) -
                 h.conflicts,
                 h.fork_conflicts,
                 h.risk.score,
-                h.protocol.as_deref().unwrap_or("-")
+                super::terminal::protocol_cell(h)
             )?;
         }
     }

@@ -145,6 +145,9 @@ pub fn header(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result
             protocol.verdict,
             if protocol.accepted { " (accepted)" } else { "" }
         )?;
+        for warning in &protocol.warnings {
+            writeln!(out, "  {}", warning_line(warning))?;
+        }
     }
     let settled = report
         .own_commits
@@ -197,8 +200,15 @@ fn conflicts(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result<
         style.bold("Conflicts of the next upgrade (git merge-ort)")
     )?;
     for conflict in &report.conflicts {
-        let cause = format!("{:<8}", origin_name(conflict.cause));
-        let cause = if conflict.cause == Origin::Fork {
+        // A fork-side conflict on work upstream already has is resolved by taking the
+        // target's side: it is not the fork's to carry, as the header's count says.
+        let label = if conflict.already_upstream {
+            "settled"
+        } else {
+            origin_name(conflict.cause)
+        };
+        let cause = format!("{label:<8}");
+        let cause = if conflict.is_fork_caused() {
             style.severity(Severity::Warning, &cause)
         } else {
             style.dim(&cause)
@@ -209,6 +219,9 @@ fn conflicts(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result<
             conflict.kind,
             quote_path(&conflict.path)
         )?;
+        if conflict.already_upstream {
+            write!(out, "  (already upstream: take the target's side)")?;
+        }
         if !conflict.ours_lines.is_empty() {
             write!(
                 out,
@@ -249,7 +262,7 @@ fn hops(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result<()> {
             hop.conflicts,
             hop.fork_conflicts,
             hop.risk.score,
-            hop.protocol.as_deref().unwrap_or("-")
+            protocol_cell(hop)
         )?;
     }
     Ok(())
@@ -421,6 +434,9 @@ pub fn plan(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result<(
             hop.fork_conflicts
         )?;
         if let Some(report) = &hop.protocol_report {
+            for warning in &report.warnings {
+                writeln!(out, "     {}", warning_line(warning))?;
+            }
             for anchor in report.anchors.iter().filter(|a| !a.changes.is_empty()) {
                 for change in &anchor.changes {
                     let prs: Vec<String> = change
@@ -600,4 +616,40 @@ pub fn candidates(report: &Report, out: &mut dyn Write, style: &Style) -> io::Re
         }
     }
     Ok(())
+}
+
+/// A whole-file protocol anchor that changed: worth a look, not a verdict.
+fn warning_line(warning: &crate::model::ProtocolWarning) -> String {
+    let mut prs: Vec<String> = warning
+        .commits
+        .iter()
+        .map(|c| {
+            c.pr_label()
+                .unwrap_or_else(|| short_id(&c.commit).to_string())
+        })
+        .collect();
+    prs.dedup();
+    format!(
+        "warning: {} ({}) changed (file anchor, not part of the verdict): {}",
+        warning.name,
+        warning.path,
+        if prs.is_empty() {
+            "-".to_string()
+        } else {
+            prs.join(" ")
+        }
+    )
+}
+
+/// A hop's verdict, with the whole-file anchors that changed (they do not set it).
+pub(crate) fn protocol_cell(hop: &Hop) -> String {
+    let verdict = hop.protocol.as_deref().unwrap_or("-");
+    if hop.protocol_warnings.is_empty() {
+        verdict.to_string()
+    } else {
+        format!(
+            "{verdict} (file changed: {})",
+            hop.protocol_warnings.join(", ")
+        )
+    }
 }

@@ -33,6 +33,9 @@ pub struct Selection {
     pub upstream_refs: Option<GlobSet>,
     /// `--rules NAME|FILE`; auto-detected from the target's tree when absent.
     pub rules: Option<String>,
+    /// What resolving the selection decided that the report should say (`--to 9.3` chose
+    /// v9.3.4).
+    pub notes: Vec<String>,
 }
 
 impl Default for Selection {
@@ -43,6 +46,7 @@ impl Default for Selection {
             to: None,
             upstream_refs: None,
             rules: None,
+            notes: Vec::new(),
         }
     }
 }
@@ -55,6 +59,7 @@ struct Endpoints {
     remote: Option<String>,
     tips: Vec<CommitId>,
     merge_base: CommitId,
+    notes: Vec<String>,
 }
 
 fn endpoints(repo: &Repo, selection: &Selection) -> Result<Endpoints> {
@@ -111,12 +116,39 @@ fn endpoints(repo: &Repo, selection: &Selection) -> Result<Endpoints> {
             }
         }
     }
+    let mut notes = selection.notes.clone();
     if let Some(globs) = &selection.upstream_refs {
+        let before = tips.len();
         for (name, id) in repo.refs_under("refs/")? {
             if globs.is_match(&name) {
                 tips.push(id);
             }
         }
+        if tips.len() == before {
+            notes.push(
+                "--upstream-ref matches no ref: globs match full ref names (`refs/heads/vendor/*`), and nothing was added to upstream".into(),
+            );
+        }
+    }
+    if selection.rules.is_some() && !pack.detect.is_empty() {
+        let present = pack.detect.iter().any(|path| {
+            repo.entry(target_tree, path).ok().flatten().is_some()
+                || repo.has_dir(target_tree, path).unwrap_or(false)
+        });
+        if !present {
+            notes.push(format!(
+                "the rule pack {} expects {} in the target's tree and none is there: is it the pack for this upstream?",
+                pack.name,
+                pack.detect.join(", ")
+            ));
+        }
+    }
+    // A target that upstream does not have (a fork commit) counts as upstream all the same:
+    // the fork's work below it would silently stop being the fork's.
+    if !tips.is_empty() && !tips.contains(&target) && !repo.walk(&[target], &tips)?.is_empty() {
+        notes.push(format!(
+            "--to {target_name} names a commit no upstream ref has: it is treated as upstream, so the fork's work below it is not counted as the fork's"
+        ));
     }
     tips.push(target);
     tips.sort();
@@ -142,6 +174,7 @@ fn endpoints(repo: &Repo, selection: &Selection) -> Result<Endpoints> {
         remote,
         tips,
         merge_base,
+        notes,
     })
 }
 
@@ -162,6 +195,7 @@ pub fn collect(repo: &Repo, git: &Git, selection: &Selection) -> Result<Facts> {
         remote,
         tips,
         merge_base,
+        notes: endpoint_notes,
     } = endpoints(repo, selection)?;
 
     let own_ordered = repo.walk(&[fork.id], &tips)?;
@@ -171,7 +205,9 @@ pub fn collect(repo: &Repo, git: &Git, selection: &Selection) -> Result<Facts> {
         .map(|id| repo.commit(*id))
         .collect::<Result<Vec<_>>>()?;
 
-    let mut notes = Vec::new();
+    let mut notes = endpoint_notes;
+    // A target that upstream does not have (a fork commit) counts as upstream all the same:
+    // the fork's work below it would silently stop being the fork's.
     if repo.is_shallow() {
         notes.push(
             "this clone is shallow: own commits and churn are counted only within the fetched history (`git fetch --unshallow`)".into(),
@@ -227,6 +263,9 @@ pub fn collect(repo: &Repo, git: &Git, selection: &Selection) -> Result<Facts> {
     let acceptances = acceptances(repo, trees.fork)?;
 
     let merges = merge_next_upgrade(repo, git, fork.id, fork_point, target.id)?;
+    if let Some(note) = attributes_note(git)? {
+        notes.push(note);
+    }
     Ok(Facts {
         target_time: repo.commit(target.id)?.time,
         base_files: repo.files(trees.base)?,
@@ -279,6 +318,17 @@ fn scan(repo: &Repo, commits: &[&CommitInfo]) -> Result<Vec<Upstream>> {
     })
 }
 
+/// Merge drivers (`merge=union`) come from the fork's `.gitattributes` only with git 2.42+;
+/// older git reads none, and says so rather than differ silently from `git merge`.
+fn attributes_note(git: &Git) -> Result<Option<String>> {
+    let (major, minor, found) = git.version()?;
+    Ok(((major, minor) < super::git::ATTR_SOURCE_MIN).then(|| {
+        format!(
+            "git {found} cannot read .gitattributes from a commit (2.42+ can): merges ignore the fork's merge attributes (such as merge=union), so conflicts may differ from `git merge` in a checkout"
+        )
+    }))
+}
+
 /// The fork and the fork point merged with the target; the merged trees stay readable through
 /// `repo`.
 fn merge_next_upgrade(
@@ -292,7 +342,8 @@ fn merge_next_upgrade(
     if fork_point != fork {
         requests.push(MergeRequest::commits(fork_point, target));
     }
-    let mut outcomes = merge::merge_all(repo, git, &requests)?.into_iter();
+    let git = git.with_attributes_of(fork);
+    let mut outcomes = merge::merge_all(repo, &git, &requests)?.into_iter();
     let fork_merge = outcomes.next().expect("one outcome per request");
     Ok(Merges {
         merged_files: repo.files(fork_merge.tree)?,
@@ -414,6 +465,7 @@ pub fn merge_points(
     points: &[CommitId],
 ) -> Result<Vec<[Vec<String>; 2]>> {
     use rayon::prelude::*;
+    let git = &git.with_attributes_of(facts.fork.id);
     let (git_dir, objects) = (repo.git_dir().to_path_buf(), repo.objects_dir());
     let requests: Vec<[MergeRequest; 2]> = points
         .iter()
@@ -446,9 +498,11 @@ pub fn merge_points(
 pub fn cherry_pick(
     repo: &Repo,
     git: &Git,
+    fork: CommitId,
     target: TreeId,
     series: &[Vec<&CommitInfo>],
 ) -> Result<Vec<Vec<TreeId>>> {
+    let git = &git.with_attributes_of(fork);
     let mut steps: Vec<Vec<TreeId>> = vec![Vec::new(); series.len()];
     let mut live: Vec<usize> = (0..series.len()).collect();
     let mut level = 0;
@@ -522,11 +576,32 @@ pub fn resolve_version(repo: &Repo, selection: &Selection) -> Result<Selection> 
         .iter()
         .rev()
         .find(|p| two_parts && p.version.minor() == wanted.minor() && !p.version.is_prerelease());
-    Ok(match exact.or(by_minor) {
-        Some(point) => Selection {
-            to: Some(point.name.clone()),
-            ..selection.clone()
-        },
+    // `9.3` means the minor, so its newest patch, as every other hop goes to; `9.3.0` means
+    // exactly that release.
+    let newest_of_minor = points
+        .iter()
+        .filter(|p| p.version.minor() == wanted.minor() && !p.version.is_prerelease())
+        .max_by(|a, b| a.version.cmp(&b.version));
+    let chosen = if two_parts {
+        newest_of_minor
+    } else {
+        exact.or(by_minor)
+    };
+    Ok(match chosen {
+        Some(point) => {
+            let mut notes = selection.notes.clone();
+            if two_parts {
+                notes.push(format!(
+                    "--to {to} is a minor version: going to its newest release, {} ({}); name all its parts for another",
+                    point.version.text, point.name
+                ));
+            }
+            Selection {
+                to: Some(point.name.clone()),
+                notes,
+                ..selection.clone()
+            }
+        }
         None => selection.clone(),
     })
 }

@@ -10,11 +10,17 @@ use std::process::{Command, Stdio};
 /// merge-ort's `git merge-tree --write-tree --stdin` with `--merge-base` lines arrived in 2.40.
 pub const MERGE_TREE_MIN: (u32, u32) = (2, 40);
 
+/// `git --attr-source=<tree-ish>`: attributes read from a tree instead of the work tree.
+pub const ATTR_SOURCE_MIN: (u32, u32) = (2, 42);
+
 #[derive(Debug, Clone)]
 pub struct Git {
     program: OsString,
     /// Ignore the user's and the system's git configuration (fixtures must not depend on them).
     hermetic: bool,
+    /// The commit whose `.gitattributes` merges obey (merge drivers such as `merge=union`), so
+    /// that a merge depends on the fork, not on the directory forkdrift was started in.
+    attr_source: Option<String>,
 }
 
 impl Git {
@@ -23,6 +29,7 @@ impl Git {
         Git {
             program: std::env::var_os("FORKDRIFT_GIT").unwrap_or_else(|| "git".into()),
             hermetic: false,
+            attr_source: None,
         }
     }
 
@@ -31,6 +38,18 @@ impl Git {
             hermetic: true,
             ..Git::system()
         }
+    }
+
+    /// This git, with merges reading attributes from `rev`'s tree (git 2.42 and newer).
+    pub fn with_attributes_of(&self, rev: impl std::fmt::Display) -> Git {
+        Git {
+            attr_source: Some(rev.to_string()),
+            ..self.clone()
+        }
+    }
+
+    pub fn attr_source(&self) -> Option<&str> {
+        self.attr_source.as_deref()
     }
 
     pub fn command(&self, git_dir: Option<&Path>) -> Command {

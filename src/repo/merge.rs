@@ -3,7 +3,7 @@
 //! One git process runs a whole batch of merges (the fork and its fork point against the
 //! target, or every hop of a sweep).
 
-use super::git::{Git, MERGE_TREE_MIN};
+use super::git::{ATTR_SOURCE_MIN, Git, MERGE_TREE_MIN};
 use super::{Repo, blob_id, tree_id};
 use crate::error::{Error, Result};
 use crate::facts::{CommitId, MergeMessage, MergeOutcome, StageEntry, TreeId};
@@ -104,6 +104,17 @@ pub fn merge_into(
         .expect("writing to a String cannot fail");
     }
     let mut command = git.command(Some(git_dir));
+    // With --git-dir and no work tree, git takes the current directory for the work tree and
+    // reads its .gitattributes: a report would depend on where forkdrift was started. Run in
+    // the git directory, and read the attributes from the fork's tree as `git merge` in a
+    // checkout of it would.
+    command.current_dir(git_dir);
+    if let Some(source) = git.attr_source() {
+        let (major, minor, _) = git.version()?;
+        if (major, minor) >= ATTR_SOURCE_MIN {
+            command.arg(format!("--attr-source={source}"));
+        }
+    }
     command
         .env("GIT_OBJECT_DIRECTORY", scratch.objects())
         .env("GIT_ALTERNATE_OBJECT_DIRECTORIES", objects)

@@ -250,6 +250,42 @@ fn a_release_branch_conflicts_with_main_without_the_forks_help() {
 }
 
 #[test]
+fn with_no_own_work_every_conflict_is_upstreams() {
+    let fixture = Fixture::build("release-branch");
+    let report = fixture.audit(&["--fork", "upstream/8.10", "--to", "upstream/main", "--hops"]);
+    assert!(report.own_commits.is_empty());
+    assert!(!report.conflicts.is_empty());
+    assert!(
+        report
+            .conflicts
+            .iter()
+            .all(|c| c.cause == Origin::Upstream && c.commits.is_empty()),
+        "{:?}",
+        report.conflicts
+    );
+    assert_eq!(report.summary.fork_conflicts, 0);
+    assert!(
+        report
+            .findings
+            .iter()
+            .all(|f| f.kind.as_str() != "conflict")
+    );
+    assert!(report.hops.iter().all(|h| h.fork_conflicts == 0));
+}
+
+#[test]
+fn the_header_and_the_targets_hop_row_count_alike() {
+    let fixture = Fixture::build("release-branch");
+    let report = fixture.audit(&["--hops"]);
+    let last = report.hops.last().unwrap();
+    assert_eq!(last.commit, report.target.commit);
+    assert_eq!(
+        (last.conflicts, last.fork_conflicts),
+        (report.summary.conflicts, report.summary.fork_conflicts)
+    );
+}
+
+#[test]
 fn the_hop_sweep_walks_one_minor_at_a_time() {
     let fixture = Fixture::build("demo");
     let report = fixture.audit(&["--hops"]);
@@ -298,4 +334,76 @@ fn risk_scores_list_their_reasons() {
         "{:?}",
         report.risk
     );
+}
+
+#[test]
+fn merges_read_the_forks_attributes_wherever_forkdrift_runs() {
+    use crate::support::{forkdrift_in, git_ok};
+    let fixture = Fixture::build("attributes");
+    let args = ["audit", "--format", "json", "--fail-on", "never"];
+    let inside = forkdrift_in(fixture.temp.path())
+        .current_dir(fixture.path())
+        .args(args)
+        .output()
+        .unwrap();
+    let elsewhere = fixture.forkdrift(&args).output().unwrap();
+    let bare = fixture.temp.path().join("bare.git");
+    git_ok(
+        fixture.temp.path(),
+        &[
+            "clone",
+            "--quiet",
+            "--mirror",
+            fixture.path().to_str().unwrap(),
+            "bare.git",
+        ],
+    );
+    git_ok(
+        &bare,
+        &[
+            "config",
+            "remote.upstream.url",
+            "https://example.invalid/upstream",
+        ],
+    );
+    let in_bare = forkdrift_in(fixture.temp.path())
+        .arg("-C")
+        .arg(&bare)
+        .args(args)
+        .output()
+        .unwrap();
+    for output in [&inside, &elsewhere, &in_bare] {
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    assert_eq!(
+        String::from_utf8_lossy(&inside.stdout),
+        String::from_utf8_lossy(&elsewhere.stdout),
+        "inside the work tree vs -C from elsewhere"
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&inside.stdout),
+        String::from_utf8_lossy(&in_bare.stdout),
+        "a clone vs a bare mirror"
+    );
+
+    // The conflicts are those of `git merge` in a checkout of the fork.
+    let report: forkdrift::model::Report = serde_json::from_slice(&inside.stdout).unwrap();
+    let ours: Vec<&str> = report.conflicts.iter().map(|c| c.path.as_str()).collect();
+    let _ = fixture.git(&[
+        "-c",
+        "user.name=T",
+        "-c",
+        "user.email=t@example.invalid",
+        "merge",
+        "--no-commit",
+        "--no-ff",
+        &report.target.commit,
+    ]);
+    let unmerged = fixture.git(&["diff", "--name-only", "--diff-filter=U"]);
+    assert_eq!(ours, unmerged.lines().collect::<Vec<_>>());
+    assert_eq!(ours, vec!["connectors/config.py"]);
 }

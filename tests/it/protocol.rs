@@ -40,6 +40,51 @@ fn typo_fixes_and_a_new_diagram_are_prose() {
 }
 
 #[test]
+fn a_changed_protocol_module_whose_values_held_is_a_warning_not_a_verdict() {
+    let fixture = Fixture::build("protocol");
+    let (code, report) = audit_json(&fixture, &["--fork", "mid", "--to", "v8.12.0.0"]);
+    assert_eq!(code, 0);
+    let protocol = report.protocol.as_ref().unwrap();
+    assert_eq!(protocol.verdict, "none", "the document and the enums held");
+    assert_eq!(protocol.warnings.len(), 1);
+    let warning = &protocol.warnings[0];
+    assert_eq!(warning.path, "connectors/protocol/connectors.py");
+    assert_eq!(warning.commits.len(), 1);
+    assert_eq!(warning.commits[0].commit, fixture.id("heartbeat"));
+    assert_eq!(warning.commits[0].prs, vec![1650]);
+    let kinds: Vec<(&str, &str)> = report
+        .findings
+        .iter()
+        .filter(|f| f.kind.as_str().starts_with("protocol"))
+        .map(|f| (f.id.as_str(), f.severity.as_str()))
+        .collect();
+    assert_eq!(kinds, vec![("FD303", "warning")]);
+
+    // The same in the hop rows: the verdict from documents and values, the file as a warning.
+    let output = fixture
+        .forkdrift(&[
+            "audit",
+            "--fork",
+            "mid",
+            "--to",
+            "v8.12.0.0",
+            "--hops",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let report: Report = serde_json::from_slice(&output.stdout).unwrap();
+    let hop = report.hops.last().unwrap();
+    assert_eq!(hop.protocol.as_deref(), Some("none"));
+    assert_eq!(
+        hop.protocol_warnings,
+        vec!["connectors/protocol/connectors.py"]
+    );
+}
+
+#[test]
 fn an_added_field_refuses_the_upgrade_with_exit_3_and_still_writes_the_report() {
     let fixture = Fixture::build("protocol");
     let (code, report) = audit_json(&fixture, &["--to", "v8.13.0.0"]);

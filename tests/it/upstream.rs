@@ -101,6 +101,40 @@ fn a_self_contained_framework_fix_is_a_candidate_and_a_coupled_one_is_not() {
 }
 
 #[test]
+fn a_series_that_changes_nothing_on_the_target_and_debug_logging_are_no_candidates() {
+    let fixture = Fixture::build("reverted");
+    let report = fixture.audit(&[]);
+    assert!(
+        report.pr_candidates.is_empty(),
+        "{:?}",
+        report
+            .pr_candidates
+            .iter()
+            .map(|c| &c.title)
+            .collect::<Vec<_>>()
+    );
+    let note = |subject: &str, why: &str| {
+        assert!(
+            report
+                .notes
+                .iter()
+                .any(|n| n.contains(subject) && n.contains(why)),
+            "{subject}: {:?}",
+            report.notes
+        );
+    };
+    note("Retry more and wait longer", "changes nothing");
+    note("turn on debug logging", "only changes logging");
+    let out = fixture.temp.path().join("prs");
+    fixture
+        .forkdrift(&["candidates", "--export", out.to_str().unwrap()])
+        .assert()
+        .success();
+    let exported = std::fs::read_dir(&out).map_or(0, |d| d.count());
+    assert_eq!(exported, 0, "no empty patch is exported");
+}
+
+#[test]
 fn exported_candidates_apply_with_git_am_onto_the_target() {
     let fixture = Fixture::build("upstream-work");
     let export = fixture.temp.path().join("export");
