@@ -18,7 +18,7 @@ Start with `forkdrift demo`; on your fork: `git remote add upstream <url> && git
 #[command(name = "forkdrift", version, about, after_help = AFTER_HELP, max_term_width = 100)]
 pub struct Cli {
     /// Run as if started in DIR: the fork's clone, or a bare repository [default: .] (for
-    /// audit, plan, candidates, accept-protocol and explain).
+    /// the commands that read a repository: audit, plan, check, report and the others).
     #[arg(short = 'C', global = true, value_name = "DIR")]
     dir: Option<PathBuf>,
 
@@ -61,6 +61,16 @@ pub enum Format {
     Markdown,
 }
 
+/// The outputs of `check`: what CI systems read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    Terminal,
+    Json,
+    Markdown,
+    Github,
+    Sarif,
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum FailOn {
     Error,
@@ -77,8 +87,8 @@ enum CadenceArg {
 
 #[derive(Debug, Args)]
 struct SelectionArgs {
-    /// The fork revision to audit.
-    #[arg(long, value_name = "REV", default_value = "HEAD")]
+    /// The fork revision to audit (for `check`: the PR's head).
+    #[arg(long, alias = "head", value_name = "REV", default_value = "HEAD")]
     fork: String,
 
     /// The remote that holds the upstream [default: upstream].
@@ -188,6 +198,33 @@ enum Command {
         #[arg(long, value_name = "PATH")]
         file: Option<PathBuf>,
     },
+    /// Check a pull request: the findings base..head adds, in the formats CI reads.
+    /// `--fork` (alias `--head`) is the PR's head.
+    Check {
+        /// The PR's base: the revision the findings are compared with.
+        #[arg(long, value_name = "REV")]
+        base: String,
+        #[command(flatten)]
+        selection: SelectionArgs,
+        /// Output: github (workflow annotations), sarif (code scanning), markdown (a PR
+        /// comment), json (forkdrift.check/1) or a terminal summary.
+        #[arg(long, value_enum, default_value_t = CheckFormat::Terminal)]
+        format: CheckFormat,
+        /// Exit 1 when a new finding of this severity or worse exists.
+        #[arg(long, value_enum, default_value_t = FailOn::Error, value_name = "SEVERITY")]
+        fail_on: FailOn,
+    },
+    /// Accept today's findings: append them to .forkdrift.toml as a baseline to review.
+    Baseline {
+        #[command(flatten)]
+        selection: SelectionArgs,
+        /// Who owns the accepted findings (default: git's user.name and user.email).
+        #[arg(long)]
+        owner: Option<String>,
+        /// Where to write (default: .forkdrift.toml in the work tree).
+        #[arg(long, value_name = "PATH")]
+        file: Option<PathBuf>,
+    },
     /// Tell which zone or rule decides a path's class, and why.
     Explain {
         /// A path in the fork (or the upstream).
@@ -249,7 +286,9 @@ enum Command {
     Fixture {
         /// A bundled scenario name, or a path to a scenario .toml.
         scenario: String,
-        dir: PathBuf,
+        /// Where to build it (a new or empty directory).
+        #[arg(value_name = "DIR")]
+        dest: PathBuf,
     },
 }
 
@@ -306,6 +345,17 @@ pub enum Job {
         selection: Selection,
         path: String,
         format: ExplainFormat,
+    },
+    Check {
+        selection: Selection,
+        base: String,
+        format: CheckFormat,
+        fail_on: Severity,
+    },
+    Baseline {
+        selection: Selection,
+        owner: Option<String>,
+        file: Option<PathBuf>,
     },
     RulesList,
     RulesShow(String),
@@ -364,6 +414,8 @@ impl Cli {
                 | Command::AcceptProtocol { .. }
                 | Command::Explain { .. }
                 | Command::Report { .. }
+                | Command::Check { .. }
+                | Command::Baseline { .. }
         );
         if let (Some(dir), false) = (&self.dir, uses_dir) {
             return Err(Error::Usage {
@@ -429,6 +481,26 @@ impl Cli {
                 path,
                 format,
             },
+            Command::Check {
+                base,
+                selection,
+                format,
+                fail_on: threshold,
+            } => Job::Check {
+                selection: selection.resolve()?,
+                base,
+                format,
+                fail_on: fail_on(threshold),
+            },
+            Command::Baseline {
+                selection,
+                owner,
+                file,
+            } => Job::Baseline {
+                selection: selection.resolve()?,
+                owner,
+                file,
+            },
             Command::Rules { command } => match command {
                 RulesCommand::List => Job::RulesList,
                 RulesCommand::Show { name } => Job::RulesShow(name),
@@ -470,7 +542,10 @@ impl Cli {
             }
             Command::Completions { shell } => Job::Print(completions(shell)),
             Command::Man => Job::Print(man()?),
-            Command::Fixture { scenario, dir } => Job::Fixture { scenario, dir },
+            Command::Fixture { scenario, dest } => Job::Fixture {
+                scenario,
+                dir: dest,
+            },
         };
         Ok(Config {
             dir: self.dir.unwrap_or_else(|| PathBuf::from(".")),

@@ -6,7 +6,7 @@
 //! directories and exit 128 + the signal's number (130, 143, 129).
 
 use clap::Parser;
-use forkdrift::cli::{Cli, ExplainFormat, Format, Verbosity};
+use forkdrift::cli::{CheckFormat, Cli, ExplainFormat, Format, Verbosity};
 use forkdrift::outcome::{Outcome, ReportOutcome, View, exit};
 use forkdrift::render::{self, Style, text};
 use std::io::Write;
@@ -252,11 +252,36 @@ fn show(outcome: &Outcome, style: &Style, verbosity: Verbosity) -> forkdrift::Re
         Outcome::Accepted(acceptance) => text::accepted(acceptance).into_bytes(),
         Outcome::Built { path, description } => text::built(path, description).into_bytes(),
         Outcome::Written(written) => text::written(written).into_bytes(),
+        Outcome::Check(check, format) => show_check(check, *format)?,
+        Outcome::Baselined { added, file } => text::baselined(*added, file).into_bytes(),
     };
     Ok(Page {
         stdout,
         stderr: String::new(),
     })
+}
+
+fn show_check(
+    check: &forkdrift::check::CheckReport,
+    format: CheckFormat,
+) -> forkdrift::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    match format {
+        CheckFormat::Terminal => out.extend(text::check(check).into_bytes()),
+        CheckFormat::Json => render::json::render(check, &mut out).map_err(rendering)?,
+        CheckFormat::Markdown => render::pr_comment::render(check, &mut out).map_err(rendering)?,
+        CheckFormat::Github => render::github::render(check, &mut out, render::github::STEP_LIMIT)
+            .map_err(rendering)?,
+        CheckFormat::Sarif => render::sarif::render(check, &mut out).map_err(rendering)?,
+    }
+    Ok(out)
+}
+
+fn rendering(source: std::io::Error) -> forkdrift::Error {
+    forkdrift::Error::Io {
+        context: "could not render the check".into(),
+        source,
+    }
 }
 
 fn show_report(

@@ -39,6 +39,12 @@ pub enum Outcome {
         description: String,
     },
     Written(Box<Written>),
+    Check(Box<crate::check::CheckReport>, crate::cli::CheckFormat),
+    /// `baseline`: how many findings were appended, and where.
+    Baselined {
+        added: usize,
+        file: PathBuf,
+    },
 }
 
 /// `forkdrift report`: what was written, and what the report says.
@@ -81,6 +87,7 @@ impl Outcome {
     pub fn exit_code(&self) -> u8 {
         match self {
             Outcome::Report(outcome) => outcome.exit_code(),
+            Outcome::Check(check, _) => check.verdict.exit_code(),
             Outcome::Written(written) if written.refused => exit::PROTOCOL,
             Outcome::Written(written) if written.fails => exit::FINDINGS,
             _ => exit::OK,
@@ -243,6 +250,39 @@ pub fn run(config: Config) -> Result<Outcome> {
                 refused: run.audit.refused,
                 fails: run.audit.report.fails(fail_on),
             }))
+        }
+        Job::Check {
+            selection,
+            base,
+            format,
+            fail_on,
+        } => {
+            let repo = open()?;
+            let selection = collect::resolve_version(&repo, &selection)?;
+            let check = commands::check::check(&repo, &git, &selection, &base, fail_on)?;
+            Outcome::Check(Box::new(check), format)
+        }
+        Job::Baseline {
+            selection,
+            owner,
+            file,
+        } => {
+            let repo = open()?;
+            let selection = collect::resolve_version(&repo, &selection)?;
+            let owner = match owner.or_else(|| repo.user()) {
+                Some(owner) => owner,
+                None => {
+                    return Err(crate::Error::Usage {
+                        message: "who owns the baseline is unknown".into(),
+                        help:
+                            "pass --owner \"Name <email>\", or set git's user.name and user.email"
+                                .into(),
+                    });
+                }
+            };
+            let file = crate::config::path(repo.workdir(), file.as_deref())?;
+            let added = commands::check::write_baseline(&repo, &git, &selection, &owner, &file)?;
+            Outcome::Baselined { added, file }
         }
         Job::Demo { format, keep } => demo(&git, format, keep)?,
         Job::Fixture { scenario, dir } => {

@@ -3,5 +3,6 @@
 pub mod accept;
 pub mod audit;
 pub mod candidates;
+pub mod check;
 pub mod plan;
 pub mod report;

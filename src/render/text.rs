@@ -190,3 +190,51 @@ pub fn written(written: &crate::outcome::Written) -> String {
     }
     text
 }
+
+pub fn baselined(added: usize, file: &Path) -> String {
+    if added == 0 {
+        return format!(
+            "no new findings: {} already accepts them all\n",
+            file.display()
+        );
+    }
+    format!(
+        "accepted {added} {} in {}: review the entries (`git diff`), write each reason, and commit the file\n",
+        if added == 1 { "finding" } else { "findings" },
+        file.display()
+    )
+}
+
+/// `check` on a terminal: the verdict, then each new finding with where it stands.
+pub fn check(check: &crate::check::CheckReport) -> String {
+    let counts = &check.counts;
+    let mut text = format!(
+        "forkdrift check {} ({}..{}): {} new, {} unchanged, {} fixed, {} suppressed\n",
+        check.verdict.as_str(),
+        short_id(&check.base.commit),
+        short_id(&check.head.commit),
+        counts.new,
+        counts.unchanged,
+        counts.fixed,
+        counts.suppressed,
+    );
+    for new in &check.new {
+        let finding = &new.finding;
+        let at = match new.lines {
+            Some([first, last]) if first == last => format!("{}:{first}", finding.path),
+            Some([first, last]) => format!("{}:{first}-{last}", finding.path),
+            None => finding.path.clone(),
+        };
+        let _ = writeln!(
+            text,
+            "  {} {} {at}: {}",
+            finding.severity.as_str(),
+            finding.id,
+            finding.message
+        );
+    }
+    for warning in &check.baseline_warnings {
+        let _ = writeln!(text, "  baseline: {warning}");
+    }
+    text
+}

@@ -503,6 +503,8 @@ pub fn cherry_pick(
     series: &[Vec<&CommitInfo>],
 ) -> Result<Vec<Vec<TreeId>>> {
     let git = &git.with_attributes_of(fork);
+    // Each step merges onto the tree the previous step wrote: one scratch store for them all.
+    let scratch = merge::Scratch::new()?;
     let mut steps: Vec<Vec<TreeId>> = vec![Vec::new(); series.len()];
     let mut live: Vec<usize> = (0..series.len()).collect();
     let mut level = 0;
@@ -516,7 +518,13 @@ pub fn cherry_pick(
                 base: commit.parent_tree,
             });
         }
-        let outcomes: Vec<MergeOutcome> = merge::merge_all(repo, git, &requests)?;
+        let outcomes: Vec<MergeOutcome> = merge::merge_into(
+            repo.git_dir(),
+            &repo.objects_dir(),
+            git,
+            &scratch,
+            &requests,
+        )?;
         let mut next = Vec::new();
         for (&index, outcome) in live.iter().zip(outcomes) {
             if outcome.clean {
@@ -529,6 +537,7 @@ pub fn cherry_pick(
         live = next;
         level += 1;
     }
+    repo.add_scratch(scratch)?;
     Ok(steps)
 }
 
