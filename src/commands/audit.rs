@@ -135,7 +135,7 @@ pub fn analyse(repo: &Repo, git: &Git, facts: Facts) -> Result<Audit> {
     for copy in &copies {
         if let Some(at) = stale::copied_at(&facts, copy, &changes) {
             if let std::collections::hash_map::Entry::Vacant(slot) = older.entry(at) {
-                slot.insert(collect::upstream_since(repo, &facts, at)?);
+                slot.insert(collect::upstream_since(repo, git, &facts, at)?);
             }
         }
     }

@@ -256,7 +256,7 @@ pub fn collect(repo: &Repo, git: &Git, selection: &Selection) -> Result<Facts> {
         .iter()
         .filter(|c| !c.is_merge() && (since_base.contains(&c.id) || since_point.contains(&c.id)))
         .collect();
-    let upstream = scan(repo, &to_scan)?;
+    let upstream = scan(repo, git, &to_scan)?;
 
     let graph = Graph::new(order_like(&graph_ids, commits));
     let releases = release_points(repo, &pack, remote.as_deref())?;
@@ -300,22 +300,67 @@ fn order_like(ids: &[CommitId], commits: Vec<CommitInfo>) -> Vec<CommitInfo> {
     ids.iter().filter_map(|id| by_id.remove(id)).collect()
 }
 
-/// Every path each commit changed against its first parent, in parallel.
-fn scan(repo: &Repo, commits: &[&CommitInfo]) -> Result<Vec<Upstream>> {
-    let by_id: HashMap<CommitId, &CommitInfo> = commits.iter().map(|c| (c.id, *c)).collect();
-    let ids: Vec<CommitId> = commits.iter().map(|c| c.id).collect();
-    repo.par_map(&ids, |local, id| {
-        let meta = by_id[&id];
-        let paths: Vec<String> = local
-            .diff(meta.parent_tree, meta.tree, false, &[])?
-            .iter()
-            .map(|d| d.path().to_string())
-            .collect();
-        Ok(Some(Upstream {
-            meta: meta.clone(),
-            paths,
-        }))
-    })
+/// Every path each commit changed against its first parent: one `git log --raw` for all of
+/// them (git's tree diff in one process is an order of magnitude faster than one libgit2 diff
+/// per commit).
+fn scan(repo: &Repo, git: &Git, commits: &[&CommitInfo]) -> Result<Vec<Upstream>> {
+    if commits.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut input = String::with_capacity(commits.len() * 41);
+    for commit in commits {
+        input.push_str(&commit.id.to_string());
+        input.push('\n');
+    }
+    let mut command = git.command(Some(repo.git_dir()));
+    command.args([
+        "log",
+        "--stdin",
+        "--no-walk=unsorted",
+        "--raw",
+        "-z",
+        "--no-renames",
+        "--no-abbrev",
+        "--root",
+        "--no-show-signature",
+        "--diff-merges=off",
+        "--format=%x00%H",
+    ]);
+    let output = git.run(command, Some(input.as_bytes()))?;
+    let mut paths = parse_raw(&output);
+    Ok(commits
+        .iter()
+        .map(|commit| Upstream {
+            meta: (*commit).clone(),
+            paths: paths.remove(&commit.id).unwrap_or_default(),
+        })
+        .collect())
+}
+
+/// `git log --raw -z --format=%x00%H`: NUL-separated fields; a commit id opens each commit,
+/// a `:mode mode id id status` field is followed by the path it changed.
+fn parse_raw(output: &[u8]) -> HashMap<CommitId, Vec<String>> {
+    let mut out: HashMap<CommitId, Vec<String>> = HashMap::new();
+    let mut current: Option<CommitId> = None;
+    let mut fields = output.split(|&b| b == 0);
+    while let Some(field) = fields.next() {
+        let field = String::from_utf8_lossy(field);
+        let field = field.trim_start_matches('\n');
+        if field.starts_with(':') {
+            if let (Some(id), Some(path)) = (current, fields.next()) {
+                out.entry(id)
+                    .or_default()
+                    .push(String::from_utf8_lossy(path).into_owned());
+            }
+        } else if let Ok(id) = field.trim().parse::<CommitId>() {
+            current = Some(id);
+            out.entry(id).or_default();
+        }
+    }
+    for paths in out.values_mut() {
+        paths.sort();
+    }
+    out
 }
 
 /// Merge drivers (`merge=union`) come from the fork's `.gitattributes` only with git 2.42+;
@@ -543,7 +588,12 @@ pub fn cherry_pick(
 
 /// Upstream commits the target has and `since` lacks, beyond those `facts` already read
 /// (a copy made before the merge-base): each with the paths it changed.
-pub fn upstream_since(repo: &Repo, facts: &Facts, since: CommitId) -> Result<Vec<Upstream>> {
+pub fn upstream_since(
+    repo: &Repo,
+    git: &Git,
+    facts: &Facts,
+    since: CommitId,
+) -> Result<Vec<Upstream>> {
     let extra: Vec<CommitId> = repo
         .walk(&[facts.target.id], &[since])?
         .into_iter()
@@ -553,7 +603,7 @@ pub fn upstream_since(repo: &Repo, facts: &Facts, since: CommitId) -> Result<Vec
         let commit = local.commit(id)?;
         Ok((!commit.is_merge()).then_some(commit))
     })?;
-    scan(repo, &commits.iter().collect::<Vec<_>>())
+    scan(repo, git, &commits.iter().collect::<Vec<_>>())
 }
 
 /// `--to` may name a version (`9.1`, `8.13.0.0`) rather than a revision: the release point of
