@@ -120,7 +120,11 @@ pub fn detect(
 
     // The upstream corpus: every unit at the merge-base (helpers excluded).
     let mut unit_paths: BTreeMap<UnitKey, Vec<String>> = BTreeMap::new();
-    for path in facts.base_files.keys() {
+    for path in facts
+        .base_files
+        .keys()
+        .filter(|p| !facts.base_special.contains_key(*p))
+    {
         if let Some((family, unit)) = index.unit_of(pack, path) {
             if !index.is_helper(family, &unit) {
                 unit_paths
