@@ -179,6 +179,17 @@ impl Repo {
     }
 
     pub fn resolve_commit(&self, rev: &str) -> Result<CommitId> {
+        // An empty repository, or HEAD on a branch not born yet: say so, not "unknown HEAD".
+        if rev == "HEAD" {
+            if let Err(error) = self.git.head() {
+                if error.code() == ErrorCode::UnbornBranch {
+                    return Err(Error::NoCommits {
+                        path: self.workdir().unwrap_or(&self.git_dir).to_path_buf(),
+                        empty: self.git.is_empty().unwrap_or(false),
+                    });
+                }
+            }
+        }
         let object = not_found(self.git.revparse_single(rev))
             .context(|| format!("could not resolve {rev}"))?;
         let Some(object) = object else {
