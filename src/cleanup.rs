@@ -49,6 +49,38 @@ impl Drop for TempDir {
     }
 }
 
+/// Paths being written that are worth nothing half-done (the demo built into `--keep DIR`):
+/// removed on an interruption, and when dropped before [`Pending::finish`] (a failed build).
+pub struct Pending {
+    paths: Vec<PathBuf>,
+}
+
+impl Pending {
+    /// `paths` (directories or files) are about to be created; none of them exists yet.
+    pub fn new(paths: Vec<PathBuf>) -> Pending {
+        live().dirs.extend(paths.iter().cloned());
+        Pending { paths }
+    }
+
+    /// The paths are complete: keep them.
+    pub fn finish(mut self) {
+        let paths = std::mem::take(&mut self.paths);
+        live().dirs.retain(|d| !paths.contains(d));
+    }
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        if self.paths.is_empty() {
+            return;
+        }
+        live().dirs.retain(|d| !self.paths.contains(d));
+        for path in &self.paths {
+            let _ = std::fs::remove_dir_all(path);
+        }
+    }
+}
+
 /// A git process is running (it may write into a scratch directory).
 pub(crate) fn child_started(pid: u32) {
     live().children.push(pid);
@@ -71,7 +103,9 @@ pub fn interrupted() {
         }
     }
     for dir in live.dirs.drain(..) {
-        let _ = std::fs::remove_dir_all(&dir);
+        if std::fs::remove_dir_all(&dir).is_err() {
+            let _ = std::fs::remove_file(&dir);
+        }
     }
 }
 

@@ -53,6 +53,15 @@ pub enum Error {
     )]
     NoDefaultBranch { remote: String },
 
+    #[error("{} has no commits{}", path.display(), if *empty { "" } else { " on the branch HEAD names" })]
+    #[diagnostic(
+        code(forkdrift::no_commits),
+        help(
+            "forkdrift audits a fork's history: commit or fetch it first, check out a branch that has commits, or point -C at the fork's clone"
+        )
+    )]
+    NoCommits { path: PathBuf, empty: bool },
+
     #[error("unknown revision `{rev}`")]
     #[diagnostic(code(forkdrift::unknown_revision), help("{help}"))]
     UnknownRevision { rev: String, help: String },

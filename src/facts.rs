@@ -56,6 +56,31 @@ pub enum DeltaStatus {
     TypeChanged,
 }
 
+/// What a tree entry is, from its git mode: a file (100644, 100755), a symlink (120000: its
+/// blob holds the target path) or a submodule (160000, a gitlink: its id names a commit of
+/// another repository, which this one does not hold).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum EntryKind {
+    #[default]
+    File,
+    Symlink,
+    Submodule,
+}
+
+impl EntryKind {
+    /// From a git file mode.
+    pub fn from_mode(mode: u32) -> EntryKind {
+        match mode & 0o170000 {
+            0o120000 => EntryKind::Symlink,
+            0o160000 => EntryKind::Submodule,
+            _ => EntryKind::File,
+        }
+    }
+}
+
+/// The symlinks and submodules of a tree, path → kind (regular files are not listed).
+pub type Special = BTreeMap<String, EntryKind>;
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Delta {
     pub status: DeltaStatus,
@@ -63,6 +88,9 @@ pub struct Delta {
     pub new_path: Option<String>,
     pub old_id: Option<BlobId>,
     pub new_id: Option<BlobId>,
+    /// What the entry was and is (None on the side where it does not exist).
+    pub old_kind: Option<EntryKind>,
+    pub new_kind: Option<EntryKind>,
 }
 
 impl Delta {
@@ -72,6 +100,16 @@ impl Delta {
             .as_deref()
             .or(self.old_path.as_deref())
             .expect("a delta has a path")
+    }
+
+    /// What the entry is known as: its new kind, or the old one for deletions.
+    pub fn kind(&self) -> EntryKind {
+        self.new_kind.or(self.old_kind).unwrap_or_default()
+    }
+
+    /// A submodule on either side: its ids are commits of another repository, not blobs.
+    pub fn touches_submodule(&self) -> bool {
+        self.old_kind == Some(EntryKind::Submodule) || self.new_kind == Some(EntryKind::Submodule)
     }
 }
 
@@ -268,6 +306,9 @@ pub struct Facts {
     pub trees: Trees,
     pub base_files: Files,
     pub fork_files: Files,
+    /// The symlinks and submodules among `base_files` and `fork_files`.
+    pub base_special: Special,
+    pub fork_special: Special,
     pub target_files: Files,
     /// What the fork changed since the merge-base, renames paired.
     pub fork_deltas: Vec<Delta>,

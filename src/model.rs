@@ -145,6 +145,33 @@ pub enum Origin {
     Both,
 }
 
+/// What a changed entry is when it is not a regular file.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "kebab-case")]
+pub enum EntryKind {
+    /// A symbolic link (mode 120000).
+    Symlink,
+    /// A submodule (a gitlink, mode 160000): a commit of another repository.
+    Submodule,
+}
+
+impl EntryKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntryKind::Symlink => "symlink",
+            EntryKind::Submodule => "submodule",
+        }
+    }
+
+    pub fn of(kind: crate::facts::EntryKind) -> Option<EntryKind> {
+        match kind {
+            crate::facts::EntryKind::File => None,
+            crate::facts::EntryKind::Symlink => Some(EntryKind::Symlink),
+            crate::facts::EntryKind::Submodule => Some(EntryKind::Submodule),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Change {
     pub path: String,
@@ -171,6 +198,9 @@ pub struct Change {
     pub risk: Option<Risk>,
     /// Every own commit that touched it is already upstream: not divergence.
     pub already_upstream: bool,
+    /// `symlink` or `submodule`; absent for regular files (added in schema 1.x).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<EntryKind>,
 }
 
 impl Change {

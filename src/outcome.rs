@@ -343,6 +343,15 @@ fn demo(git: &Git, format: Format, keep: Option<PathBuf>) -> Result<Outcome> {
     if let Some(dir) = &keep {
         refuse_non_empty(dir)?;
     }
+    // A half-built kept demo is removed on an interruption or a failure: DIR itself when this
+    // run creates it, else what the run writes into the empty DIR.
+    let pending = keep.as_ref().map(|dir| {
+        crate::cleanup::Pending::new(if dir.exists() {
+            vec![dir.join("fork"), dir.join("upstream.git")]
+        } else {
+            vec![dir.clone()]
+        })
+    });
     let temp = crate::cleanup::TempDir::new("forkdrift-demo-", "the demo repositories")?;
     let root = keep.clone().unwrap_or_else(|| temp.path().to_path_buf());
     crate::progress::phase("building the demo upstream and fork");
@@ -350,6 +359,9 @@ fn demo(git: &Git, format: Format, keep: Option<PathBuf>) -> Result<Outcome> {
     let built = crate::fixtures::build(&scenario, &root.join("fork"))?;
     if keep.is_some() {
         crate::fixtures::publish_upstream(&built, &scenario, &root.join("upstream.git"))?;
+    }
+    if let Some(pending) = pending {
+        pending.finish();
     }
     let repo = Repo::open(&built.path)?;
     let audit = commands::audit::audit(&repo, git, &Selection::default(), true)?;

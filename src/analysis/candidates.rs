@@ -305,17 +305,24 @@ fn debugging(objects: &dyn Objects, commits: &[&CommitInfo]) -> Option<String> {
     None
 }
 
+/// A blob's bytes; empty when absent or when this clone lacks it (a partial clone): the text
+/// compared is then what could be read.
+fn read(objects: &dyn Objects, id: Option<crate::facts::BlobId>) -> Result<Vec<u8>> {
+    Ok(id
+        .map(|id| objects.blob_if_present(id))
+        .transpose()?
+        .flatten()
+        .unwrap_or_default())
+}
+
 /// The lines a commit adds or removes, as text.
 fn changed_text(objects: &dyn Objects, commit: &CommitInfo) -> Result<String> {
     let mut text = String::new();
     for delta in objects.diff(commit.parent_tree, commit.tree, false, &[])? {
-        let read = |id: Option<crate::facts::BlobId>| -> Result<Vec<u8>> {
-            Ok(id
-                .map(|id| objects.blob(id))
-                .transpose()?
-                .unwrap_or_default())
-        };
-        let (old, new) = (read(delta.old_id)?, read(delta.new_id)?);
+        if delta.touches_submodule() {
+            continue;
+        }
+        let (old, new) = (read(objects, delta.old_id)?, read(objects, delta.new_id)?);
         let (old, new) = (String::from_utf8_lossy(&old), String::from_utf8_lossy(&new));
         let old_lines: HashSet<&str> = old.lines().collect();
         let new_lines: HashSet<&str> = new.lines().collect();
@@ -335,16 +342,10 @@ fn changed_text(objects: &dyn Objects, commit: &CommitInfo) -> Result<String> {
 fn added_text(objects: &dyn Objects, commit: &CommitInfo) -> Result<String> {
     let mut text = String::new();
     for delta in objects.diff(commit.parent_tree, commit.tree, false, &[])? {
-        let old = delta
-            .old_id
-            .map(|id| objects.blob(id))
-            .transpose()?
-            .unwrap_or_default();
-        let new = delta
-            .new_id
-            .map(|id| objects.blob(id))
-            .transpose()?
-            .unwrap_or_default();
+        if delta.touches_submodule() {
+            continue;
+        }
+        let (old, new) = (read(objects, delta.old_id)?, read(objects, delta.new_id)?);
         let (old, new) = (String::from_utf8_lossy(&old), String::from_utf8_lossy(&new));
         let old_lines: HashSet<&str> = old.lines().collect();
         for line in new.lines().filter(|l| !old_lines.contains(l)) {

@@ -4,7 +4,7 @@
 
 use super::classify::{self, Decision, Registered, UnitIndex};
 use crate::error::Result;
-use crate::facts::{CommitId, Delta, DeltaStatus, Facts, Objects};
+use crate::facts::{CommitId, Delta, DeltaStatus, Facts, LineStats, Objects};
 use crate::model::{Change, Origin, Status};
 use std::collections::HashMap;
 
@@ -38,12 +38,21 @@ pub fn unit_index(facts: &Facts, objects: &dyn Objects) -> Result<UnitIndex> {
             }
         }
     }
+    // Symlinks and submodules make no unit exist.
     Ok(UnitIndex::new(
         pack,
         registrations,
         base_has,
-        facts.base_files.keys().map(String::as_str),
-        facts.fork_files.keys().map(String::as_str),
+        facts
+            .base_files
+            .keys()
+            .filter(|p| !facts.base_special.contains_key(*p))
+            .map(String::as_str),
+        facts
+            .fork_files
+            .keys()
+            .filter(|p| !facts.fork_special.contains_key(*p))
+            .map(String::as_str),
     ))
 }
 
@@ -147,7 +156,12 @@ fn change_of(
         (false, true) => Origin::Upstream,
         _ => Origin::Fork,
     };
-    let stats = objects.line_stats(delta.old_id, delta.new_id)?;
+    // A submodule's ids name commits of another repository: no lines to count.
+    let stats = if delta.touches_submodule() {
+        LineStats::default()
+    } else {
+        objects.line_stats(delta.old_id, delta.new_id)?
+    };
     let registration = registration_of(facts, objects, delta)?;
     let deleted = delta.status == DeltaStatus::Deleted;
     let Decision {
@@ -156,7 +170,14 @@ fn change_of(
         rule,
         registers,
         ..
-    } = classify::classify(&facts.pack, index, &path, deleted, registration.as_ref());
+    } = classify::classify(
+        &facts.pack,
+        index,
+        &path,
+        deleted,
+        delta.kind(),
+        registration.as_ref(),
+    );
     Ok(Change {
         path,
         old_path,
@@ -175,5 +196,6 @@ fn change_of(
         orphaned: false,
         risk: None,
         already_upstream: false,
+        kind: crate::model::EntryKind::of(delta.kind()),
     })
 }

@@ -6,6 +6,7 @@
 //! path pattern; unregistered upstream modules are shared helpers → `framework`) → unit test
 //! templates → zones (first match) → `other`.
 
+use crate::facts::EntryKind;
 use crate::model::ChangeClass;
 use crate::rules::Pack;
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -117,12 +118,14 @@ impl UnitIndex {
             .enumerate()
             .map(|(position, entry)| (entry.location.clone(), position))
             .collect();
-        for path in base_files {
+        // A package's `__init__.py` alone does not make its directory a unit.
+        let counts = |path: &&str| !is_init(path);
+        for path in base_files.filter(counts) {
             if let Some((family, unit)) = index.unit_of(pack, path) {
                 index.base_units.insert((family, unit));
             }
         }
-        for path in fork_files {
+        for path in fork_files.filter(counts) {
             if let Some((family, unit)) = index.unit_of(pack, path) {
                 index.fork_units.insert((family, unit));
             }
@@ -153,6 +156,7 @@ impl UnitIndex {
             let entry = &self.registered[position];
             return Some((entry.family, entry.unit.clone()));
         }
+        // `__init__.py` beside the modules is the package's own, not a unit `__init__`.
         pack.families
             .iter()
             .enumerate()
@@ -160,6 +164,7 @@ impl UnitIndex {
                 family
                     .path
                     .match_path(path)
+                    .filter(|unit| !(unit.starts_with("__") && unit.ends_with("__")))
                     .map(|unit| (index, unit.to_string()))
             })
     }
@@ -197,6 +202,11 @@ impl UnitIndex {
     pub fn registered(&self) -> &[Registered] {
         &self.registered
     }
+}
+
+/// A package's `__init__.py`.
+fn is_init(path: &str) -> bool {
+    path.rsplit('/').next() == Some("__init__.py")
 }
 
 /// How the lines of a registration file changed: `None` when the path is no registration
@@ -247,15 +257,29 @@ pub fn registration_edit(
 
 /// Classifies one changed path.
 ///
-/// `deleted` says the path no longer exists in the fork; `registration` is the result of
-/// [`registration_edit`] when the path is a registration file.
+/// `deleted` says the path no longer exists in the fork; `kind` what the entry is (a
+/// submodule or a symlink is never a connector unit: the zones decide, and the rule says so);
+/// `registration` is the result of [`registration_edit`] when the path is a registration file.
 pub fn classify(
     pack: &Pack,
     index: &UnitIndex,
     path: &str,
     deleted: bool,
+    kind: EntryKind,
     registration: Option<&RegistrationEdit>,
 ) -> Decision {
+    let what = match kind {
+        EntryKind::File => None,
+        EntryKind::Symlink => Some("symlink (mode 120000), not a connector unit"),
+        EntryKind::Submodule => Some(
+            "submodule (gitlink, mode 160000): a commit of another repository, never a connector unit",
+        ),
+    };
+    if let Some(what) = what {
+        let mut decision = by_zone(pack, path);
+        decision.rule = format!("{what}; {}", decision.rule);
+        return decision;
+    }
     if let Some(edit) = registration {
         return if edit.only_registrations {
             Decision {
@@ -276,7 +300,15 @@ pub fn classify(
         };
     }
 
-    if let Some((family, unit)) = index.unit_of(pack, path) {
+    // A package's `__init__.py` makes no unit of a directory that has nothing else and that
+    // no registration names.
+    let unit_of = index.unit_of(pack, path).filter(|(family, unit)| {
+        !is_init(path)
+            || index.exists_at_base(*family, unit)
+            || index.exists_at_fork(*family, unit)
+            || index.key_of(*family, unit).is_some()
+    });
+    if let Some((family, unit)) = unit_of {
         let layout = &pack.families[family].layout;
         let pattern = &pack.families[family].path.text;
         if index.is_helper(family, &unit) {
@@ -340,6 +372,11 @@ pub fn classify(
         }
     }
 
+    by_zone(pack, path)
+}
+
+/// The class the zones give a path (first match), else `other`.
+fn by_zone(pack: &Pack, path: &str) -> Decision {
     if let Some((index, zone)) = pack.zone(path) {
         let glob = zone
             .globs
@@ -516,7 +553,14 @@ mod tests {
             ("config.yml", false, None, ChangeClass::Other, None),
         ];
         for (path, deleted, registration, class, unit) in cases {
-            let decision = classify(&pack, &index, path, *deleted, *registration);
+            let decision = classify(
+                &pack,
+                &index,
+                path,
+                *deleted,
+                EntryKind::File,
+                *registration,
+            );
             assert_eq!(
                 (decision.class, decision.unit.as_deref()),
                 (*class, *unit),

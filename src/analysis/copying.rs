@@ -27,15 +27,27 @@ pub struct CopiedUnit {
     pub has_tests: bool,
 }
 
+/// The contents of a unit's files. A blob this clone lacks (a partial clone, a pruned or
+/// damaged object store) is left out and its path added to `unreadable`: the unit is compared
+/// on what could be read.
 fn read_unit(
     objects: &dyn Objects,
     files: &Files,
     paths: &[String],
+    unreadable: &mut Vec<String>,
 ) -> Result<Vec<(String, Vec<u8>)>> {
-    paths
-        .iter()
-        .map(|p| Ok((p.clone(), objects.blob(files[p])?)))
-        .collect()
+    let mut out = Vec::with_capacity(paths.len());
+    for path in paths {
+        match objects.blob_if_present(files[path])? {
+            Some(bytes) => out.push((path.clone(), bytes)),
+            None => {
+                if !unreadable.contains(path) {
+                    unreadable.push(path.clone());
+                }
+            }
+        }
+    }
+    Ok(out)
 }
 
 fn unit_text(pack: &Pack, key: &UnitKey, files: Vec<(String, Vec<u8>)>) -> UnitText {
@@ -85,6 +97,7 @@ pub fn detect(
     objects: &dyn Objects,
     index: &UnitIndex,
     changes: &mut [Change],
+    unreadable: &mut Vec<String>,
 ) -> Result<Vec<CopiedUnit>> {
     let pack = &facts.pack;
     let mut added: BTreeMap<UnitKey, Vec<String>> = BTreeMap::new();
@@ -120,7 +133,11 @@ pub fn detect(
 
     // The upstream corpus: every unit at the merge-base (helpers excluded).
     let mut unit_paths: BTreeMap<UnitKey, Vec<String>> = BTreeMap::new();
-    for path in facts.base_files.keys() {
+    for path in facts
+        .base_files
+        .keys()
+        .filter(|p| !facts.base_special.contains_key(*p))
+    {
         if let Some((family, unit)) = index.unit_of(pack, path) {
             if !index.is_helper(family, &unit) {
                 unit_paths
@@ -130,11 +147,16 @@ pub fn detect(
             }
         }
     }
-    let corpus = Corpus::read(pack, objects, &facts.base_files, &unit_paths)?;
+    let corpus = Corpus::read(pack, objects, &facts.base_files, &unit_paths, unreadable)?;
     let mut copied = Vec::new();
-    for (key, paths, found) in
-        corpus.match_units(pack, objects, &facts.fork_files, &added, changes)?
-    {
+    for (key, paths, found) in corpus.match_units(
+        pack,
+        objects,
+        &facts.fork_files,
+        &added,
+        changes,
+        unreadable,
+    )? {
         let (source_family, source_unit) = corpus.keys[found.source].clone();
         let main = found
             .files
@@ -165,8 +187,21 @@ pub fn detect(
             .into_iter()
             .filter(|((family, unit), _)| !index.is_helper(*family, unit))
             .collect();
-        let tests = Corpus::read(pack, objects, &facts.base_files, &upstream_tests)?;
-        tests.match_units(pack, objects, &facts.fork_files, &added_tests, changes)?;
+        let tests = Corpus::read(
+            pack,
+            objects,
+            &facts.base_files,
+            &upstream_tests,
+            unreadable,
+        )?;
+        tests.match_units(
+            pack,
+            objects,
+            &facts.fork_files,
+            &added_tests,
+            changes,
+            unreadable,
+        )?;
     }
     Ok(copied)
 }
@@ -183,12 +218,17 @@ impl Corpus {
         objects: &dyn Objects,
         files: &Files,
         units: &BTreeMap<UnitKey, Vec<String>>,
+        unreadable: &mut Vec<String>,
     ) -> Result<Corpus> {
         let mut keys = Vec::with_capacity(units.len());
         let mut texts = Vec::with_capacity(units.len());
         for (key, paths) in units {
             keys.push(key.clone());
-            texts.push(unit_text(pack, key, read_unit(objects, files, paths)?));
+            texts.push(unit_text(
+                pack,
+                key,
+                read_unit(objects, files, paths, unreadable)?,
+            ));
         }
         Ok(Corpus {
             keys,
@@ -204,10 +244,15 @@ impl Corpus {
         fork_files: &Files,
         added: &BTreeMap<UnitKey, Vec<String>>,
         changes: &mut [Change],
+        unreadable: &mut Vec<String>,
     ) -> Result<Vec<(UnitKey, Vec<String>, CopyMatch)>> {
         let mut out = Vec::new();
         for (key, paths) in added {
-            let text = unit_text(pack, key, read_unit(objects, fork_files, paths)?);
+            let text = unit_text(
+                pack,
+                key,
+                read_unit(objects, fork_files, paths, unreadable)?,
+            );
             let Some(found) = self.index.find(&text, None) else {
                 continue;
             };

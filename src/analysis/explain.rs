@@ -22,7 +22,16 @@ pub fn explain(facts: &Facts, objects: &dyn Objects, path: &str) -> Result<Expla
         Some(delta) => delta.status == DeltaStatus::Deleted,
         None => !facts.fork_files.contains_key(path),
     };
-    let decision = classify::classify(pack, &index, path, deleted, registration.as_ref());
+    let kind = match delta {
+        Some(delta) => delta.kind(),
+        None => facts
+            .fork_special
+            .get(path)
+            .or_else(|| facts.base_special.get(path))
+            .copied()
+            .unwrap_or_default(),
+    };
+    let decision = classify::classify(pack, &index, path, deleted, kind, registration.as_ref());
     let present = |here: bool| if here { "present" } else { "absent" };
     let mut notes = vec![format!(
         "at the merge-base {}: {}; in the fork: {}; at the target: {}",

@@ -179,7 +179,9 @@ pub fn already_upstream(
             .get(&commit.id)
             .map(Vec::as_slice)
             .unwrap_or_default();
-        let own_patch = patch_id(objects, commit)?;
+        // Like the upstream side's below: a commit whose blobs this clone lacks (a partial
+        // clone) has no patch-id to match, and the other matches still apply.
+        let own_patch = patch_id(objects, commit).ok().flatten();
         if let Some(upstream) = candidates
             .iter()
             .filter(|u| u.paths.len() == own_paths.len())

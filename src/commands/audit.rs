@@ -84,7 +84,8 @@ pub fn analyse(repo: &Repo, git: &Git, facts: Facts) -> Result<Audit> {
     let objects = repo;
     let index = changes::unit_index(&facts, objects)?;
     let mut changes = changes::changes(&facts, objects, &index)?;
-    let copies = copying::detect(&facts, objects, &index, &mut changes)?;
+    let mut unreadable = Vec::new();
+    let copies = copying::detect(&facts, objects, &index, &mut changes, &mut unreadable)?;
     placement::relocate(&facts, objects, &mut changes)?;
 
     // Work upstream already has is not divergence: mark it before anything is counted.
@@ -185,7 +186,13 @@ pub fn analyse(repo: &Repo, git: &Git, facts: Facts) -> Result<Audit> {
         pr_candidates: candidates.iter().map(|c| c.report.clone()).collect(),
         stale_copies: stale,
         in_place_edits: in_place,
-        notes: facts.notes.iter().cloned().chain(candidate_notes).collect(),
+        notes: facts
+            .notes
+            .iter()
+            .cloned()
+            .chain(unreadable_note(&unreadable))
+            .chain(candidate_notes)
+            .collect(),
     };
     summary::summarize(&mut report);
     Ok(Audit {
@@ -193,5 +200,16 @@ pub fn analyse(repo: &Repo, git: &Git, facts: Facts) -> Result<Audit> {
         report,
         refused,
         candidates,
+    })
+}
+
+/// Files whose contents this clone lacks, left out of the comparisons that wanted them.
+fn unreadable_note(paths: &[String]) -> Option<String> {
+    (!paths.is_empty()).then(|| {
+        format!(
+            "{} file(s) could not be read (this clone lacks their objects) and were left out of copy detection: {}; `git fetch --refetch` restores them",
+            paths.len(),
+            paths.join(", ")
+        )
     })
 }

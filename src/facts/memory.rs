@@ -1,7 +1,7 @@
 //! [`Objects`] held in memory, for tests of the analysis steps without a repository: trees are
 //! path → content maps, ids are git's own hashes of the content, diffs pair no renames.
 
-use super::{BlobId, Delta, DeltaStatus, Files, LineStats, Objects, TreeId};
+use super::{BlobId, Delta, DeltaStatus, EntryKind, Files, LineStats, Objects, TreeId};
 use crate::error::{Error, Result};
 use crate::ids::blob_hash;
 use std::collections::{BTreeMap, HashMap};
@@ -111,6 +111,8 @@ impl Objects for MemoryObjects {
                     new_path: new_id.map(|_| path.to_string()),
                     old_id,
                     new_id,
+                    old_kind: old_id.map(|_| EntryKind::File),
+                    new_kind: new_id.map(|_| EntryKind::File),
                 })
             })
             .collect())

@@ -235,7 +235,9 @@ pub fn render(report: &Report, refusal: Option<&Refused>, out: &mut dyn Write) -
             Origin::Upstream => "upstream",
             Origin::Both => "both",
         };
-        let lines = if c.binary {
+        let lines = if let Some(kind) = c.kind {
+            kind.as_str().into()
+        } else if c.binary {
             "binary".into()
         } else {
             format!("+{} -{}", c.lines_added, c.lines_deleted)

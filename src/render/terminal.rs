@@ -314,7 +314,9 @@ fn changes(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result<()
         }
         writeln!(out, "  {} ({})", style.bold(class.as_str()), group.len())?;
         for change in group {
-            let lines = if change.binary {
+            let lines = if let Some(kind) = change.kind {
+                kind.as_str().to_string()
+            } else if change.binary {
                 "binary".to_string()
             } else {
                 format!("+{} -{}", change.lines_added, change.lines_deleted)

@@ -266,10 +266,14 @@ pub fn collect(repo: &Repo, git: &Git, selection: &Selection) -> Result<Facts> {
     if let Some(note) = attributes_note(git)? {
         notes.push(note);
     }
+    let (base_files, base_special) = repo.files_and_special(trees.base)?;
+    let (fork_files, fork_special) = repo.files_and_special(trees.fork)?;
     Ok(Facts {
         target_time: repo.commit(target.id)?.time,
-        base_files: repo.files(trees.base)?,
-        fork_files: repo.files(trees.fork)?,
+        base_files,
+        fork_files,
+        base_special,
+        fork_special,
         target_files: repo.files(trees.target)?,
         fork_deltas: repo.diff(Some(trees.base), trees.fork, true, &[])?,
         pack,

@@ -8,7 +8,8 @@ pub mod merge;
 
 use crate::error::{Error, GitContext, Result};
 use crate::facts::{
-    BlobId, CommitId, CommitInfo, Delta, DeltaStatus, Files, LineStats, Objects, TreeId,
+    BlobId, CommitId, CommitInfo, Delta, DeltaStatus, EntryKind, Files, LineStats, Objects,
+    Special, TreeId,
 };
 use git2::{
     DiffFindOptions, DiffOptions, ErrorCode, ObjectType, Oid, Repository, RepositoryOpenFlags, Sort,
@@ -178,6 +179,17 @@ impl Repo {
     }
 
     pub fn resolve_commit(&self, rev: &str) -> Result<CommitId> {
+        // An empty repository, or HEAD on a branch not born yet: say so, not "unknown HEAD".
+        if rev == "HEAD" {
+            if let Err(error) = self.git.head() {
+                if error.code() == ErrorCode::UnbornBranch {
+                    return Err(Error::NoCommits {
+                        path: self.workdir().unwrap_or(&self.git_dir).to_path_buf(),
+                        empty: self.git.is_empty().unwrap_or(false),
+                    });
+                }
+            }
+        }
         let object = not_found(self.git.revparse_single(rev))
             .context(|| format!("could not resolve {rev}"))?;
         let Some(object) = object else {
@@ -408,20 +420,34 @@ impl Repo {
     }
 }
 
-impl Objects for Repo {
-    fn files(&self, tree: TreeId) -> Result<Files> {
+impl Repo {
+    /// A tree's files (submodules and symlinks included) and which of them are symlinks or
+    /// submodules, in one walk.
+    pub fn files_and_special(&self, tree: TreeId) -> Result<(Files, Special)> {
         let tree = self.find_tree(tree)?;
         let mut files = Files::new();
+        let mut special = Special::new();
         tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
             if entry.kind() != Some(ObjectType::Tree) {
                 if let Ok(name) = entry.name() {
-                    files.insert(format!("{dir}{name}"), blob_id(entry.id()));
+                    let path = format!("{dir}{name}");
+                    let kind = EntryKind::from_mode(entry.filemode() as u32);
+                    if kind != EntryKind::File {
+                        special.insert(path.clone(), kind);
+                    }
+                    files.insert(path, blob_id(entry.id()));
                 }
             }
             git2::TreeWalkResult::Ok
         })
         .context(|| "could not walk a tree".into())?;
-        Ok(files)
+        Ok((files, special))
+    }
+}
+
+impl Objects for Repo {
+    fn files(&self, tree: TreeId) -> Result<Files> {
+        Ok(self.files_and_special(tree)?.0)
     }
 
     fn entry(&self, tree: TreeId, path: &str) -> Result<Option<BlobId>> {
@@ -507,6 +533,9 @@ impl Objects for Repo {
             let (old_file, new_file) = (delta.old_file(), delta.new_file());
             let old_id = (!old_file.id().is_zero()).then(|| blob_id(old_file.id()));
             let new_id = (!new_file.id().is_zero()).then(|| blob_id(new_file.id()));
+            let kind = |file: &git2::DiffFile| EntryKind::from_mode(u32::from(file.mode()));
+            let old_kind = (status != DeltaStatus::Added).then(|| kind(&old_file));
+            let new_kind = (status != DeltaStatus::Deleted).then(|| kind(&new_file));
             out.push(Delta {
                 status,
                 old_path: if status == DeltaStatus::Added {
@@ -521,6 +550,8 @@ impl Objects for Repo {
                 },
                 old_id,
                 new_id,
+                old_kind,
+                new_kind,
             });
         }
         Ok(out)

@@ -9,6 +9,7 @@ mod conflicts;
 mod matrix;
 mod protocol;
 mod report;
+mod robustness;
 mod sarif_schema;
 mod snapshots;
 mod trust;

@@ -25,6 +25,20 @@ impl Fixture {
         Fixture { built, temp }
     }
 
+    /// A scenario given as TOML text (for the odd inputs no shared fixture should carry).
+    pub fn from_toml(text: &str) -> Fixture {
+        let temp = tempfile::Builder::new()
+            .prefix("forkdrift-test-")
+            .tempdir()
+            .unwrap();
+        let file = temp.path().join("scenario.toml");
+        std::fs::write(&file, text).unwrap();
+        let scenario = Scenario::from_path(&file).unwrap_or_else(|e| panic!("{e:?}"));
+        let built = fixtures::build(&scenario, &temp.path().join("fork"))
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        Fixture { built, temp }
+    }
+
     pub fn path(&self) -> &Path {
         &self.built.path
     }

@@ -246,6 +246,76 @@ fn signals_leave_no_scratch_directory_behind() {
     }
 }
 
+/// A git that sleeps before running `git <word> …` (so that a signal lands mid-run).
+fn slow_git(dir: &Path, word: &str) -> std::path::PathBuf {
+    let slow = dir.join(format!("slow-git-{word}"));
+    let real = String::from_utf8(
+        Command::new("sh")
+            .args(["-c", "command -v git"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    std::fs::write(
+        &slow,
+        format!(
+            "#!/bin/sh\ncase \"$*\" in *\" {word} \"*) sleep 20;; esac\nexec {} \"$@\"\n",
+            real.trim()
+        ),
+    )
+    .unwrap();
+    let mut permissions = std::fs::metadata(&slow).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o755);
+    std::fs::set_permissions(&slow, permissions).unwrap();
+    slow
+}
+
+#[test]
+fn signals_remove_a_half_built_kept_demo() {
+    let home = tempfile::tempdir().unwrap();
+    // Publishing the upstream (`git fetch` into DIR/upstream.git) is the last step of the
+    // build: the fork is complete by then, the demo is not.
+    let slow = slow_git(home.path(), "fetch");
+    for (signal, code, existed) in [("TERM", 143, false), ("INT", 130, true)] {
+        let dir = home.path().join(format!("kept-{signal}"));
+        if existed {
+            std::fs::create_dir(&dir).unwrap();
+        }
+        let mut child = raw(home.path())
+            .arg("demo")
+            .arg("--keep")
+            .arg(&dir)
+            .env("FORKDRIFT_GIT", &slow)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let start = Instant::now();
+        while !dir.join("upstream.git/HEAD").exists() {
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "the demo never reached its upstream"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+        Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(child.id().to_string())
+            .status()
+            .unwrap();
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(code), "SIG{signal}");
+        if existed {
+            // The empty directory the user named stays, empty.
+            assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0, "SIG{signal}");
+        } else {
+            assert!(!dir.exists(), "SIG{signal}: {} remains", dir.display());
+        }
+    }
+}
+
 #[test]
 fn two_runs_at_once_on_one_repository() {
     let fixture = Fixture::build("demo");
