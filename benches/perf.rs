@@ -144,7 +144,9 @@ fn generate(dir: &Path) -> PathBuf {
                       files: &[(String, String)]|
      -> usize {
         mark += 1;
-        when += 3600;
+        // Commits 8⅓ hours apart: the 2,050 commits span two years, so that a monthly
+        // backfill meets a different upstream at each point.
+        when += 30_000;
         let _ = write!(
             stream,
             "commit {branch}\nmark :{mark}\nauthor Dev <dev@example.com> {when} +0000\ncommitter Dev <dev@example.com> {when} +0000\ndata {}\n{message}\n",
@@ -365,15 +367,48 @@ fn bench_audit(temp: &Path) {
         git_in_store(&path, Some((scratch.path(), &objects)), &log);
     });
     println!(
-        "audit                     {:>8.0?}   git plumbing of the same job {:>8.0?}   ratio {:.1}",
+        "audit                     {:>8.2?}   git plumbing of the same job {:>8.2?}   ratio {:.1}",
         ours,
         yardstick,
         ours.as_secs_f64() / yardstick.as_secs_f64()
     );
     println!(
-        "audit --hops ({} hops)     {:>8.0?}",
+        "audit --hops ({} hops)     {:>8.2?}",
         with_hops.hops.len(),
         hops
+    );
+    bench_backfill(&repo, &git, temp);
+}
+
+/// `report --backfill monthly` over the 24 months of the generated history, then up to today.
+fn bench_backfill(repo: &Repo, git: &Git, temp: &Path) {
+    let last = forkdrift::time::parse_iso("2022-07-25").unwrap();
+    let since = forkdrift::time::add_months(last, 0) - 730 * forkdrift::time::DAY;
+    let out = temp.join("report");
+    let started = Instant::now();
+    let run = forkdrift::commands::report::report(
+        repo,
+        git,
+        &Selection::default(),
+        &out,
+        &out.join("history.jsonl"),
+        Some(&forkdrift::commands::report::Backfill {
+            cadence: forkdrift::commands::report::Cadence::Monthly,
+            since,
+        }),
+        &mut |_, _| {},
+    )
+    .unwrap();
+    let distinct: std::collections::BTreeSet<(String, String)> = run
+        .history
+        .iter()
+        .map(|m| (m.fork.clone(), m.target.clone()))
+        .collect();
+    println!(
+        "report --backfill monthly: {} dates ({} distinct fork and target pairs) {:>8.2?}",
+        run.history.len(),
+        distinct.len(),
+        started.elapsed()
     );
 }
 

@@ -63,6 +63,10 @@ pub fn report(
     if let Some(backfill) = backfill {
         let fork = repo.resolve_commit(&selection.fork)?;
         let target = repo.resolve_commit(&crate::repo::collect::target_name(repo, selection)?)?;
+        let (fork_line, target_line) = (
+            first_parent_line(repo, fork)?,
+            first_parent_line(repo, target)?,
+        );
         let dates: Vec<i64> = schedule(backfill, time::now())
             .into_iter()
             .filter(|d| !known.contains(&time::format_date(*d)))
@@ -78,8 +82,8 @@ pub fn report(
             progress(done, dates.len());
             let end_of_day = date + DAY - 1;
             let (Some(fork_then), Some(target_then)) = (
-                as_of(repo, fork, end_of_day)?,
-                as_of(repo, target, end_of_day)?,
+                as_of(&fork_line, end_of_day),
+                as_of(&target_line, end_of_day),
             ) else {
                 unreachable.push(time::format_date(*date));
                 continue;
@@ -204,18 +208,24 @@ fn schedule(backfill: &Backfill, now: i64) -> Vec<i64> {
     dates
 }
 
-/// The newest commit of a ref's first-parent line committed at or before `when`: the ref as it
-/// was then, read from history (a reflog does not go back that far, nor exist in a clone).
-fn as_of(repo: &Repo, tip: CommitId, when: i64) -> Result<Option<CommitId>> {
+/// A ref's first-parent line, newest first, with commit times: read once per backfill.
+fn first_parent_line(repo: &Repo, tip: CommitId) -> Result<Vec<(i64, CommitId)>> {
+    let mut line = Vec::new();
     let mut current = Some(tip);
     while let Some(id) = current {
         let commit = repo.commit(id)?;
-        if commit.time <= when {
-            return Ok(Some(id));
-        }
+        line.push((commit.time, id));
         current = commit.parents.first().copied();
     }
-    Ok(None)
+    Ok(line)
+}
+
+/// The newest commit of a ref's first-parent line committed at or before `when`: the ref as it
+/// was then, read from history (a reflog does not go back that far, nor exist in a clone).
+fn as_of(line: &[(i64, CommitId)], when: i64) -> Option<CommitId> {
+    line.iter()
+        .find(|(time, _)| *time <= when)
+        .map(|(_, id)| *id)
 }
 
 #[cfg(test)]
