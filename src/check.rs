@@ -353,6 +353,7 @@ pub(crate) mod tests {
             pr_candidates: vec![],
             stale_copies: vec![],
             in_place_edits: vec![],
+            deps: None,
             notes: vec![],
         };
         CheckReport::new(

@@ -163,6 +163,13 @@ enum Command {
         #[command(flatten)]
         output: OutputArgs,
     },
+    /// Whether the coupled gems (Karafka's lockstep family) move together in the fork's lock.
+    Deps {
+        #[command(flatten)]
+        selection: SelectionArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
     /// What upstream already has, what it should get (PR candidates), what the copies miss.
     Candidates {
         #[command(flatten)]
@@ -296,6 +303,11 @@ pub enum Job {
         format: Format,
         export: Option<PathBuf>,
     },
+    Deps {
+        selection: Selection,
+        format: Format,
+        fail_on: Severity,
+    },
     AcceptProtocol {
         selection: Selection,
         why: String,
@@ -360,6 +372,7 @@ impl Cli {
             self.command,
             Command::Audit { .. }
                 | Command::Plan { .. }
+                | Command::Deps { .. }
                 | Command::Candidates { .. }
                 | Command::AcceptProtocol { .. }
                 | Command::Explain { .. }
@@ -396,6 +409,11 @@ impl Cli {
                 }
             }
             Command::Plan { selection, output } => Job::Plan {
+                selection: selection.resolve()?,
+                format: output.format,
+                fail_on: fail_on(output.fail_on),
+            },
+            Command::Deps { selection, output } => Job::Deps {
                 selection: selection.resolve()?,
                 format: output.format,
                 fail_on: fail_on(output.fail_on),

@@ -216,6 +216,9 @@ pub fn render(report: &Report, refusal: Option<&Refused>, out: &mut dyn Write) -
             }
         }
     }
+    if let Some(deps) = &report.deps {
+        deps_section(deps, out)?;
+    }
     if let Some(plan) = &report.plan {
         plan_section(plan, out)?;
     }
@@ -359,6 +362,33 @@ fn plan_section(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
             out,
             "\n**The plan stops at {version}: its protocol changed and has not been accepted.**"
         )?;
+    }
+    Ok(())
+}
+
+fn deps_section(deps: &Deps, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(out, "\n### Coupled gems ({})\n", path_cell(&deps.lockfile))?;
+    writeln!(
+        out,
+        "| gem | locked | series | newest of the series upstream | source |\n|---|---|---|---|---|"
+    )?;
+    for gem in &deps.gems {
+        let mut source = gem.source.clone();
+        if let Some(old) = &gem.locked_as {
+            source.push_str(&format!(", locked as `{old}`"));
+        }
+        writeln!(
+            out,
+            "| {} | {} | {} | {} | {} |",
+            cell(&gem.name),
+            cell(&gem.version),
+            gem.series,
+            gem.newest_in_series.as_deref().unwrap_or(""),
+            cell(&source)
+        )?;
+    }
+    if !deps.findings.is_empty() {
+        writeln!(out, "\nMove them together: `{}`", deps.command)?;
     }
     Ok(())
 }

@@ -49,6 +49,7 @@ pub fn render(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result
     hops(report, out, style)?;
     copies(report, out, style)?;
     bookkeeping(report, out, style)?;
+    deps_section(report, out, style)?;
     changes(report, out, style)?;
     if !report.notes.is_empty() {
         writeln!(out, "\n{}", style.bold("Notes"))?;
@@ -395,6 +396,7 @@ fn changes(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result<()
 /// `forkdrift plan`: the header, then each hop with what it takes.
 pub fn plan(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result<()> {
     header(report, out, style)?;
+    deps_section(report, out, style)?;
     let Some(plan) = &report.plan else {
         return Ok(());
     };
@@ -652,4 +654,87 @@ pub(crate) fn protocol_cell(hop: &Hop) -> String {
             hop.protocol_warnings.join(", ")
         )
     }
+}
+
+/// The coupled gems as locked; the findings about them are in "Act on these" already.
+fn deps_section(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result<()> {
+    let Some(deps) = &report.deps else {
+        return Ok(());
+    };
+    writeln!(
+        out,
+        "\n{} ({})",
+        style.bold("Coupled gems"),
+        quote_path(&deps.lockfile)
+    )?;
+    for gem in &deps.gems {
+        let newest = match &gem.newest_in_series {
+            Some(newest) if *newest != gem.version => format!("newest {} {newest}", gem.series),
+            Some(_) => "newest of its series".to_string(),
+            None => String::new(),
+        };
+        let mut source = gem.source.clone();
+        if let Some(old) = &gem.locked_as {
+            source.push_str(&format!(", locked as {old}"));
+        }
+        if !gem.platforms.is_empty() {
+            source.push_str(&format!(", also {}", gem.platforms.join(", ")));
+        }
+        writeln!(
+            out,
+            "  {:<16} {:<12} {:<24} {}",
+            gem.name,
+            gem.version,
+            newest,
+            style.dim(&source)
+        )?;
+    }
+    let problems = report
+        .findings
+        .iter()
+        .filter(|f| deps.findings.contains(&f.fingerprint))
+        .count();
+    if problems == 0 {
+        writeln!(out, "  in step")?;
+    } else {
+        writeln!(
+            out,
+            "  {}; move them together: {}",
+            plural(problems, "finding", "findings"),
+            deps.command
+        )?;
+    }
+    Ok(())
+}
+
+/// `forkdrift deps`: the header, the coupled gems and the findings about them.
+pub fn deps(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result<()> {
+    header(report, out, style)?;
+    let Some(deps) = &report.deps else {
+        writeln!(
+            out,
+            "\nNo coupled gems to check: the rule pack `{}` declares no [deps], or the fork has no lock it names.",
+            report.pack
+        )?;
+        return Ok(());
+    };
+    deps_section(report, out, style)?;
+    for finding in report
+        .findings
+        .iter()
+        .filter(|f| deps.findings.contains(&f.fingerprint))
+    {
+        let label = format!("{:<7}", finding.severity.as_str());
+        writeln!(
+            out,
+            "  {} {} {}",
+            style.severity(finding.severity, &label),
+            style.dim(&finding.id),
+            finding.message
+        )?;
+        if let Some(help) = &finding.help {
+            writeln!(out, "          {} {help}", style.dim("help:"))?;
+        }
+    }
+    Ok(())
 }

@@ -124,6 +124,7 @@ fn check() -> CheckReport {
         pr_candidates: vec![],
         stale_copies: vec![],
         in_place_edits: vec![],
+        deps: None,
         notes: vec![],
     };
     CheckReport::new(
