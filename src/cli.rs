@@ -18,7 +18,7 @@ Start with `forkdrift demo`; on your fork: `git remote add upstream <url> && git
 #[command(name = "forkdrift", version, about, after_help = AFTER_HELP, max_term_width = 100)]
 pub struct Cli {
     /// Run as if started in DIR: the fork's clone, or a bare repository [default: .] (for
-    /// audit, plan, candidates, accept-protocol and explain).
+    /// audit, plan, deps, candidates, accept-protocol and explain).
     #[arg(short = 'C', global = true, value_name = "DIR")]
     dir: Option<PathBuf>,
 
@@ -256,6 +256,9 @@ enum Command {
     Fixture {
         /// A bundled scenario name, or a path to a scenario .toml.
         scenario: String,
+        /// Where to build it. Its id differs from the global `-C DIR`'s, which clap would
+        /// otherwise fill from this positional (and then refuse `-C` for this command).
+        #[arg(id = "into", value_name = "DIR")]
         dir: PathBuf,
     },
 }
@@ -384,7 +387,7 @@ impl Cli {
                     "-C {} means nothing to this command: it does not read a repository",
                     dir.display()
                 ),
-                help: "-C names the fork's repository for audit, plan, candidates, check, report, baseline, accept-protocol and explain; leave it out here".into(),
+                help: "-C names the fork's repository for audit, plan, deps, candidates, check, report, baseline, accept-protocol and explain; leave it out here".into(),
             });
         }
         let fail_on = |f: FailOn| match f {
