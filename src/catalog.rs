@@ -219,7 +219,7 @@ pub const CATALOG: &[Entry] = &[
         summary: "A coupled gem is locked behind the newest release of its series that upstream has.",
         description: "Patch releases of a series carry fixes (and sometimes breaking schema changes); the coupled gems are tested at their newest patches together.",
         message: "{gem} {version} is behind {newest}, the newest {series} release upstream has",
-        help: Some("`{command}`"),
+        help: Some("{action}"),
     },
 ];
 

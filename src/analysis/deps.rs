@@ -211,6 +211,14 @@ pub fn lockstep(
         let newest_in_series = newest(&gem.name, &gem.version);
         if let Some(newest) = newest_in_series.as_ref().filter(|n| **n > gem.version) {
             let series = series_of(&gem.version);
+            // A PATH gem is the fork itself: merging the release moves it, Bundler cannot.
+            let action = match (gem.gem.source, newest_name(releases, newest)) {
+                (gemfile::Source::Path, Some(tag)) => format!(
+                    "merge upstream's {tag} into the fork (`forkdrift plan --to {}`)",
+                    newest.text
+                ),
+                _ => format!("`{command}`"),
+            };
             add(
                 &mut builder,
                 Kind::BehindSeries,
@@ -221,7 +229,7 @@ pub fn lockstep(
                     ("version", &gem.version.text),
                     ("newest", &newest.text),
                     ("series", &series),
-                    ("command", &command),
+                    ("action", &action),
                 ],
             );
         }
@@ -286,6 +294,15 @@ fn check_constraint(
             ("command", command),
         ],
     );
+}
+
+/// The tag of a release version, to name it as the user's refs do.
+fn newest_name<'r>(releases: &'r [ReleasePoint], version: &Version) -> Option<&'r str> {
+    releases
+        .iter()
+        .filter(|p| !p.branch && p.version == *version)
+        .map(|p| p.name.as_str())
+        .next()
 }
 
 fn add(builder: &mut FindingBuilder, kind: Kind, key: &str, path: &str, args: &[(&str, &str)]) {

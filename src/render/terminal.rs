@@ -669,7 +669,7 @@ fn deps_section(report: &Report, out: &mut dyn Write, style: &Style) -> io::Resu
     )?;
     for gem in &deps.gems {
         let newest = match &gem.newest_in_series {
-            Some(newest) if *newest != gem.version => format!("newest {} {newest}", gem.series),
+            Some(newest) if *newest != gem.version => format!("newest of {}: {newest}", gem.series),
             Some(_) => "newest of its series".to_string(),
             None => String::new(),
         };

@@ -5,6 +5,7 @@ mod support;
 mod audit;
 mod cli;
 mod conflicts;
+mod deps;
 mod matrix;
 mod protocol;
 mod report;
