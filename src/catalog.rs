@@ -23,6 +23,7 @@ pub enum Kind {
     Lockstep,
     DependencyConstraint,
     BehindSeries,
+    DependencyPin,
 }
 
 /// One kind of finding. `message` and `help` are templates: `{name}` takes the argument of that
@@ -220,6 +221,17 @@ pub const CATALOG: &[Entry] = &[
         description: "Patch releases of a series carry fixes (and sometimes breaking schema changes); the coupled gems are tested at their newest patches together.",
         message: "{gem} {version} is behind {newest}, the newest {series} release upstream has",
         help: Some("{action}"),
+    },
+    Entry {
+        kind: Kind::DependencyPin,
+        id: "FD504",
+        key: "dependency-pin",
+        name: "dependency pin changed",
+        severity: Severity::Warning,
+        summary: "The fork changes a dependency pin of the framework.",
+        description: "Pins are the framework's: upstream moves them on every release, and a fork's own pin conflicts with that and runs the framework on a version upstream never tested.",
+        message: "the fork pins {package} {fork} (upstream {old}, the target {target})",
+        help: Some("propose the bump upstream, or take the target's pin when you upgrade"),
     },
 ];
 

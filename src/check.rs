@@ -354,6 +354,7 @@ pub(crate) mod tests {
             stale_copies: vec![],
             in_place_edits: vec![],
             deps: None,
+            pins: vec![],
             notes: vec![],
         };
         CheckReport::new(

@@ -35,6 +35,9 @@ pub struct Report {
     /// The coupled gems as the fork locks them (packs with a `[deps]` table and a lock).
     #[serde(default)]
     pub deps: Option<Deps>,
+    /// Python dependency pins the fork changed against its fork point.
+    #[serde(default)]
+    pub pins: Vec<PinChange>,
     /// Things the user should know that are not findings (shallow history, several fork points…).
     pub notes: Vec<String>,
 }
@@ -546,4 +549,16 @@ pub struct LockedDep {
     pub series: String,
     /// The newest release of that series among the upstream's release tags (the pack's own gem).
     pub newest_in_series: Option<String>,
+}
+
+/// A dependency pin the fork changed: at the fork point, in the fork, at the target (None: not
+/// pinned there).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PinChange {
+    pub package: String,
+    /// The fork's file that pins it (or pinned it, when the fork dropped it).
+    pub path: String,
+    pub old: Option<String>,
+    pub fork: Option<String>,
+    pub target: Option<String>,
 }

@@ -17,6 +17,7 @@ pub mod gate;
 pub mod gemfile;
 pub mod hops;
 pub mod patches;
+pub mod pins;
 pub mod placement;
 pub mod plan;
 pub mod protocol;

@@ -4,7 +4,7 @@
 use crate::analysis::candidates::{self, Candidate};
 use crate::analysis::protocol::Verdict;
 use crate::analysis::{
-    attribution, changes, churn, conflicts, copying, deps, findings, gate, hops, placement,
+    attribution, changes, churn, conflicts, copying, deps, findings, gate, hops, pins, placement,
     releases, stale, summary, upstream,
 };
 use crate::error::Result;
@@ -148,6 +148,8 @@ pub fn analyse(repo: &Repo, git: &Git, facts: Facts) -> Result<Audit> {
         findings::merge(&mut findings, more);
         deps
     });
+    let (pins, more) = pins::check(&facts, objects)?;
+    findings::merge(&mut findings, more);
     let own_commits = facts
         .own
         .iter()
@@ -190,6 +192,7 @@ pub fn analyse(repo: &Repo, git: &Git, facts: Facts) -> Result<Audit> {
         stale_copies: stale,
         in_place_edits: in_place,
         deps,
+        pins,
         notes: facts.notes.iter().cloned().chain(candidate_notes).collect(),
     };
     summary::summarize(&mut report);

@@ -219,6 +219,24 @@ pub fn render(report: &Report, refusal: Option<&Refused>, out: &mut dyn Write) -
     if let Some(deps) = &report.deps {
         deps_section(deps, out)?;
     }
+    if !report.pins.is_empty() {
+        writeln!(
+            out,
+            "\n### Dependency pins the fork changed\n\n| package | upstream | fork | target | file |\n|---|---|---|---|---|"
+        )?;
+        for pin in &report.pins {
+            let show = |p: &Option<String>| cell(p.as_deref().unwrap_or("-"));
+            writeln!(
+                out,
+                "| {} | {} | {} | {} | {} |",
+                cell(&pin.package),
+                show(&pin.old),
+                show(&pin.fork),
+                show(&pin.target),
+                path_cell(&pin.path)
+            )?;
+        }
+    }
     if let Some(plan) = &report.plan {
         plan_section(plan, out)?;
     }

@@ -50,6 +50,7 @@ pub fn render(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result
     copies(report, out, style)?;
     bookkeeping(report, out, style)?;
     deps_section(report, out, style)?;
+    pins_section(report, out, style)?;
     changes(report, out, style)?;
     if !report.notes.is_empty() {
         writeln!(out, "\n{}", style.bold("Notes"))?;
@@ -735,6 +736,35 @@ pub fn deps(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result<(
         if let Some(help) = &finding.help {
             writeln!(out, "          {} {help}", style.dim("help:"))?;
         }
+    }
+    Ok(())
+}
+
+fn pins_section(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result<()> {
+    if report.pins.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "\n{}", style.bold("Dependency pins the fork changed"))?;
+    writeln!(
+        out,
+        "  {:<24} {:<14} {:<14} {:<14} file",
+        "package", "upstream", "fork", "target"
+    )?;
+    let show = |pin: &Option<String>| match pin.as_deref() {
+        None => "-".to_string(),
+        Some("") => "any".to_string(),
+        Some(pin) => pin.to_string(),
+    };
+    for pin in &report.pins {
+        writeln!(
+            out,
+            "  {:<24} {:<14} {:<14} {:<14} {}",
+            pin.package,
+            show(&pin.old),
+            show(&pin.fork),
+            show(&pin.target),
+            style.dim(&quote_path(&pin.path))
+        )?;
     }
     Ok(())
 }

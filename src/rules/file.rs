@@ -28,6 +28,8 @@ pub(super) struct PackFile {
     pub(super) plan: PlanFile,
     pub(super) changelog: Option<ChangelogFile>,
     pub(super) deps: Option<DepsFile>,
+    #[serde(default)]
+    pub(super) pins: Vec<String>,
 }
 
 #[derive(Deserialize)]

@@ -43,6 +43,9 @@ pub struct Pack {
     pub plan: PlanRules,
     pub changelog: Option<Changelog>,
     pub deps: Option<DepsRules>,
+    /// Globs of Python requirement files (`requirements/*.txt`, `pyproject.toml`) whose pins the
+    /// fork should not change.
+    pub pins: Vec<String>,
 }
 
 /// Gems that must move together (`[deps]`): which ones, which of their minor series go
@@ -547,6 +550,7 @@ impl Pack {
 
         Ok(Pack {
             deps,
+            pins: file.pins,
             name: file.name.into_inner(),
             description: file.description,
             origin: origin.to_string(),

@@ -138,3 +138,71 @@ fn a_plan_from_08_to_011_takes_one_hop_per_minor_with_notes() {
     );
     assert!(report.deps.is_some());
 }
+
+#[test]
+fn the_forks_own_pins_are_listed_per_package_across_the_layout_change() {
+    let fixture = Fixture::build("pins");
+    let (_, report) = run_json(
+        &fixture,
+        &["audit", "--format", "json", "--fail-on", "never"],
+    );
+    type Row<'a> = (
+        &'a str,
+        Option<&'a str>,
+        Option<&'a str>,
+        Option<&'a str>,
+        &'a str,
+    );
+    let rows: Vec<Row> = report
+        .pins
+        .iter()
+        .map(|p| {
+            (
+                p.package.as_str(),
+                p.old.as_deref(),
+                p.fork.as_deref(),
+                p.target.as_deref(),
+                p.path.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            (
+                "aiohttp",
+                Some("==3.8.5"),
+                Some("==3.9.1"),
+                Some("==3.12.14"),
+                "requirements/framework.txt"
+            ),
+            (
+                "httpx",
+                None,
+                Some("==0.27.0"),
+                None,
+                "requirements/framework.txt"
+            ),
+        ]
+    );
+    let mut messages: Vec<&str> = report
+        .findings
+        .iter()
+        .filter(|f| f.id == "FD504")
+        .map(|f| f.message.as_str())
+        .collect();
+    messages.sort();
+    assert_eq!(
+        messages,
+        [
+            "the fork pins aiohttp ==3.9.1 (upstream ==3.8.5, the target ==3.12.14)",
+            "the fork pins httpx ==0.27.0 (upstream unpinned, the target unpinned)",
+        ]
+    );
+    let output = fixture
+        .forkdrift(&["audit", "--fail-on", "never"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("Dependency pins the fork changed"), "{text}");
+}

@@ -125,6 +125,7 @@ fn check() -> CheckReport {
         stale_copies: vec![],
         in_place_edits: vec![],
         deps: None,
+        pins: vec![],
         notes: vec![],
     };
     CheckReport::new(
