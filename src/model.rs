@@ -522,6 +522,16 @@ pub struct Refused {
     pub release_notes: Option<String>,
 }
 
+/// Is this finding about dependencies (the coupled gems or a pin): what `forkdrift deps` shows
+/// and fails on.
+pub fn is_dependency_finding(report: &Report, finding: &Finding) -> bool {
+    finding.kind == Kind::DependencyPin
+        || report
+            .deps
+            .as_ref()
+            .is_some_and(|d| d.findings.contains(&finding.fingerprint))
+}
+
 /// The coupled gems of the fork's lock and whether they move together.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Deps {

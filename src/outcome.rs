@@ -110,14 +110,9 @@ impl ReportOutcome {
             return exit::OK;
         }
         if self.view == View::Deps {
-            // Only the coupled gems are this command's business: not the protocol, not the paths.
-            let deps = self
-                .report
-                .deps
-                .as_ref()
-                .map_or(&[][..], |d| &d.findings[..]);
+            // Only dependencies are this command's business: not the protocol, not the paths.
             let fails = self.report.findings.iter().any(|f| {
-                deps.contains(&f.fingerprint)
+                crate::model::is_dependency_finding(&self.report, f)
                     && f.severity >= self.fail_on
                     && self.fail_on != Severity::Off
             });

@@ -708,22 +708,24 @@ fn deps_section(report: &Report, out: &mut dyn Write, style: &Style) -> io::Resu
     Ok(())
 }
 
-/// `forkdrift deps`: the header, the coupled gems and the findings about them.
+/// `forkdrift deps`: the header, the coupled gems, the pins the fork changed and the findings
+/// about them.
 pub fn deps(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result<()> {
     header(report, out, style)?;
-    let Some(deps) = &report.deps else {
+    if report.deps.is_none() && report.pins.is_empty() {
         writeln!(
             out,
-            "\nNo coupled gems to check: the rule pack `{}` declares no [deps], or the fork has no lock it names.",
+            "\nNo dependencies to check: the rule pack `{}` declares no [deps] and the fork changed no pin it watches, or the fork has no lock it names.",
             report.pack
         )?;
         return Ok(());
-    };
+    }
     deps_section(report, out, style)?;
+    pins_section(report, out, style)?;
     for finding in report
         .findings
         .iter()
-        .filter(|f| deps.findings.contains(&f.fingerprint))
+        .filter(|f| crate::model::is_dependency_finding(report, f))
     {
         let label = format!("{:<7}", finding.severity.as_str());
         writeln!(

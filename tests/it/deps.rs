@@ -205,4 +205,13 @@ fn the_forks_own_pins_are_listed_per_package_across_the_layout_change() {
         .unwrap();
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(text.contains("Dependency pins the fork changed"), "{text}");
+    let output = fixture.forkdrift(&["deps"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "FD504 is a warning");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("aiohttp") && text.contains("FD504"), "{text}");
+    let output = fixture
+        .forkdrift(&["deps", "--fail-on", "warning"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
 }
