@@ -20,6 +20,10 @@ pub enum Kind {
     ProtocolFileChange,
     StaleCopy,
     MissingImport,
+    Lockstep,
+    DependencyConstraint,
+    BehindSeries,
+    DependencyPin,
 }
 
 /// One kind of finding. `message` and `help` are templates: `{name}` takes the argument of that
@@ -182,6 +186,52 @@ pub const CATALOG: &[Entry] = &[
         help: Some(
             "follow the framework's move (see `forkdrift explain` and the target's layout) when you upgrade",
         ),
+    },
+    Entry {
+        kind: Kind::Lockstep,
+        id: "FD501",
+        key: "lockstep",
+        name: "coupled gems out of step",
+        severity: Severity::Error,
+        summary: "Two coupled gems are locked at series that do not go together.",
+        description: "Coupled gems (karafka and karafka-web, say) are released in matching series; a pair outside the pack's series table may install yet fail at boot or at runtime, which Bundler cannot see.",
+        message: "{gem} {version} and {other} {other_version} do not go together: {gem} {series} goes with {other} {expected}",
+        help: Some(
+            "move them together: `{command}` (raise the Gemfile's requirements first if they pin a series)",
+        ),
+    },
+    Entry {
+        kind: Kind::DependencyConstraint,
+        id: "FD502",
+        key: "dependency-constraint",
+        name: "locked version outside a constraint",
+        severity: Severity::Error,
+        summary: "A coupled gem's locked version is outside what another gem requires of it.",
+        description: "A runtime constraint (a gemspec's, as the fork states it or as the lock records it) does not admit the version the lock holds: the lock is stale or was edited by hand.",
+        message: "{gem} {version} is outside {requirer}'s requirement `{requirement}` ({origin})",
+        help: Some("re-resolve the coupled gems together: `{command}`"),
+    },
+    Entry {
+        kind: Kind::BehindSeries,
+        id: "FD503",
+        key: "behind-series",
+        name: "behind its series",
+        severity: Severity::Warning,
+        summary: "A coupled gem is locked behind the newest release of its series that upstream has.",
+        description: "Patch releases of a series carry fixes (and sometimes breaking schema changes); the coupled gems are tested at their newest patches together.",
+        message: "{gem} {version} is behind {newest}, the newest {series} release upstream has",
+        help: Some("{action}"),
+    },
+    Entry {
+        kind: Kind::DependencyPin,
+        id: "FD504",
+        key: "dependency-pin",
+        name: "dependency pin changed",
+        severity: Severity::Warning,
+        summary: "The fork changes a dependency pin of the framework.",
+        description: "Pins are the framework's: upstream moves them on every release, and a fork's own pin conflicts with that and runs the framework on a version upstream never tested.",
+        message: "the fork pins {package} {fork} (upstream {old}, the target {target})",
+        help: Some("propose the bump upstream, or take the target's pin when you upgrade"),
     },
 ];
 

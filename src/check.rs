@@ -353,6 +353,8 @@ pub(crate) mod tests {
             pr_candidates: vec![],
             stale_copies: vec![],
             in_place_edits: vec![],
+            deps: None,
+            pins: vec![],
             notes: vec![],
         };
         CheckReport::new(

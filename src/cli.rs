@@ -18,7 +18,7 @@ Start with `forkdrift demo`; on your fork: `git remote add upstream <url> && git
 #[command(name = "forkdrift", version, about, after_help = AFTER_HELP, max_term_width = 100)]
 pub struct Cli {
     /// Run as if started in DIR: the fork's clone, or a bare repository [default: .] (for
-    /// the commands that read a repository: audit, plan, check, report and the others).
+    /// the commands that read a repository: audit, plan, deps, check, report and the others).
     #[arg(short = 'C', global = true, value_name = "DIR")]
     dir: Option<PathBuf>,
 
@@ -168,6 +168,13 @@ enum Command {
     },
     /// Plan the upgrade one minor at a time: protocol, conflicts, release notes, checklist.
     Plan {
+        #[command(flatten)]
+        selection: SelectionArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// Whether the coupled gems (Karafka's lockstep family) move together in the fork's lock.
+    Deps {
         #[command(flatten)]
         selection: SelectionArgs,
         #[command(flatten)]
@@ -335,6 +342,11 @@ pub enum Job {
         format: Format,
         export: Option<PathBuf>,
     },
+    Deps {
+        selection: Selection,
+        format: Format,
+        fail_on: Severity,
+    },
     AcceptProtocol {
         selection: Selection,
         why: String,
@@ -410,6 +422,7 @@ impl Cli {
             self.command,
             Command::Audit { .. }
                 | Command::Plan { .. }
+                | Command::Deps { .. }
                 | Command::Candidates { .. }
                 | Command::AcceptProtocol { .. }
                 | Command::Explain { .. }
@@ -423,7 +436,7 @@ impl Cli {
                     "-C {} means nothing to this command: it does not read a repository",
                     dir.display()
                 ),
-                help: "-C names the fork's repository for audit, plan, candidates, check, report, baseline, accept-protocol and explain; leave it out here".into(),
+                help: "-C names the fork's repository for audit, plan, deps, candidates, check, report, baseline, accept-protocol and explain; leave it out here".into(),
             });
         }
         let fail_on = |f: FailOn| match f {
@@ -448,6 +461,11 @@ impl Cli {
                 }
             }
             Command::Plan { selection, output } => Job::Plan {
+                selection: selection.resolve()?,
+                format: output.format,
+                fail_on: fail_on(output.fail_on),
+            },
+            Command::Deps { selection, output } => Job::Deps {
                 selection: selection.resolve()?,
                 format: output.format,
                 fail_on: fail_on(output.fail_on),

@@ -299,6 +299,7 @@ fn show_report(
     let rendered = match (outcome.format, outcome.view) {
         (Format::Terminal, View::Plan) => render::terminal::plan(report, out, style),
         (Format::Terminal, View::Candidates) => render::terminal::candidates(report, out, style),
+        (Format::Terminal, View::Deps) => render::terminal::deps(report, out, style),
         (Format::Terminal, _) => render::terminal::render(report, out, style),
         (Format::Json, _) => render::json::render(report, out),
         (Format::Markdown, _) => render::markdown::render(report, outcome.refusal.as_ref(), out),

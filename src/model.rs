@@ -32,6 +32,12 @@ pub struct Report {
     pub pr_candidates: Vec<PrCandidate>,
     pub stale_copies: Vec<StaleCopy>,
     pub in_place_edits: Vec<InPlaceEdit>,
+    /// The coupled gems as the fork locks them (packs with a `[deps]` table and a lock).
+    #[serde(default)]
+    pub deps: Option<Deps>,
+    /// Python dependency pins the fork changed against its fork point.
+    #[serde(default)]
+    pub pins: Vec<PinChange>,
     /// Things the user should know that are not findings (shallow history, several fork points…).
     pub notes: Vec<String>,
 }
@@ -544,4 +550,55 @@ pub struct Refused {
     pub to: String,
     pub protocol: ProtocolReport,
     pub release_notes: Option<String>,
+}
+
+/// Is this finding about dependencies (the coupled gems or a pin): what `forkdrift deps` shows
+/// and fails on.
+pub fn is_dependency_finding(report: &Report, finding: &Finding) -> bool {
+    finding.kind == Kind::DependencyPin
+        || report
+            .deps
+            .as_ref()
+            .is_some_and(|d| d.findings.contains(&finding.fingerprint))
+}
+
+/// The coupled gems of the fork's lock and whether they move together.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Deps {
+    /// The lock read, relative to the fork's root.
+    pub lockfile: String,
+    pub gems: Vec<LockedDep>,
+    /// Moves every coupled gem the lock holds at once.
+    pub command: String,
+    /// Ids of the findings about the coupled gems (FD501–FD503).
+    pub findings: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct LockedDep {
+    /// The current name (`karafka-rdkafka` for a lock that still says `rdkafka`).
+    pub name: String,
+    /// The name the lock uses, when it is an old one.
+    pub locked_as: Option<String>,
+    pub version: String,
+    /// `gem`, `git` or `path`.
+    pub source: String,
+    /// Platform builds locked besides the plain one: `x86_64-linux`.
+    pub platforms: Vec<String>,
+    /// The series (`major.minor`) the version belongs to.
+    pub series: String,
+    /// The newest release of that series among the upstream's release tags (the pack's own gem).
+    pub newest_in_series: Option<String>,
+}
+
+/// A dependency pin the fork changed: at the fork point, in the fork, at the target (None: not
+/// pinned there).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PinChange {
+    pub package: String,
+    /// The fork's file that pins it (or pinned it, when the fork dropped it).
+    pub path: String,
+    pub old: Option<String>,
+    pub fork: Option<String>,
+    pub target: Option<String>,
 }

@@ -67,6 +67,7 @@ pub enum View {
     Audit,
     Plan,
     Candidates,
+    Deps,
     Demo,
 }
 
@@ -115,6 +116,15 @@ impl ReportOutcome {
         if matches!(self.view, View::Candidates | View::Demo) {
             return exit::OK;
         }
+        if self.view == View::Deps {
+            // Only dependencies are this command's business: not the protocol, not the paths.
+            let fails = self.report.findings.iter().any(|f| {
+                crate::model::is_dependency_finding(&self.report, f)
+                    && f.severity >= self.fail_on
+                    && self.fail_on != Severity::Off
+            });
+            return if fails { exit::FINDINGS } else { exit::OK };
+        }
         if self.refusal.is_some() {
             return exit::PROTOCOL;
         }
@@ -150,6 +160,16 @@ pub fn run(config: Config) -> Result<Outcome> {
             let selection = collect::resolve_version(&repo, &selection)?;
             let audit = commands::plan::plan(&repo, &git, &selection)?;
             report(ReportOutcome::new(audit, View::Plan, format, fail_on))
+        }
+        Job::Deps {
+            selection,
+            format,
+            fail_on,
+        } => {
+            let repo = open()?;
+            let selection = collect::resolve_version(&repo, &selection)?;
+            let audit = commands::audit::audit(&repo, &git, &selection, false)?;
+            report(ReportOutcome::new(audit, View::Deps, format, fail_on))
         }
         Job::Candidates {
             selection,

@@ -305,7 +305,12 @@ pub fn protocol_findings(
             args: &[("path", &warning.path), ("commits", &commits.join(", "))],
         });
     }
-    findings.extend(builder.finish());
+    merge(findings, builder.finish());
+}
+
+/// Adds findings of another step, keeping the order: most severe first, then id and path.
+pub fn merge(findings: &mut Vec<Finding>, more: Vec<Finding>) {
+    findings.extend(more);
     findings.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)

@@ -114,6 +114,52 @@ mod tests {
         assert_eq!(v("1.0"), v("1.0.0"));
     }
 
+    /// RubyGems' order (`Gem::Version#<=>`), as a table: each row is `left < right`.
+    #[test]
+    fn gem_order_table() {
+        let ascending = [
+            ("0.11.9", "0.11.10"),
+            ("0.9.9", "0.10.0"),
+            ("1.0.0.rc2", "1.0.0"),
+            ("1.0.0.rc1", "1.0.0.rc2"),
+            ("1.0.0.rc9", "1.0.0.rc10"),
+            ("1.0.0.beta1", "1.0.0.rc1"),
+            ("1.0.0.alpha2", "1.0.0.beta1"),
+            ("1.0.0.beta1", "1.0.0.beta2"),
+            ("2.4.0.beta1", "2.4.0"),
+            ("2.4.0", "2.4.1"),
+            ("2.3.99", "2.4.0.beta1"),
+            ("1.0.0", "1.0.0.1"),
+            ("1.0.0.pre", "1.0.0.pre.1"),
+            ("2.5.0", "2.10.0"),
+        ];
+        for (low, high) in ascending {
+            assert!(v(low) < v(high), "{low} < {high}");
+            assert!(v(high) > v(low), "{high} > {low}");
+        }
+        let equal = [
+            ("1.0", "1.0.0"),
+            ("2.4.0", "2.4.0.0"),
+            ("1.0.0.RC1", "1.0.0.rc1"),
+        ];
+        for (a, b) in equal {
+            assert_eq!(v(a), v(b), "{a} == {b}");
+        }
+        assert!(v("2.4.0.beta1").is_prerelease());
+        assert!(!v("0.11.10").is_prerelease());
+        assert_eq!(v("0.11.10").minor(), (0, 11));
+        let mut sorted: Vec<Version> = ["1.0.0", "0.11.10", "1.0.0.rc2", "0.11.9", "1.0.0.beta1"]
+            .into_iter()
+            .map(v)
+            .collect();
+        sorted.sort();
+        let texts: Vec<&str> = sorted.iter().map(|v| v.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            ["0.11.9", "0.11.10", "1.0.0.beta1", "1.0.0.rc2", "1.0.0"]
+        );
+    }
+
     #[test]
     fn orders_elastic_tags_across_the_scheme_change() {
         assert!(v("v8.16.0") > v("v8.15.4.0"));

@@ -4,8 +4,8 @@
 use crate::analysis::candidates::{self, Candidate};
 use crate::analysis::protocol::Verdict;
 use crate::analysis::{
-    attribution, changes, churn, conflicts, copying, findings, gate, hops, placement, releases,
-    stale, summary, upstream,
+    attribution, changes, churn, conflicts, copying, deps, findings, gate, hops, pins, placement,
+    releases, stale, summary, upstream,
 };
 use crate::error::Result;
 use crate::facts::{CommitId, Facts};
@@ -145,6 +145,12 @@ pub fn analyse(repo: &Repo, git: &Git, facts: Facts) -> Result<Audit> {
 
     let mut findings = findings::findings(&facts.pack, &changes, &conflicts, &copies, &stale);
     findings::protocol_findings(&facts.pack, &changes, verdict, &protocol, &mut findings);
+    let deps = deps::check(&facts, objects)?.map(|(deps, more)| {
+        findings::merge(&mut findings, more);
+        deps
+    });
+    let (pins, more) = pins::check(&facts, objects)?;
+    findings::merge(&mut findings, more);
     let own_commits = facts
         .own
         .iter()
@@ -186,6 +192,8 @@ pub fn analyse(repo: &Repo, git: &Git, facts: Facts) -> Result<Audit> {
         pr_candidates: candidates.iter().map(|c| c.report.clone()).collect(),
         stale_copies: stale,
         in_place_edits: in_place,
+        deps,
+        pins,
         notes: facts
             .notes
             .iter()

@@ -216,6 +216,27 @@ pub fn render(report: &Report, refusal: Option<&Refused>, out: &mut dyn Write) -
             }
         }
     }
+    if let Some(deps) = &report.deps {
+        deps_section(deps, out)?;
+    }
+    if !report.pins.is_empty() {
+        writeln!(
+            out,
+            "\n### Dependency pins the fork changed\n\n| package | upstream | fork | target | file |\n|---|---|---|---|---|"
+        )?;
+        for pin in &report.pins {
+            let show = |p: &Option<String>| cell(p.as_deref().unwrap_or("-"));
+            writeln!(
+                out,
+                "| {} | {} | {} | {} | {} |",
+                cell(&pin.package),
+                show(&pin.old),
+                show(&pin.fork),
+                show(&pin.target),
+                path_cell(&pin.path)
+            )?;
+        }
+    }
     if let Some(plan) = &report.plan {
         plan_section(plan, out)?;
     }
@@ -361,6 +382,33 @@ fn plan_section(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
             out,
             "\n**The plan stops at {version}: its protocol changed and has not been accepted.**"
         )?;
+    }
+    Ok(())
+}
+
+fn deps_section(deps: &Deps, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(out, "\n### Coupled gems ({})\n", path_cell(&deps.lockfile))?;
+    writeln!(
+        out,
+        "| gem | locked | series | newest of the series upstream | source |\n|---|---|---|---|---|"
+    )?;
+    for gem in &deps.gems {
+        let mut source = gem.source.clone();
+        if let Some(old) = &gem.locked_as {
+            source.push_str(&format!(", locked as `{old}`"));
+        }
+        writeln!(
+            out,
+            "| {} | {} | {} | {} | {} |",
+            cell(&gem.name),
+            cell(&gem.version),
+            gem.series,
+            gem.newest_in_series.as_deref().unwrap_or(""),
+            cell(&source)
+        )?;
+    }
+    if !deps.findings.is_empty() {
+        writeln!(out, "\nMove them together: `{}`", deps.command)?;
     }
     Ok(())
 }

@@ -49,6 +49,8 @@ pub fn render(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result
     hops(report, out, style)?;
     copies(report, out, style)?;
     bookkeeping(report, out, style)?;
+    deps_section(report, out, style)?;
+    pins_section(report, out, style)?;
     changes(report, out, style)?;
     if !report.notes.is_empty() {
         writeln!(out, "\n{}", style.bold("Notes"))?;
@@ -397,6 +399,7 @@ fn changes(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result<()
 /// `forkdrift plan`: the header, then each hop with what it takes.
 pub fn plan(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result<()> {
     header(report, out, style)?;
+    deps_section(report, out, style)?;
     let Some(plan) = &report.plan else {
         return Ok(());
     };
@@ -654,4 +657,118 @@ pub(crate) fn protocol_cell(hop: &Hop) -> String {
             hop.protocol_warnings.join(", ")
         )
     }
+}
+
+/// The coupled gems as locked; the findings about them are in "Act on these" already.
+fn deps_section(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result<()> {
+    let Some(deps) = &report.deps else {
+        return Ok(());
+    };
+    writeln!(
+        out,
+        "\n{} ({})",
+        style.bold("Coupled gems"),
+        quote_path(&deps.lockfile)
+    )?;
+    for gem in &deps.gems {
+        let newest = match &gem.newest_in_series {
+            Some(newest) if *newest != gem.version => format!("newest of {}: {newest}", gem.series),
+            Some(_) => "newest of its series".to_string(),
+            None => String::new(),
+        };
+        let mut source = gem.source.clone();
+        if let Some(old) = &gem.locked_as {
+            source.push_str(&format!(", locked as {old}"));
+        }
+        if !gem.platforms.is_empty() {
+            source.push_str(&format!(", also {}", gem.platforms.join(", ")));
+        }
+        writeln!(
+            out,
+            "  {:<16} {:<12} {:<24} {}",
+            gem.name,
+            gem.version,
+            newest,
+            style.dim(&source)
+        )?;
+    }
+    let problems = report
+        .findings
+        .iter()
+        .filter(|f| deps.findings.contains(&f.fingerprint))
+        .count();
+    if problems == 0 {
+        writeln!(out, "  in step")?;
+    } else {
+        writeln!(
+            out,
+            "  {}; move them together: {}",
+            plural(problems, "finding", "findings"),
+            deps.command
+        )?;
+    }
+    Ok(())
+}
+
+/// `forkdrift deps`: the header, the coupled gems, the pins the fork changed and the findings
+/// about them.
+pub fn deps(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result<()> {
+    header(report, out, style)?;
+    if report.deps.is_none() && report.pins.is_empty() {
+        writeln!(
+            out,
+            "\nNo dependencies to check: the rule pack `{}` declares no [deps] and the fork changed no pin it watches, or the fork has no lock it names.",
+            report.pack
+        )?;
+        return Ok(());
+    }
+    deps_section(report, out, style)?;
+    pins_section(report, out, style)?;
+    for finding in report
+        .findings
+        .iter()
+        .filter(|f| crate::model::is_dependency_finding(report, f))
+    {
+        let label = format!("{:<7}", finding.severity.as_str());
+        writeln!(
+            out,
+            "  {} {} {}",
+            style.severity(finding.severity, &label),
+            style.dim(&finding.id),
+            finding.message
+        )?;
+        if let Some(help) = &finding.help {
+            writeln!(out, "          {} {help}", style.dim("help:"))?;
+        }
+    }
+    Ok(())
+}
+
+fn pins_section(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result<()> {
+    if report.pins.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "\n{}", style.bold("Dependency pins the fork changed"))?;
+    writeln!(
+        out,
+        "  {:<24} {:<14} {:<14} {:<14} file",
+        "package", "upstream", "fork", "target"
+    )?;
+    let show = |pin: &Option<String>| match pin.as_deref() {
+        None => "-".to_string(),
+        Some("") => "any".to_string(),
+        Some(pin) => pin.to_string(),
+    };
+    for pin in &report.pins {
+        writeln!(
+            out,
+            "  {:<24} {:<14} {:<14} {:<14} {}",
+            pin.package,
+            show(&pin.old),
+            show(&pin.fork),
+            show(&pin.target),
+            style.dim(&quote_path(&pin.path))
+        )?;
+    }
+    Ok(())
 }

@@ -27,6 +27,52 @@ pub(super) struct PackFile {
     #[serde(default)]
     pub(super) plan: PlanFile,
     pub(super) changelog: Option<ChangelogFile>,
+    pub(super) deps: Option<DepsFile>,
+    #[serde(default)]
+    pub(super) pins: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct DepsFile {
+    pub(super) gem: Option<Spanned<String>>,
+    #[serde(default = "default_lockfiles")]
+    pub(super) lockfiles: Vec<String>,
+    #[serde(default)]
+    pub(super) gemspecs: Vec<String>,
+    pub(super) coupled: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub(super) renamed: BTreeMap<String, Spanned<String>>,
+    #[serde(default = "default_update")]
+    pub(super) command: String,
+    #[serde(default)]
+    pub(super) series: Vec<BTreeMap<Spanned<String>, OneOrMany>>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+pub(super) enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+// Untagged enums buffer their input, which loses `Spanned`'s position: a bad version is
+// reported at its gem's key instead.
+impl OneOrMany {
+    pub(super) fn items(&self) -> Vec<&String> {
+        match self {
+            OneOrMany::One(one) => vec![one],
+            OneOrMany::Many(many) => many.iter().collect(),
+        }
+    }
+}
+
+fn default_lockfiles() -> Vec<String> {
+    vec!["Gemfile.lock".into()]
+}
+
+fn default_update() -> String {
+    "bundle update".into()
 }
 
 #[derive(Deserialize)]

@@ -42,6 +42,28 @@ pub struct Pack {
     pub versions: Option<Versions>,
     pub plan: PlanRules,
     pub changelog: Option<Changelog>,
+    pub deps: Option<DepsRules>,
+    /// Globs of Python requirement files (`requirements/*.txt`, `pyproject.toml`) whose pins the
+    /// fork should not change.
+    pub pins: Vec<String>,
+}
+
+/// Gems that must move together (`[deps]`): which ones, which of their minor series go
+/// together, and where the fork's lock and gemspecs are.
+#[derive(Debug, Default)]
+pub struct DepsRules {
+    /// The gem the upstream's release tags version, if the upstream is one of the coupled gems.
+    pub gem: Option<String>,
+    pub lockfiles: Vec<String>,
+    /// Globs of the fork's gemspecs, whose runtime constraints must admit the locked versions.
+    pub gemspecs: Vec<String>,
+    pub coupled: Vec<String>,
+    /// Old name → current name (`rdkafka` → `karafka-rdkafka`).
+    pub renamed: BTreeMap<String, String>,
+    /// The update command the gems to move are appended to: `bundle update`.
+    pub command: String,
+    /// Rows of compatible minor series: gem → the minors (`0.9`, `0.10`) of one row.
+    pub series: Vec<BTreeMap<String, Vec<String>>>,
 }
 
 /// A family of plug-ins ("data sources") in one layout of the upstream.
@@ -471,7 +493,64 @@ impl Pack {
             None => None,
         };
 
+        let deps = match &file.deps {
+            Some(d) => {
+                let coupled: Vec<String> = d.coupled.iter().map(|g| g.get_ref().clone()).collect();
+                let known = |gem: &Spanned<String>| -> Result<()> {
+                    if coupled.contains(gem.get_ref()) {
+                        Ok(())
+                    } else {
+                        Err(span_err(
+                            gem.span(),
+                            format!("`{}` is not one of the coupled gems", gem.get_ref()),
+                        ))
+                    }
+                };
+                if let Some(gem) = &d.gem {
+                    known(gem)?;
+                }
+                for current in d.renamed.values() {
+                    known(current)?;
+                }
+                let mut series = Vec::new();
+                for row in &d.series {
+                    let mut minors = BTreeMap::new();
+                    for (gem, versions) in row {
+                        known(gem)?;
+                        let mut list = Vec::new();
+                        for version in versions.items() {
+                            if crate::analysis::versions::Version::parse(version).is_none() {
+                                return Err(span_err(
+                                    gem.span(),
+                                    format!("`{version}` is not a series such as \"2.4\""),
+                                ));
+                            }
+                            list.push(version.clone());
+                        }
+                        minors.insert(gem.get_ref().clone(), list);
+                    }
+                    series.push(minors);
+                }
+                Some(DepsRules {
+                    gem: d.gem.as_ref().map(|g| g.get_ref().clone()),
+                    lockfiles: d.lockfiles.clone(),
+                    gemspecs: d.gemspecs.clone(),
+                    coupled,
+                    renamed: d
+                        .renamed
+                        .iter()
+                        .map(|(old, new)| (old.clone(), new.get_ref().clone()))
+                        .collect(),
+                    command: d.command.clone(),
+                    series,
+                })
+            }
+            None => None,
+        };
+
         Ok(Pack {
+            deps,
+            pins: file.pins,
             name: file.name.into_inner(),
             description: file.description,
             origin: origin.to_string(),

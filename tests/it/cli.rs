@@ -261,3 +261,28 @@ fn a_pack_group_that_does_not_take_part_cannot_panic() {
             .stderr(predicate::str::contains("panicked").not());
     }
 }
+
+#[test]
+fn a_deps_series_naming_an_uncoupled_gem_points_at_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let pack = dir.path().join("typo.toml");
+    let text = forkdrift::rules::Pack::builtin("karafka-web")
+        .unwrap()
+        .source_text
+        .replace("name = \"karafka-web\"", "name = \"typo\"")
+        .replace(
+            "{ karafka-web = \"0.11\", karafka = \"2.5\" }",
+            "{ karafka-web = \"0.11\", karafak = \"2.5\" }",
+        );
+    std::fs::write(&pack, &text).unwrap();
+    let line = text.lines().position(|l| l.contains("karafak")).unwrap() + 1;
+    let mut command = forkdrift_in(dir.path());
+    command.args(["rules", "check"]).arg(&pack);
+    command
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "`karafak` is not one of the coupled gems",
+        ))
+        .stderr(predicate::str::contains(format!("typo.toml:{line}:")));
+}

@@ -6,6 +6,7 @@ mod audit;
 mod check;
 mod cli;
 mod conflicts;
+mod deps;
 mod matrix;
 mod protocol;
 mod report;

@@ -124,6 +124,8 @@ fn check() -> CheckReport {
         pr_candidates: vec![],
         stale_copies: vec![],
         in_place_edits: vec![],
+        deps: None,
+        pins: vec![],
         notes: vec![],
     };
     CheckReport::new(
