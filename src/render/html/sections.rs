@@ -21,7 +21,7 @@ pub(super) fn plan(page: &mut String, report: &Report) {
             };
             let _ = write!(
                 page,
-                r#"<div class="hop"><h3>{} <span class="muted">(<code>{}</code> <code>{}</code>)</span></h3><p>protocol {}{} · {} conflicts, {} caused by the fork</p>"#,
+                r#"<div class="hop"><h3>{} <span class="muted">(<code>{}</code> <code>{}</code>)</span></h3><p>protocol {}{} · {}, {} caused by the fork</p>"#,
                 e(&hop.version),
                 e(&hop.name),
                 e(short(&hop.commit)),
@@ -31,7 +31,7 @@ pub(super) fn plan(page: &mut String, report: &Report) {
                 } else {
                     String::new()
                 },
-                hop.conflicts,
+                crate::render::plural(hop.conflicts, "conflict", "conflicts"),
                 hop.fork_conflicts
             );
             if !hop.notes.is_empty() {
