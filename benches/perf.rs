@@ -487,8 +487,9 @@ fn bench_sweep(temp: &Path, geth: &Path) {
         .iter()
         .map(|tag| repo.resolve_commit(tag).unwrap())
         .collect();
-    let (ours, merges) =
-        time(|| collect::merge_points(&repo, &git_binary, &facts, &release).unwrap());
+    let (ours, merges) = time(|| {
+        forkdrift::repo::later::merge_points(&repo, &git_binary, &facts, &release).unwrap()
+    });
     let total: usize = merges.iter().map(|[fork, _]| fork.len()).sum();
     let session = &facts;
     let scratch = tempfile::tempdir().unwrap();

@@ -67,7 +67,7 @@ pub fn audit(repo: &Repo, git: &Git, selection: &Selection, with_hops: bool) -> 
         crate::progress::phase("merging the release points on the way");
         let (_, points) = releases::hop_points(&audit.facts, repo)?;
         let ids: Vec<CommitId> = points.iter().map(|p| p.commit).collect();
-        let merges = collect::merge_points(repo, git, &audit.facts, &ids)?
+        let merges = crate::repo::later::merge_points(repo, git, &audit.facts, &ids)?
             .into_iter()
             .map(|pair| hops::HopMerge::new(pair, &audit.report.conflicts))
             .collect();
@@ -121,7 +121,8 @@ pub fn analyse(repo: &Repo, git: &Git, facts: Facts) -> Result<Audit> {
     let (series, mut candidate_notes) = candidates::series(&facts, objects, &changes, &settled)?;
     crate::progress::phase("trying the pull-request candidates on the target");
     let picked: Vec<Vec<_>> = series.iter().map(|s| s.commits.clone()).collect();
-    let steps = collect::cherry_pick(repo, git, facts.fork.id, facts.trees.target, &picked)?;
+    let steps =
+        crate::repo::later::cherry_pick(repo, git, facts.fork.id, facts.trees.target, &picked)?;
     let candidates = candidates::rank(
         &facts,
         objects,
@@ -136,7 +137,7 @@ pub fn analyse(repo: &Repo, git: &Git, facts: Facts) -> Result<Audit> {
     for copy in &copies {
         if let Some(at) = stale::copied_at(&facts, copy, &changes) {
             if let std::collections::hash_map::Entry::Vacant(slot) = older.entry(at) {
-                slot.insert(collect::upstream_since(repo, git, &facts, at)?);
+                slot.insert(crate::repo::later::upstream_since(repo, git, &facts, at)?);
             }
         }
     }

@@ -5,7 +5,7 @@ use crate::analysis::{hops::HopMerge, plan, releases};
 use crate::error::Result;
 use crate::facts::CommitId;
 use crate::repo::Repo;
-use crate::repo::collect::{self, Selection};
+use crate::repo::collect::Selection;
 use crate::repo::git::Git;
 
 pub fn plan(repo: &Repo, git: &Git, selection: &Selection) -> Result<Audit> {
@@ -14,7 +14,7 @@ pub fn plan(repo: &Repo, git: &Git, selection: &Selection) -> Result<Audit> {
     crate::progress::phase("merging the release points on the way");
     let (from_version, points) = releases::hop_points(facts, repo)?;
     let ids: Vec<CommitId> = points.iter().map(|p| p.commit).collect();
-    let merges: Vec<HopMerge> = collect::merge_points(repo, git, facts, &ids)?
+    let merges: Vec<HopMerge> = crate::repo::later::merge_points(repo, git, facts, &ids)?
         .into_iter()
         .map(|pair| HopMerge::new(pair, &audit.report.conflicts))
         .collect();

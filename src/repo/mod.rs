@@ -4,6 +4,7 @@
 pub mod blame;
 pub mod collect;
 pub mod git;
+pub mod later;
 pub mod merge;
 
 use crate::error::{Error, GitContext, Result};

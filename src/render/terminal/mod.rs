@@ -1,15 +1,19 @@
 //! The report for a person at a terminal: counts first, then what to act on, then the
 //! conflicts of the next upgrade (fork-caused first), then every change grouped by class.
 
+mod views;
+
+pub use views::{bookkeeping, candidates, plan};
+
 use super::{Style, plural, quote_path};
 use crate::model::*;
 use std::io::{self, Write};
 
-fn short(id: &str) -> &str {
+pub(super) fn short(id: &str) -> &str {
     &id[..id.len().min(12)]
 }
 
-fn status_letter(status: Status) -> &'static str {
+pub(super) fn status_letter(status: Status) -> &'static str {
     match status {
         Status::Added => "A",
         Status::Modified => "M",
@@ -19,7 +23,7 @@ fn status_letter(status: Status) -> &'static str {
     }
 }
 
-fn origin_name(origin: Origin) -> &'static str {
+pub(super) fn origin_name(origin: Origin) -> &'static str {
     match origin {
         Origin::Fork => "fork",
         Origin::Upstream => "upstream",
@@ -27,7 +31,7 @@ fn origin_name(origin: Origin) -> &'static str {
     }
 }
 
-fn ranges(list: &[[u64; 2]]) -> String {
+pub(super) fn ranges(list: &[[u64; 2]]) -> String {
     list.iter()
         .map(|[a, b]| {
             if a == b {
@@ -166,7 +170,7 @@ pub fn header(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result
     Ok(())
 }
 
-fn act_on(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result<()> {
+pub(super) fn act_on(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result<()> {
     let actionable: Vec<&Finding> = report
         .findings
         .iter()
@@ -192,7 +196,7 @@ fn act_on(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result<()>
     Ok(())
 }
 
-fn conflicts(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result<()> {
+pub(super) fn conflicts(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result<()> {
     if report.conflicts.is_empty() {
         return Ok(());
     }
@@ -245,7 +249,7 @@ fn conflicts(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result<
     Ok(())
 }
 
-fn hops(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result<()> {
+pub(super) fn hops(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result<()> {
     if report.hops.is_empty() {
         return Ok(());
     }
@@ -270,7 +274,7 @@ fn hops(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result<()> {
     Ok(())
 }
 
-fn copies(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result<()> {
+pub(super) fn copies(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result<()> {
     let copies: Vec<&Change> = report
         .changes
         .iter()
@@ -294,7 +298,7 @@ fn copies(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result<()>
     Ok(())
 }
 
-fn changes(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result<()> {
+pub(super) fn changes(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result<()> {
     if report.changes.is_empty() {
         writeln!(out, "\nThe fork changes nothing the target lacks.")?;
         return Ok(());
@@ -396,235 +400,8 @@ fn changes(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result<()
     Ok(())
 }
 
-/// `forkdrift plan`: the header, then each hop with what it takes.
-pub fn plan(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result<()> {
-    header(report, out, style)?;
-    deps_section(report, out, style)?;
-    let Some(plan) = &report.plan else {
-        return Ok(());
-    };
-    writeln!(
-        out,
-        "\n{} from {} to {}, one minor at a time",
-        style.bold("Upgrade plan"),
-        plan.from_version.as_deref().unwrap_or("the fork point"),
-        report.target.name
-    )?;
-    let mut seen_notes = std::collections::HashSet::new();
-    // The steps every hop shares print once, after the hops; a hop lists only its own.
-    let common: Vec<&String> = plan.hops.first().map_or(Vec::new(), |first| {
-        first
-            .checklist
-            .iter()
-            .filter(|item| plan.hops.iter().all(|h| h.checklist.contains(item)))
-            .collect()
-    });
-    for (number, hop) in plan.hops.iter().enumerate() {
-        let protocol = match hop.protocol.as_str() {
-            "schema" if hop.needs_acceptance => {
-                style.severity(Severity::Error, "protocol changed — needs acceptance")
-            }
-            "schema" => "protocol changed — accepted".to_string(),
-            "prose" => "protocol prose only".to_string(),
-            _ => "protocol unchanged".to_string(),
-        };
-        writeln!(
-            out,
-            "\n{} {} {} · {} · {} ({} caused by the fork)",
-            style.bold(&format!("{}.", number + 1)),
-            style.bold(&hop.version),
-            style.dim(&format!("({})", hop.name)),
-            protocol,
-            plural(hop.conflicts, "conflict", "conflicts"),
-            hop.fork_conflicts
-        )?;
-        if let Some(report) = &hop.protocol_report {
-            for warning in &report.warnings {
-                writeln!(out, "     {}", warning_line(warning))?;
-            }
-            for anchor in report.anchors.iter().filter(|a| !a.changes.is_empty()) {
-                for change in &anchor.changes {
-                    let prs: Vec<String> = change
-                        .commits
-                        .iter()
-                        .flat_map(|c| c.prs.first().map(|n| format!("#{n}")))
-                        .collect();
-                    // A constant's name says little without the anchor it belongs to.
-                    let detail = if anchor.kind == "values" {
-                        format!("{}: {}", anchor.name, change.detail)
-                    } else {
-                        change.detail.clone()
-                    };
-                    let mut about = prs.join(" ");
-                    if let Some(release) = &change.first_release {
-                        about.push_str(&format!(" first released in {release}"));
-                    }
-                    writeln!(out, "     {detail}  {}", style.dim(about.trim()))?;
-                }
-            }
-        }
-        // A note reached from several hops (the same PR on two release branches) shows once.
-        let notes: Vec<&ReleaseNote> = hop
-            .notes
-            .iter()
-            .filter(|n| seen_notes.insert(n.text.clone()))
-            .collect();
-        if !notes.is_empty() {
-            writeln!(out, "   release notes that matter:")?;
-            for note in notes {
-                let mark = if note.breaking {
-                    style.severity(Severity::Warning, "breaking ")
-                } else {
-                    String::new()
-                };
-                writeln!(out, "     - {mark}{}", note.text)?;
-            }
-        }
-        for item in hop.checklist.iter().filter(|i| !common.contains(i)) {
-            writeln!(out, "   first: {item}")?;
-        }
-    }
-    if !common.is_empty() {
-        writeln!(out, "\n{}", style.bold("Checklist for each hop"))?;
-        for (step, item) in common.iter().enumerate() {
-            writeln!(out, "  {}. {item}", step + 1)?;
-        }
-    }
-    if let Some(version) = &plan.stopped_at {
-        writeln!(
-            out,
-            "\n{} the plan stops at {version}: its protocol changed and has not been accepted.",
-            style.severity(Severity::Error, "stop:")
-        )?;
-    }
-    Ok(())
-}
-
-/// What upstream already has, what it should get, what the copies miss, what to do instead of
-/// editing in place.
-pub fn bookkeeping(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result<()> {
-    let subject = |id: &str| {
-        report
-            .own_commits
-            .iter()
-            .find(|c| c.commit == id)
-            .map_or("", |c| c.subject.as_str())
-    };
-    if !report.already_upstream.is_empty() {
-        writeln!(
-            out,
-            "\n{}",
-            style.bold("Already upstream (not counted as divergence)")
-        )?;
-        for found in &report.already_upstream {
-            for (index, commit) in found.commits.iter().enumerate() {
-                let line = format!("  {} {}", style.dim(short(commit)), subject(commit));
-                if index == 0 {
-                    let how = format!("{} in {}", found.method, short(&found.upstream_commit));
-                    writeln!(out, "{line}  {}", style.dim(&format!("← {how}")))?;
-                } else {
-                    writeln!(out, "{line}")?;
-                }
-            }
-        }
-    }
-    if !report.pr_candidates.is_empty() {
-        writeln!(out, "\n{}", style.bold("Send upstream as pull requests"))?;
-        for candidate in &report.pr_candidates {
-            writeln!(
-                out,
-                "  {}. {} {}",
-                candidate.rank,
-                candidate.title,
-                style.dim(&format!(
-                    "({}, {}, {}{})",
-                    candidate.kind,
-                    plural(candidate.commits.len(), "commit", "commits"),
-                    if candidate.has_tests {
-                        "with tests"
-                    } else {
-                        "no tests"
-                    },
-                    if candidate.removes_conflicts > 0 {
-                        format!(
-                            ", removes {}",
-                            plural(candidate.removes_conflicts, "conflict", "conflicts")
-                        )
-                    } else {
-                        String::new()
-                    }
-                ))
-            )?;
-        }
-        writeln!(
-            out,
-            "  {}",
-            style.dim(
-                "`forkdrift candidates --export DIR` writes them as patch series for `git am`."
-            )
-        )?;
-    }
-    if !report.stale_copies.is_empty() {
-        writeln!(out, "\n{}", style.bold("Copies missing upstream fixes"))?;
-        for copy in &report.stale_copies {
-            writeln!(out, "  {} (copy of {}):", copy.unit, copy.source_unit)?;
-            for commit in &copy.missing {
-                writeln!(
-                    out,
-                    "    {} {}",
-                    style.dim(short(&commit.commit)),
-                    commit.subject
-                )?;
-            }
-            for import in &copy.broken_imports {
-                writeln!(
-                    out,
-                    "    {} {import}",
-                    style.severity(Severity::Warning, "import gone at the target:")
-                )?;
-            }
-        }
-    }
-    if !report.in_place_edits.is_empty() {
-        writeln!(
-            out,
-            "\n{}",
-            style.bold("Instead of editing upstream connectors in place")
-        )?;
-        for edit in &report.in_place_edits {
-            writeln!(out, "  copy `{}` to `{}`:", edit.unit, edit.suggested_unit)?;
-            for [from, to] in edit.files.iter().chain(&edit.tests) {
-                writeln!(out, "    {from} → {to}")?;
-            }
-            if let Some(line) = &edit.registration {
-                writeln!(out, "    register: {line}")?;
-            }
-        }
-    }
-    Ok(())
-}
-
-/// `forkdrift candidates`: the header, then the bookkeeping sections and the notes.
-pub fn candidates(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result<()> {
-    header(report, out, style)?;
-    bookkeeping(report, out, style)?;
-    if report.pr_candidates.is_empty() {
-        writeln!(
-            out,
-            "\nNo pull-request candidates: no self-contained framework fix applies cleanly to the target."
-        )?;
-    }
-    if !report.notes.is_empty() {
-        writeln!(out, "\n{}", style.bold("Notes"))?;
-        for note in &report.notes {
-            writeln!(out, "  {note}")?;
-        }
-    }
-    Ok(())
-}
-
 /// A whole-file protocol anchor that changed: worth a look, not a verdict.
-fn warning_line(warning: &crate::model::ProtocolWarning) -> String {
+pub(super) fn warning_line(warning: &crate::model::ProtocolWarning) -> String {
     let mut prs: Vec<String> = warning
         .commits
         .iter()
@@ -660,7 +437,7 @@ pub(crate) fn protocol_cell(hop: &Hop) -> String {
 }
 
 /// The coupled gems as locked; the findings about them are in "Act on these" already.
-fn deps_section(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result<()> {
+pub(super) fn deps_section(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result<()> {
     let Some(deps) = &report.deps else {
         return Ok(());
     };
@@ -744,7 +521,7 @@ pub fn deps(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result<(
     Ok(())
 }
 
-fn pins_section(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result<()> {
+pub(super) fn pins_section(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result<()> {
     if report.pins.is_empty() {
         return Ok(());
     }

@@ -1,0 +1,115 @@
+//! The reads that depend on what the analysis found, each asked for by a command between two
+//! steps: the merges of the release points on the way (hops), the cherry-picks of the PR
+//! candidates, and the history of copies made before the merge-base.
+
+use super::Repo;
+use super::collect::scan;
+use super::git::Git;
+use super::merge::{self, MergeRequest, Side};
+use crate::error::Result;
+use crate::facts::{CommitId, CommitInfo, Facts, MergeOutcome, TreeId, Upstream};
+
+/// Merges the fork and its fork point with each point, in parallel batches (one
+/// `git merge-tree --stdin` process per batch): the conflicted paths of each pair.
+pub fn merge_points(
+    repo: &Repo,
+    git: &Git,
+    facts: &Facts,
+    points: &[CommitId],
+) -> Result<Vec<[Vec<String>; 2]>> {
+    use rayon::prelude::*;
+    let git = &git.with_attributes_of(facts.fork.id);
+    let (git_dir, objects) = (repo.git_dir().to_path_buf(), repo.objects_dir());
+    let requests: Vec<[MergeRequest; 2]> = points
+        .iter()
+        .map(|p| [facts.fork.id, facts.fork_point].map(|ours| MergeRequest::commits(ours, *p)))
+        .collect();
+    let batch = requests
+        .len()
+        .div_ceil(rayon::current_num_threads().max(1))
+        .max(1);
+    let results: Vec<Result<Vec<[Vec<String>; 2]>>> = requests
+        .par_chunks(batch)
+        .map(|chunk| {
+            let flat: Vec<MergeRequest> = chunk.iter().flatten().copied().collect();
+            let (_scratch, outcomes) = merge::merge_all_at(&git_dir, &objects, git, &flat)?;
+            Ok(outcomes
+                .chunks(2)
+                .map(|pair| [pair[0].conflicted_paths(), pair[1].conflicted_paths()])
+                .collect())
+        })
+        .collect();
+    let mut out = Vec::with_capacity(points.len());
+    for part in results {
+        out.extend(part?);
+    }
+    Ok(out)
+}
+
+/// Cherry-picks every series onto `target`, one step of every series per git process. For
+/// each series, the trees after each clean step; a series stops at its first conflict.
+pub fn cherry_pick(
+    repo: &Repo,
+    git: &Git,
+    fork: CommitId,
+    target: TreeId,
+    series: &[Vec<&CommitInfo>],
+) -> Result<Vec<Vec<TreeId>>> {
+    let git = &git.with_attributes_of(fork);
+    // Each step merges onto the tree the previous step wrote: one scratch store for them all.
+    let scratch = merge::Scratch::new()?;
+    let mut steps: Vec<Vec<TreeId>> = vec![Vec::new(); series.len()];
+    let mut live: Vec<usize> = (0..series.len()).collect();
+    let mut level = 0;
+    while !live.is_empty() {
+        let mut requests = Vec::with_capacity(live.len());
+        for &index in &live {
+            let commit = series[index][level];
+            requests.push(MergeRequest {
+                ours: Side::Tree(steps[index].last().copied().unwrap_or(target)),
+                theirs: Side::Tree(commit.tree),
+                base: commit.parent_tree,
+            });
+        }
+        let outcomes: Vec<MergeOutcome> = merge::merge_into(
+            repo.git_dir(),
+            &repo.objects_dir(),
+            git,
+            &scratch,
+            &requests,
+        )?;
+        let mut next = Vec::new();
+        for (&index, outcome) in live.iter().zip(outcomes) {
+            if outcome.clean {
+                steps[index].push(outcome.tree);
+                if level + 1 < series[index].len() {
+                    next.push(index);
+                }
+            }
+        }
+        live = next;
+        level += 1;
+    }
+    repo.add_scratch(scratch)?;
+    Ok(steps)
+}
+
+/// Upstream commits the target has and `since` lacks, beyond those `facts` already read
+/// (a copy made before the merge-base): each with the paths it changed.
+pub fn upstream_since(
+    repo: &Repo,
+    git: &Git,
+    facts: &Facts,
+    since: CommitId,
+) -> Result<Vec<Upstream>> {
+    let extra: Vec<CommitId> = repo
+        .walk(&[facts.target.id], &[since])?
+        .into_iter()
+        .filter(|id| !facts.graph.contains(*id))
+        .collect();
+    let commits = repo.par_map(&extra, |local, id| {
+        let commit = local.commit(id)?;
+        Ok((!commit.is_merge()).then_some(commit))
+    })?;
+    scan(repo, git, &commits.iter().collect::<Vec<_>>())
+}
