@@ -409,3 +409,56 @@ fn explain_names_the_rule() {
         "{text}"
     );
 }
+
+#[test]
+fn risk_reads_on_one_scale() {
+    // The upgrade is at least as hard as its hardest path: the demo's conflicting in-place
+    // edit of mysql scored 55 while the upgrade scored 16.
+    for name in ["demo", "conflicts", "release-branch", "restructure"] {
+        let report = Fixture::build(name).audit(&[]);
+        let hardest = report
+            .changes
+            .iter()
+            .filter_map(|c| c.risk.as_ref())
+            .map(|r| r.score)
+            .max()
+            .unwrap_or(0);
+        assert!(
+            report.risk.score >= hardest,
+            "{name}: {} < {hardest}: {:?}",
+            report.risk.score,
+            report.risk.reasons
+        );
+    }
+    // Lines in conflict count, and a conflict is not scored again as upstream churn.
+    let report = Fixture::build("demo").audit(&[]);
+    let mysql = change(&report, "connectors/sources/mysql.py");
+    let reasons = &mysql.risk.as_ref().unwrap().reasons;
+    assert!(
+        reasons.iter().any(|r| r.ends_with("lines in conflict")),
+        "{reasons:?}"
+    );
+    assert!(
+        !reasons.iter().any(|r| r.contains("upstream changed it")),
+        "{reasons:?}"
+    );
+    // One upstream commit (the restructure) touching three files the fork changed is one
+    // commit, not three.
+    let report = Fixture::build("restructure").audit(&[]);
+    assert!(
+        report
+            .risk
+            .reasons
+            .iter()
+            .any(|r| r.ends_with(" 1 upstream commits touched files the fork changed")),
+        "{:?}",
+        report.risk.reasons
+    );
+    // A refusal by the protocol gate is part of the upgrade's risk.
+    let report = Fixture::build("protocol").audit(&[]);
+    assert!(
+        report.risk.reasons.iter().any(|r| r.contains("refused")),
+        "{:?}",
+        report.risk.reasons
+    );
+}
