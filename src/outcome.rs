@@ -186,6 +186,8 @@ pub fn run(config: Config) -> Result<Outcome> {
             format,
         } => {
             let repo = open()?;
+            let path =
+                crate::analysis::explain::repository_path(repo.workdir(), &config.dir, &path)?;
             let selection = collect::resolve_version(&repo, &selection)?;
             crate::progress::phase("reading the fork and its upstream");
             let facts = collect::collect(&repo, &git, &selection)?;

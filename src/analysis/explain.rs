@@ -3,12 +3,77 @@
 use super::changes::{self, registration_of};
 use super::classify;
 use super::placement::TargetPaths;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::facts::{DeltaStatus, Facts, Objects};
-use crate::model::{Explanation, Status};
+use crate::model::{Explanation, Origin, Status};
+
+/// The repository path `given` names when typed in `cwd` (the directory `-C` names, or the
+/// current one), as git resolves pathspecs: relative to that directory inside the work tree
+/// (`./x`, `../x`); as typed in a bare repository or outside the work tree.
+pub fn repository_path(
+    workdir: Option<&std::path::Path>,
+    cwd: &std::path::Path,
+    given: &str,
+) -> std::result::Result<String, Error> {
+    use std::path::Component;
+    let prefix = match (
+        workdir.and_then(|w| w.canonicalize().ok()),
+        cwd.canonicalize(),
+    ) {
+        (Some(root), Ok(here)) => here
+            .strip_prefix(&root)
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_default(),
+        _ => std::path::PathBuf::new(),
+    };
+    let mut parts: Vec<String> = Vec::new();
+    for component in prefix.join(given).components() {
+        match component {
+            Component::Normal(part) => parts.push(part.to_string_lossy().into_owned()),
+            Component::ParentDir => {
+                if parts.pop().is_none() {
+                    return Err(Error::Usage {
+                        message: format!("{given} is outside the repository"),
+                        help: "name a path inside the fork's work tree".into(),
+                    });
+                }
+            }
+            Component::CurDir => {}
+            Component::RootDir | Component::Prefix(_) => {
+                return Err(Error::Usage {
+                    message: format!("{given} is an absolute path"),
+                    help:
+                        "name the path relative to the current directory or to the repository's top"
+                            .into(),
+                });
+            }
+        }
+    }
+    Ok(parts.join("/"))
+}
 
 pub fn explain(facts: &Facts, objects: &dyn Objects, path: &str) -> Result<Explanation> {
     let pack = &facts.pack;
+    let is_file = |files: &crate::facts::Files| files.contains_key(path);
+    let is_dir = |files: &crate::facts::Files| {
+        let prefix = format!("{path}/");
+        path.is_empty() || files.keys().any(|p| p.starts_with(&prefix))
+    };
+    if ![&facts.fork_files, &facts.base_files, &facts.target_files]
+        .iter()
+        .any(|f| is_file(f))
+        && [&facts.fork_files, &facts.target_files]
+            .iter()
+            .any(|f| is_dir(f))
+    {
+        return Err(Error::Usage {
+            message: format!(
+                "{} is a directory: forkdrift explains one file at a time",
+                if path.is_empty() { "." } else { path }
+            ),
+            help: "name a file in it; `forkdrift audit --all` lists every changed path".into(),
+        });
+    }
     let index = changes::unit_index(facts, objects)?;
     let delta = facts
         .fork_deltas
@@ -18,11 +83,18 @@ pub fn explain(facts: &Facts, objects: &dyn Objects, path: &str) -> Result<Expla
         Some(delta) => registration_of(facts, objects, delta)?,
         None => None,
     };
-    let deleted = match delta {
-        Some(delta) => delta.status == DeltaStatus::Deleted,
-        None => !facts.fork_files.contains_key(path),
-    };
-    let decision = classify::classify(pack, &index, path, deleted, registration.as_ref());
+    // A path the fork never changed is nobody's deletion, whatever upstream did to it.
+    let deleted = delta.is_some_and(|d| d.status == DeltaStatus::Deleted);
+    let mut decision = classify::classify(pack, &index, path, deleted, registration.as_ref());
+    let audited = changes::changes(facts, objects, &index)?
+        .into_iter()
+        .find(|c| c.path == path || c.old_path.as_deref() == Some(path));
+    let origin = audited.as_ref().map(|c| c.origin);
+    if origin == Some(Origin::Upstream) {
+        decision.rule = decision
+            .rule
+            .replace("the fork removed", "upstream removed on the fork's branch");
+    }
     let present = |here: bool| if here { "present" } else { "absent" };
     let mut notes = vec![format!(
         "at the merge-base {}: {}; in the fork: {}; at the target: {}",
@@ -58,7 +130,28 @@ pub fn explain(facts: &Facts, objects: &dyn Objects, path: &str) -> Result<Expla
             }
         }
     }
-    if facts.base_files.contains_key(path) && !facts.target_files.contains_key(path) {
+    let (at_base, in_fork, at_target) = (
+        facts.base_files.contains_key(path),
+        facts.fork_files.contains_key(path),
+        facts.target_files.contains_key(path),
+    );
+    match (delta.is_some(), origin) {
+        (false, _) => notes.push(match (at_base, in_fork, at_target) {
+            (false, false, true) => {
+                "the fork does not change it: upstream added it after the merge-base".into()
+            }
+            (true, true, false) => {
+                "the fork does not change it: upstream deleted it after the merge-base".into()
+            }
+            _ => "the fork does not change it since the merge-base".into(),
+        }),
+        (true, Some(Origin::Upstream)) => notes.push(
+            "only upstream commits changed it on the fork's branch (backports): not the fork's work"
+                .into(),
+        ),
+        _ => {}
+    }
+    if delta.is_some() && at_base && !at_target {
         let paths = TargetPaths::new(facts, objects, true)?;
         notes.push(match paths.locate(objects, path)? {
             Some(moved) => format!("upstream moved it: at the target it lives at {moved}"),

@@ -462,3 +462,46 @@ fn risk_reads_on_one_scale() {
         report.risk.reasons
     );
 }
+
+#[test]
+fn explain_tells_the_audits_facts_and_resolves_paths_like_git() {
+    use crate::support::forkdrift_in;
+    let fixture = Fixture::build("conflicts");
+    let explain = |dir: &std::path::Path, path: &str| {
+        let output = forkdrift_in(fixture.temp.path())
+            .current_dir(dir)
+            .args(["explain", path])
+            .output()
+            .unwrap();
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    // Upstream renamed s3 to aws_s3 after the merge-base; the fork never touched aws_s3.py.
+    let (code, text, _) = explain(fixture.path(), "connectors/sources/aws_s3.py");
+    assert_eq!(code, Some(0));
+    assert!(
+        text.contains("the fork does not change it: upstream added it after the merge-base"),
+        "{text}"
+    );
+    // Relative to the current directory, as git resolves paths.
+    let sources = fixture.path().join("connectors/sources");
+    for path in [
+        "postgresql.py",
+        "./postgresql.py",
+        "../sources/postgresql.py",
+    ] {
+        let (code, text, stderr) = explain(&sources, path);
+        assert_eq!(code, Some(0), "{path}: {stderr}");
+        assert!(
+            text.contains("connectors/sources/postgresql.py"),
+            "{path}: {text}"
+        );
+    }
+    // A directory gets a clear answer, not a classification.
+    let (code, _, stderr) = explain(&sources, ".");
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("is a directory"), "{stderr}");
+}
