@@ -5,11 +5,11 @@
 use super::similarity::{self, LineSet};
 use std::collections::HashMap;
 
-/// Below this share of its distinctive lines, no candidate counts as the file's new home:
-/// lower for a candidate whose path still names the file (`mysql.py` → `mysql/datasource.py`),
-/// where a split leaves only part of the lines in each new file, than for one that does not,
-/// which must hold most of them, not merely share the framework's boilerplate.
-const MIN_NAMED: f64 = 0.3;
+/// Below this share of its distinctive lines, no candidate counts as the file's new home: a
+/// candidate must hold most of them (a file that shares a third, `Dockerfile` →
+/// `Dockerfile.fips`, is another file), and one whose path does not name the file even more,
+/// not merely the framework's boilerplate.
+const MIN_NAMED: f64 = 0.5;
 const MIN_UNNAMED: f64 = 0.6;
 /// Lines found in more candidates than this (licence headers, boilerplate) decide nothing.
 const COMMON_LINE: usize = 20;
@@ -47,6 +47,13 @@ impl Relocator {
 
     /// The best new home of a file with these contents, and the share of its lines found there.
     pub fn locate(&self, content: &[u8], old_path: &str) -> Option<(String, f64)> {
+        self.locate_named(content, stem(old_path))
+    }
+
+    /// As [`Relocator::locate`], with the name that tells the file apart given: for a file
+    /// whose own name many files share (`fixtures/mysql/connector.json`) that is its unit's
+    /// directory, not `connector`.
+    pub fn locate_named(&self, content: &[u8], stem: &str) -> Option<(String, f64)> {
         let lines: LineSet = similarity::lines(content, None);
         let indexed: Vec<&Vec<usize>> = lines.iter().filter_map(|l| self.index.get(l)).collect();
         let considered = lines
@@ -60,12 +67,11 @@ impl Relocator {
                 *hits.entry(*file).or_default() += 1;
             }
         }
-        let stem = stem(old_path);
         hits.into_iter()
             .map(|(file, count)| (file, count as f64 / considered as f64))
             .filter(|(file, share)| {
                 *share
-                    >= if self.paths[*file].contains(stem) {
+                    > if self.paths[*file].contains(stem) {
                         MIN_NAMED
                     } else {
                         MIN_UNNAMED
@@ -85,7 +91,7 @@ impl Relocator {
     }
 }
 
-fn stem(path: &str) -> &str {
+pub fn stem(path: &str) -> &str {
     let name = path.rsplit('/').next().unwrap_or(path);
     name.split('.').next().unwrap_or(name)
 }
@@ -116,6 +122,15 @@ mod tests {
         assert_eq!(path, "pkg/mysql/datasource.py");
         assert_eq!(share, 0.7);
         assert_eq!(relocator.locate(b"nothing in common here\n", "x.py"), None);
+        // Under half of its lines is another file, even one that shares its name.
+        let third: String = (0..12)
+            .map(|i| format!("def function_{i}(): return {i}\n"))
+            .chain((0..28).map(|i| format!("own_{i} = {i}\n")))
+            .collect();
+        assert_eq!(
+            relocator.locate(third.as_bytes(), "sources/client.py"),
+            None
+        );
         // Sharing a third of its lines is not enough for a file of another name.
         assert_eq!(
             relocator.locate(module.as_bytes(), "sources/postgresql.py"),

@@ -505,3 +505,15 @@ fn explain_tells_the_audits_facts_and_resolves_paths_like_git() {
     assert_eq!(code, Some(2));
     assert!(stderr.contains("is a directory"), "{stderr}");
 }
+
+#[test]
+fn a_relocation_moves_a_file_and_never_many_to_one() {
+    let report = Fixture::build("relocations").audit(&[]);
+    for path in [
+        "tests/sources/fixtures/mysql/connector.json",
+        "tests/sources/fixtures/s3/connector.json",
+        "Dockerfile",
+    ] {
+        assert_eq!(change(&report, path).target_path, None, "{path}");
+    }
+}
