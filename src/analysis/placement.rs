@@ -57,7 +57,7 @@ impl<'f> TargetPaths<'f> {
         let name = self.name_of(path);
         Ok(objects
             .blob_if_present(*id)?
-            .and_then(|blob| relocator.locate_named(&blob, name))
+            .and_then(|blob| relocator.locate_named(&blob, name, path))
             .map(|(p, _)| p))
     }
 
@@ -122,7 +122,11 @@ pub fn relocate(facts: &Facts, objects: &dyn Objects, changes: &mut [Change]) ->
             distinct.dedup();
             distinct.len() > 1
         });
-        if shared && !to.contains(paths.name_of(&from)) {
+        if shared
+            && !to
+                .split('/')
+                .any(|part| part == paths.name_of(&from) || stem(part) == paths.name_of(&from))
+        {
             change.target_path = None;
         }
     }

@@ -5,11 +5,12 @@
 use super::similarity::{self, LineSet};
 use std::collections::HashMap;
 
-/// Below this share of its distinctive lines, no candidate counts as the file's new home: a
-/// candidate must hold most of them (a file that shares a third, `Dockerfile` →
-/// `Dockerfile.fips`, is another file), and one whose path does not name the file even more,
-/// not merely the framework's boilerplate.
-const MIN_NAMED: f64 = 0.5;
+/// Below this share of its distinctive lines, no candidate counts as the file's new home:
+/// lower for a candidate whose path keeps the file's name as a directory or as its file name
+/// (`mysql.py` → `mysql/datasource.py`), where a split leaves only part of the lines in each
+/// new file, than for any other, which must hold most of them — `Dockerfile.fips` sharing a
+/// third of `Dockerfile` is another file, not its new home.
+const MIN_NAMED: f64 = 0.3;
 const MIN_UNNAMED: f64 = 0.6;
 /// Lines found in more candidates than this (licence headers, boilerplate) decide nothing.
 const COMMON_LINE: usize = 20;
@@ -47,13 +48,19 @@ impl Relocator {
 
     /// The best new home of a file with these contents, and the share of its lines found there.
     pub fn locate(&self, content: &[u8], old_path: &str) -> Option<(String, f64)> {
-        self.locate_named(content, stem(old_path))
+        self.locate_named(content, stem(old_path), old_path)
     }
 
     /// As [`Relocator::locate`], with the name that tells the file apart given: for a file
     /// whose own name many files share (`fixtures/mysql/connector.json`) that is its unit's
     /// directory, not `connector`.
-    pub fn locate_named(&self, content: &[u8], stem: &str) -> Option<(String, f64)> {
+    pub fn locate_named(
+        &self,
+        content: &[u8],
+        stem: &str,
+        old_path: &str,
+    ) -> Option<(String, f64)> {
+        let old_file = old_path.rsplit('/').next().unwrap_or(old_path);
         let lines: LineSet = similarity::lines(content, None);
         let indexed: Vec<&Vec<usize>> = lines.iter().filter_map(|l| self.index.get(l)).collect();
         let considered = lines
@@ -71,7 +78,7 @@ impl Relocator {
             .map(|(file, count)| (file, count as f64 / considered as f64))
             .filter(|(file, share)| {
                 *share
-                    > if self.paths[*file].contains(stem) {
+                    > if keeps_name(&self.paths[*file], stem, old_file) {
                         MIN_NAMED
                     } else {
                         MIN_UNNAMED
@@ -81,14 +88,22 @@ impl Relocator {
             .max_by(|a, b| {
                 a.1.total_cmp(&b.1)
                     .then_with(|| {
-                        self.paths[a.0]
-                            .contains(stem)
-                            .cmp(&self.paths[b.0].contains(stem))
+                        keeps_name(&self.paths[a.0], stem, old_file).cmp(&keeps_name(
+                            &self.paths[b.0],
+                            stem,
+                            old_file,
+                        ))
                     })
                     .then_with(|| self.paths[b.0].cmp(&self.paths[a.0]))
             })
             .map(|(file, share)| (self.paths[file].clone(), similarity::round(share)))
     }
+}
+
+/// A directory of `path` is named `name`, or its file is `old_file` under another directory.
+fn keeps_name(path: &str, name: &str, old_file: &str) -> bool {
+    let mut parts = path.split('/').rev();
+    parts.next() == Some(old_file) || parts.any(|dir| dir == name)
 }
 
 pub fn stem(path: &str) -> &str {
@@ -122,7 +137,7 @@ mod tests {
         assert_eq!(path, "pkg/mysql/datasource.py");
         assert_eq!(share, 0.7);
         assert_eq!(relocator.locate(b"nothing in common here\n", "x.py"), None);
-        // Under half of its lines is another file, even one that shares its name.
+        // A share at the bar is not above it, even under the same file name.
         let third: String = (0..12)
             .map(|i| format!("def function_{i}(): return {i}\n"))
             .chain((0..28).map(|i| format!("own_{i} = {i}\n")))
