@@ -7,51 +7,6 @@ use crate::error::{Error, Result};
 use crate::facts::{DeltaStatus, Facts, Objects};
 use crate::model::{Explanation, Origin, Status};
 
-/// The repository path `given` names when typed in `cwd` (the directory `-C` names, or the
-/// current one), as git resolves pathspecs: relative to that directory inside the work tree
-/// (`./x`, `../x`); as typed in a bare repository or outside the work tree.
-pub fn repository_path(
-    workdir: Option<&std::path::Path>,
-    cwd: &std::path::Path,
-    given: &str,
-) -> std::result::Result<String, Error> {
-    use std::path::Component;
-    let prefix = match (
-        workdir.and_then(|w| w.canonicalize().ok()),
-        cwd.canonicalize(),
-    ) {
-        (Some(root), Ok(here)) => here
-            .strip_prefix(&root)
-            .map(std::path::Path::to_path_buf)
-            .unwrap_or_default(),
-        _ => std::path::PathBuf::new(),
-    };
-    let mut parts: Vec<String> = Vec::new();
-    for component in prefix.join(given).components() {
-        match component {
-            Component::Normal(part) => parts.push(part.to_string_lossy().into_owned()),
-            Component::ParentDir => {
-                if parts.pop().is_none() {
-                    return Err(Error::Usage {
-                        message: format!("{given} is outside the repository"),
-                        help: "name a path inside the fork's work tree".into(),
-                    });
-                }
-            }
-            Component::CurDir => {}
-            Component::RootDir | Component::Prefix(_) => {
-                return Err(Error::Usage {
-                    message: format!("{given} is an absolute path"),
-                    help:
-                        "name the path relative to the current directory or to the repository's top"
-                            .into(),
-                });
-            }
-        }
-    }
-    Ok(parts.join("/"))
-}
-
 pub fn explain(facts: &Facts, objects: &dyn Objects, path: &str) -> Result<Explanation> {
     let pack = &facts.pack;
     let is_file = |files: &crate::facts::Files| files.contains_key(path);
