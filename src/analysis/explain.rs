@@ -48,7 +48,16 @@ pub fn explain(facts: &Facts, objects: &dyn Objects, path: &str) -> Result<Expla
     if origin == Some(Origin::Upstream) {
         decision.rule = decision
             .rule
-            .replace("the fork removed", "upstream removed on the fork's branch");
+            .replace("the fork removed", "upstream removed on the fork's branch")
+            .replace(
+                "not in the upstream at the merge-base",
+                "not in the upstream at the merge-base; upstream added it on the fork's branch",
+            );
+    } else if delta.is_none() {
+        decision.rule = decision.rule.replace(
+            "not in the upstream at the merge-base",
+            "not in the upstream at the merge-base; upstream added it since, the fork does not change it",
+        );
     }
     let present = |here: bool| if here { "present" } else { "absent" };
     let mut notes = vec![format!(

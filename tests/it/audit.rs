@@ -486,6 +486,10 @@ fn explain_tells_the_audits_facts_and_resolves_paths_like_git() {
         text.contains("the fork does not change it: upstream added it after the merge-base"),
         "{text}"
     );
+    assert!(
+        text.contains("upstream added it since, the fork does not change it"),
+        "{text}"
+    );
     // Relative to the current directory, as git resolves paths.
     let sources = fixture.path().join("connectors/sources");
     for path in [
