@@ -213,6 +213,7 @@ pub fn run(config: Config) -> Result<Outcome> {
             format,
         } => {
             let repo = open()?;
+            let path = repository_path(repo.workdir(), &config.dir, &path)?;
             let selection = collect::resolve_version(&repo, &selection)?;
             crate::progress::phase("reading the fork and its upstream");
             let facts = collect::collect(&repo, &git, &selection)?;
@@ -388,4 +389,49 @@ fn demo(git: &Git, format: Format, keep: Option<PathBuf>) -> Result<Outcome> {
     let mut outcome = ReportOutcome::new(audit, View::Demo, format, Severity::Off);
     outcome.demo = Some((built.path, keep.is_some()));
     Ok(report(outcome))
+}
+
+/// The repository path `given` names when typed in `cwd` (the directory `-C` names, or the
+/// current one), as git resolves pathspecs: relative to that directory inside the work tree
+/// (`./x`, `../x`); as typed in a bare repository or outside the work tree.
+fn repository_path(
+    workdir: Option<&std::path::Path>,
+    cwd: &std::path::Path,
+    given: &str,
+) -> std::result::Result<String, crate::error::Error> {
+    use std::path::Component;
+    let prefix = match (
+        workdir.and_then(|w| w.canonicalize().ok()),
+        cwd.canonicalize(),
+    ) {
+        (Some(root), Ok(here)) => here
+            .strip_prefix(&root)
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_default(),
+        _ => std::path::PathBuf::new(),
+    };
+    let mut parts: Vec<String> = Vec::new();
+    for component in prefix.join(given).components() {
+        match component {
+            Component::Normal(part) => parts.push(part.to_string_lossy().into_owned()),
+            Component::ParentDir => {
+                if parts.pop().is_none() {
+                    return Err(crate::error::Error::Usage {
+                        message: format!("{given} is outside the repository"),
+                        help: "name a path inside the fork's work tree".into(),
+                    });
+                }
+            }
+            Component::CurDir => {}
+            Component::RootDir | Component::Prefix(_) => {
+                return Err(crate::error::Error::Usage {
+                    message: format!("{given} is an absolute path"),
+                    help:
+                        "name the path relative to the current directory or to the repository's top"
+                            .into(),
+                });
+            }
+        }
+    }
+    Ok(parts.join("/"))
 }

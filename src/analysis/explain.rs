@@ -3,12 +3,32 @@
 use super::changes::{self, registration_of};
 use super::classify;
 use super::placement::TargetPaths;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::facts::{DeltaStatus, Facts, Objects};
-use crate::model::{Explanation, Status};
+use crate::model::{Explanation, Origin, Status};
 
 pub fn explain(facts: &Facts, objects: &dyn Objects, path: &str) -> Result<Explanation> {
     let pack = &facts.pack;
+    let is_file = |files: &crate::facts::Files| files.contains_key(path);
+    let is_dir = |files: &crate::facts::Files| {
+        let prefix = format!("{path}/");
+        path.is_empty() || files.keys().any(|p| p.starts_with(&prefix))
+    };
+    if ![&facts.fork_files, &facts.base_files, &facts.target_files]
+        .iter()
+        .any(|f| is_file(f))
+        && [&facts.fork_files, &facts.target_files]
+            .iter()
+            .any(|f| is_dir(f))
+    {
+        return Err(Error::Usage {
+            message: format!(
+                "{} is a directory: forkdrift explains one file at a time",
+                if path.is_empty() { "." } else { path }
+            ),
+            help: "name a file in it; `forkdrift audit --all` lists every changed path".into(),
+        });
+    }
     let index = changes::unit_index(facts, objects)?;
     let delta = facts
         .fork_deltas
@@ -18,10 +38,8 @@ pub fn explain(facts: &Facts, objects: &dyn Objects, path: &str) -> Result<Expla
         Some(delta) => registration_of(facts, objects, delta)?,
         None => None,
     };
-    let deleted = match delta {
-        Some(delta) => delta.status == DeltaStatus::Deleted,
-        None => !facts.fork_files.contains_key(path),
-    };
+    // A path the fork never changed is nobody's deletion, whatever upstream did to it.
+    let deleted = delta.is_some_and(|d| d.status == DeltaStatus::Deleted);
     let kind = match delta {
         Some(delta) => delta.kind(),
         None => facts
@@ -31,7 +49,25 @@ pub fn explain(facts: &Facts, objects: &dyn Objects, path: &str) -> Result<Expla
             .copied()
             .unwrap_or_default(),
     };
-    let decision = classify::classify(pack, &index, path, deleted, kind, registration.as_ref());
+    let mut decision = classify::classify(pack, &index, path, deleted, kind, registration.as_ref());
+    let audited = changes::changes(facts, objects, &index)?
+        .into_iter()
+        .find(|c| c.path == path || c.old_path.as_deref() == Some(path));
+    let origin = audited.as_ref().map(|c| c.origin);
+    if origin == Some(Origin::Upstream) {
+        decision.rule = decision
+            .rule
+            .replace("the fork removed", "upstream removed on the fork's branch")
+            .replace(
+                "not in the upstream at the merge-base",
+                "not in the upstream at the merge-base; upstream added it on the fork's branch",
+            );
+    } else if delta.is_none() {
+        decision.rule = decision.rule.replace(
+            "not in the upstream at the merge-base",
+            "not in the upstream at the merge-base; upstream added it since, the fork does not change it",
+        );
+    }
     let present = |here: bool| if here { "present" } else { "absent" };
     let mut notes = vec![format!(
         "at the merge-base {}: {}; in the fork: {}; at the target: {}",
@@ -67,7 +103,28 @@ pub fn explain(facts: &Facts, objects: &dyn Objects, path: &str) -> Result<Expla
             }
         }
     }
-    if facts.base_files.contains_key(path) && !facts.target_files.contains_key(path) {
+    let (at_base, in_fork, at_target) = (
+        facts.base_files.contains_key(path),
+        facts.fork_files.contains_key(path),
+        facts.target_files.contains_key(path),
+    );
+    match (delta.is_some(), origin) {
+        (false, _) => notes.push(match (at_base, in_fork, at_target) {
+            (false, false, true) => {
+                "the fork does not change it: upstream added it after the merge-base".into()
+            }
+            (true, true, false) => {
+                "the fork does not change it: upstream deleted it after the merge-base".into()
+            }
+            _ => "the fork does not change it since the merge-base".into(),
+        }),
+        (true, Some(Origin::Upstream)) => notes.push(
+            "only upstream commits changed it on the fork's branch (backports): not the fork's work"
+                .into(),
+        ),
+        _ => {}
+    }
+    if delta.is_some() && at_base && !at_target {
         let paths = TargetPaths::new(facts, objects, true)?;
         notes.push(match paths.locate(objects, path)? {
             Some(moved) => format!("upstream moved it: at the target it lives at {moved}"),

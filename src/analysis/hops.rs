@@ -3,11 +3,12 @@
 //! verdict since the previous hop.
 
 use super::placement::orphaned_between;
-use super::risk::{self, OverallFacts};
+use super::protocol::Verdict;
+use super::risk::{self, OverallFacts, PathFacts};
 use super::{attribution, gate};
 use crate::error::Result;
 use crate::facts::{Facts, Objects, ReleasePoint};
-use crate::model::{Change, ChangeClass, Conflict, Hop, Origin, Status};
+use crate::model::{Change, Conflict, Hop, Origin, Status};
 use std::collections::HashSet;
 
 /// The conflicted paths of merging a point: with the fork, and with the fork point alone.
@@ -48,26 +49,55 @@ pub fn sweep(
     merges: Vec<HopMerge>,
 ) -> Result<Vec<Hop>> {
     let divergent: Vec<&Change> = changes.iter().filter(|c| c.is_divergent()).collect();
-    let framework_edits = divergent
-        .iter()
-        .filter(|c| c.class == ChangeClass::Framework)
-        .count();
     let mut previous = facts.fork_point;
     let mut hops = Vec::with_capacity(points.len());
     for (point, merged) in points.iter().zip(merges) {
         let (verdict, protocol) = gate::compare(facts, objects, previous, point.commit)?;
         previous = point.commit;
         let tree = gate::tree_of(facts, point.commit)?;
-        let mut orphaned = 0;
+        let mut orphans = Vec::new();
         for change in divergent.iter().filter(|c| c.status == Status::Added) {
             if orphaned_between(objects, facts.trees.base, tree, &change.path)? {
-                orphaned += 1;
+                orphans.push(change.path.clone());
             }
         }
+        // No blame and no churn per hop: each path scores as on the audit's scale without
+        // those terms, so a hop's score reads like the audit's.
+        let mut paths: Vec<(String, u32)> = Vec::new();
+        let mut scored: HashSet<&String> = HashSet::new();
+        for change in &divergent {
+            let conflict = merged
+                .conflicts
+                .iter()
+                .find(|p| **p == change.path || change.target_path.as_ref() == Some(*p));
+            scored.extend(conflict);
+            let fork_conflict = conflict.is_some_and(|p| merged.fork_conflicts.contains(p));
+            let score = risk::path_risk(&PathFacts {
+                class: Some(change.class),
+                fork_conflict,
+                upstream_conflict: conflict.is_some() && !fork_conflict,
+                orphaned: orphans.contains(&change.path),
+                lines_changed: change.lines_added + change.lines_deleted,
+                ..PathFacts::default()
+            })
+            .score;
+            paths.push((change.path.clone(), score));
+        }
+        for path in merged.conflicts.iter().filter(|p| !scored.contains(p)) {
+            let fork_conflict = merged.fork_conflicts.contains(path);
+            let score = risk::path_risk(&PathFacts {
+                fork_conflict,
+                upstream_conflict: !fork_conflict,
+                ..PathFacts::default()
+            })
+            .score;
+            paths.push((path.clone(), score));
+        }
         let risk = risk::overall_risk(&OverallFacts {
+            paths,
+            to_resolve: merged.conflicts.len() + orphans.len(),
             fork_conflicts: merged.fork_conflicts.len(),
-            orphaned,
-            framework_edits,
+            refused: verdict == Verdict::Schema && !protocol.accepted,
             ..OverallFacts::default()
         });
         hops.push(Hop {

@@ -15,16 +15,62 @@ pub struct LineChanges {
     pub removed: HashSet<u64>,
 }
 
-fn key(line: &[u8]) -> Option<u64> {
-    let text = String::from_utf8_lossy(line);
-    let collapsed = text.split_whitespace().collect::<Vec<_>>().join(" ");
+fn collapse(line: &[u8]) -> String {
+    String::from_utf8_lossy(line)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn indent(line: &[u8]) -> usize {
+    line.iter()
+        .take_while(|b| matches!(b, b' ' | b'\t'))
+        .count()
+}
+
+/// A changed line together with where it sits: the chain of lines above it that are indented
+/// less (its class, function, block or literal). The same line added to another class is
+/// another change: `self._logger = logger` in one class does not settle it in a second, while
+/// a fix that moved to another file with its function still matches.
+fn key(line: &[u8], context: u64) -> Option<u64> {
+    let collapsed = collapse(line);
     // Lone brackets and blank lines say nothing about which change this is.
     if collapsed.len() < 3 {
         return None;
     }
     let mut hasher = std::hash::DefaultHasher::new();
     collapsed.hash(&mut hasher);
+    context.hash(&mut hasher);
     Some(hasher.finish())
+}
+
+/// For each line, a hash of its chain of enclosing lines (see [`key`]), in one pass.
+fn contexts(lines: &[&[u8]]) -> Vec<u64> {
+    let mut open: Vec<(usize, usize)> = Vec::new();
+    let mut chain: Vec<u64> = Vec::with_capacity(lines.len());
+    for (at, line) in lines.iter().enumerate() {
+        let parent = if collapse(line).is_empty() {
+            open.last().map(|&(_, i)| i)
+        } else {
+            let depth = indent(line);
+            while open.last().is_some_and(|&(d, _)| d >= depth) {
+                open.pop();
+            }
+            let parent = open.last().map(|&(_, i)| i);
+            open.push((depth, at));
+            parent
+        };
+        chain.push(match parent {
+            Some(p) => {
+                let mut hasher = std::hash::DefaultHasher::new();
+                chain[p].hash(&mut hasher);
+                collapse(lines[p]).hash(&mut hasher);
+                hasher.finish()
+            }
+            None => 0,
+        });
+    }
+    chain
 }
 
 impl LineChanges {
@@ -32,14 +78,17 @@ impl LineChanges {
     pub fn add_file(&mut self, old: &[u8], new: &[u8]) {
         let old_lines: Vec<&[u8]> = old.split(|&b| b == b'\n').collect();
         let new_lines: Vec<&[u8]> = new.split(|&b| b == b'\n').collect();
+        let (old_context, new_context) = (contexts(&old_lines), contexts(&new_lines));
         for op in capture_diff_slices(Algorithm::Myers, &old_lines, &new_lines) {
             if matches!(op, DiffOp::Equal { .. }) {
                 continue;
             }
-            self.removed
-                .extend(old_lines[op.old_range()].iter().filter_map(|l| key(l)));
-            self.added
-                .extend(new_lines[op.new_range()].iter().filter_map(|l| key(l)));
+            for at in op.old_range() {
+                self.removed.extend(key(old_lines[at], old_context[at]));
+            }
+            for at in op.new_range() {
+                self.added.extend(key(new_lines[at], new_context[at]));
+            }
         }
     }
 
@@ -49,6 +98,11 @@ impl LineChanges {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// How much of `other` this change explains: the share of `other`'s line changes it makes.
+    pub fn explains(&self, other: &LineChanges) -> f64 {
+        other.contained_in(self)
     }
 
     /// The share of this change's line changes that `other` makes too.
@@ -109,17 +163,33 @@ mod tests {
     fn a_moved_fix_is_contained_in_the_upstream_change() {
         let mut fork = LineChanges::default();
         fork.add_file(
-            b"a = 1\nlimit = 100\nb = 2\n",
-            b"a = 1\nlimit = 250\nb = 2\n",
+            b"def settings():\n    a = 1\n    limit = 100\n",
+            b"def settings():\n    a = 1\n    limit = 250\n",
         );
         let mut upstream = LineChanges::default();
         // Same fix, other file, with more changes around it (a squash-merged PR).
         upstream.add_file(
-            b"x\n    limit = 100\ny = 3\n",
-            b"x\n    limit = 250\ny = 4\n",
+            b"import os\n\ndef settings():\n    limit = 100\ny = 3\n",
+            b"import os\n\ndef settings():\n    limit = 250\ny = 4\n",
         );
         assert_eq!(fork.contained_in(&upstream), 1.0);
         assert!(upstream.contained_in(&fork) < CONTAINED);
+    }
+
+    #[test]
+    fn the_same_line_in_another_class_is_another_change() {
+        let mut fork = LineChanges::default();
+        fork.add_file(
+            b"class SecurityInfo:\n    def __init__(self, logger):\n        pass\n",
+            b"class SecurityInfo:\n    def __init__(self, logger):\n        self._logger = logger\n",
+        );
+        let mut upstream = LineChanges::default();
+        upstream.add_file(
+            b"class Other:\n    def __init__(self, logger):\n        pass\n",
+            b"class Other:\n    def __init__(self, logger):\n        self._logger = logger\n",
+        );
+        // Same function, same line: only the class around it tells them apart.
+        assert_eq!(fork.contained_in(&upstream), 0.0);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! upstream's moves, renames and splits) and in the merged tree, and whether that place is a
 //! directory the target no longer has (an orphan: a clean merge that leaves dead code).
 
-use super::relocate::Relocator;
+use super::relocate::{Relocator, stem};
 use crate::error::Result;
 use crate::facts::{DeltaStatus, Facts, Files, Objects, TreeId};
 use crate::model::{Change, Origin, Status};
@@ -11,6 +11,8 @@ use crate::model::{Change, Origin, Status};
 /// target added that holds most of their lines (a move, a rename with edits, a split).
 pub struct TargetPaths<'f> {
     base: &'f Files,
+    /// How many files of the merge-base share each file name's stem.
+    stems: std::collections::HashMap<&'f str, usize>,
     target: &'f Files,
     /// Built only when some file is missing at the target.
     relocator: Option<Relocator>,
@@ -33,8 +35,13 @@ impl<'f> TargetPaths<'f> {
         } else {
             None
         };
+        let mut stems = std::collections::HashMap::new();
+        for path in facts.base_files.keys() {
+            *stems.entry(stem(path)).or_default() += 1;
+        }
         Ok(TargetPaths {
             base: &facts.base_files,
+            stems,
             target: &facts.target_files,
             relocator,
         })
@@ -47,10 +54,21 @@ impl<'f> TargetPaths<'f> {
         let (Some(relocator), Some(id)) = (&self.relocator, self.base.get(path)) else {
             return Ok(None);
         };
+        let name = self.name_of(path);
         Ok(objects
             .blob_if_present(*id)?
-            .and_then(|blob| relocator.locate(&blob, path))
+            .and_then(|blob| relocator.locate_named(&blob, name, path))
             .map(|(p, _)| p))
+    }
+
+    /// The name that tells a file apart: its stem, or when other files of the merge-base
+    /// share that stem (`fixtures/<unit>/connector.json`), its directory's name.
+    pub fn name_of<'p>(&self, path: &'p str) -> &'p str {
+        let own = stem(path);
+        if self.stems.get(own).copied().unwrap_or(0) <= 1 {
+            return own;
+        }
+        path.rsplit('/').nth(1).unwrap_or(own)
     }
 }
 
@@ -79,6 +97,37 @@ pub fn relocate(facts: &Facts, objects: &dyn Objects, changes: &mut [Change]) ->
         }
         if let Some(copied) = &mut change.copied_from {
             copied.target_path = paths.locate(objects, &copied.path.clone())?;
+        }
+    }
+    // A relocation moves a file; it does not send many files to one shared file. Of several
+    // files relocated to one new path, only those whose name that path keeps went there.
+    let mut sources: std::collections::HashMap<String, Vec<String>> = Default::default();
+    for change in changes.iter() {
+        if let (Some(from), Some(to)) = (upstream_path(change), &change.target_path) {
+            if from != *to {
+                sources.entry(to.clone()).or_default().push(from);
+            }
+        }
+    }
+    for change in changes.iter_mut() {
+        let Some(from) = upstream_path(change) else {
+            continue;
+        };
+        let Some(to) = change.target_path.clone() else {
+            continue;
+        };
+        let shared = sources.get(&to).is_some_and(|s| {
+            let mut distinct = s.clone();
+            distinct.sort();
+            distinct.dedup();
+            distinct.len() > 1
+        });
+        if shared
+            && !to
+                .split('/')
+                .any(|part| part == paths.name_of(&from) || stem(part) == paths.name_of(&from))
+        {
+            change.target_path = None;
         }
     }
     Ok(())

@@ -6,9 +6,10 @@ use super::similarity::{self, LineSet};
 use std::collections::HashMap;
 
 /// Below this share of its distinctive lines, no candidate counts as the file's new home:
-/// lower for a candidate whose path still names the file (`mysql.py` → `mysql/datasource.py`),
-/// where a split leaves only part of the lines in each new file, than for one that does not,
-/// which must hold most of them, not merely share the framework's boilerplate.
+/// lower for a candidate whose path keeps the file's name as a directory or as its file name
+/// (`mysql.py` → `mysql/datasource.py`), where a split leaves only part of the lines in each
+/// new file, than for any other, which must hold most of them — `Dockerfile.fips` sharing a
+/// third of `Dockerfile` is another file, not its new home.
 const MIN_NAMED: f64 = 0.3;
 const MIN_UNNAMED: f64 = 0.6;
 /// Lines found in more candidates than this (licence headers, boilerplate) decide nothing.
@@ -47,6 +48,19 @@ impl Relocator {
 
     /// The best new home of a file with these contents, and the share of its lines found there.
     pub fn locate(&self, content: &[u8], old_path: &str) -> Option<(String, f64)> {
+        self.locate_named(content, stem(old_path), old_path)
+    }
+
+    /// As [`Relocator::locate`], with the name that tells the file apart given: for a file
+    /// whose own name many files share (`fixtures/mysql/connector.json`) that is its unit's
+    /// directory, not `connector`.
+    pub fn locate_named(
+        &self,
+        content: &[u8],
+        stem: &str,
+        old_path: &str,
+    ) -> Option<(String, f64)> {
+        let old_file = old_path.rsplit('/').next().unwrap_or(old_path);
         let lines: LineSet = similarity::lines(content, None);
         let indexed: Vec<&Vec<usize>> = lines.iter().filter_map(|l| self.index.get(l)).collect();
         let considered = lines
@@ -60,12 +74,11 @@ impl Relocator {
                 *hits.entry(*file).or_default() += 1;
             }
         }
-        let stem = stem(old_path);
         hits.into_iter()
             .map(|(file, count)| (file, count as f64 / considered as f64))
             .filter(|(file, share)| {
                 *share
-                    >= if self.paths[*file].contains(stem) {
+                    > if keeps_name(&self.paths[*file], stem, old_file) {
                         MIN_NAMED
                     } else {
                         MIN_UNNAMED
@@ -75,9 +88,11 @@ impl Relocator {
             .max_by(|a, b| {
                 a.1.total_cmp(&b.1)
                     .then_with(|| {
-                        self.paths[a.0]
-                            .contains(stem)
-                            .cmp(&self.paths[b.0].contains(stem))
+                        keeps_name(&self.paths[a.0], stem, old_file).cmp(&keeps_name(
+                            &self.paths[b.0],
+                            stem,
+                            old_file,
+                        ))
                     })
                     .then_with(|| self.paths[b.0].cmp(&self.paths[a.0]))
             })
@@ -85,7 +100,13 @@ impl Relocator {
     }
 }
 
-fn stem(path: &str) -> &str {
+/// A directory of `path` is named `name`, or its file is `old_file` under another directory.
+fn keeps_name(path: &str, name: &str, old_file: &str) -> bool {
+    let mut parts = path.split('/').rev();
+    parts.next() == Some(old_file) || parts.any(|dir| dir == name)
+}
+
+pub fn stem(path: &str) -> &str {
     let name = path.rsplit('/').next().unwrap_or(path);
     name.split('.').next().unwrap_or(name)
 }
@@ -116,6 +137,15 @@ mod tests {
         assert_eq!(path, "pkg/mysql/datasource.py");
         assert_eq!(share, 0.7);
         assert_eq!(relocator.locate(b"nothing in common here\n", "x.py"), None);
+        // A share at the bar is not above it, even under the same file name.
+        let third: String = (0..12)
+            .map(|i| format!("def function_{i}(): return {i}\n"))
+            .chain((0..28).map(|i| format!("own_{i} = {i}\n")))
+            .collect();
+        assert_eq!(
+            relocator.locate(third.as_bytes(), "sources/client.py"),
+            None
+        );
         // Sharing a third of its lines is not enough for a file of another name.
         assert_eq!(
             relocator.locate(module.as_bytes(), "sources/postgresql.py"),

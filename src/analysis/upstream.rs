@@ -14,6 +14,36 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 /// Longest run of own commits considered as one squash-merged PR.
 const MAX_SQUASH: usize = 12;
 
+/// An upstream commit this many times wider than the fork's change, and at least
+/// [`WIDE_PATHS`] paths wide (a restructure, a whole-tree reformat, a removal of the code
+/// base), contains a small change by sheer size ...
+const WIDE_RATIO: usize = 10;
+const WIDE_PATHS: usize = 20;
+/// ... unless the change explains at least this share of its line changes in the files the
+/// fork touched: the commit that merged a fix is mostly that fix.
+const MIN_EXPLAINED: f64 = 0.05;
+
+/// Whether `upstream` can be the commit that merged `own` (which touched `own_paths` paths),
+/// and how well: the share of `own` it makes, then the share of itself `own` explains, so that
+/// of two commits that both make a fix the one that is mostly that fix wins.
+fn weigh(
+    own: &LineChanges,
+    own_paths: usize,
+    theirs: &LineChanges,
+    upstream: &Upstream,
+) -> Option<(f64, f64)> {
+    let share = own.contained_in(theirs);
+    let explained = own.explains(theirs);
+    let wide = upstream.paths.len() >= WIDE_PATHS.max(WIDE_RATIO * own_paths.max(1));
+    (share >= CONTAINED && (!wide || explained >= MIN_EXPLAINED)).then_some((share, explained))
+}
+
+fn better(a: (f64, f64), b: (f64, f64)) -> bool {
+    let rank = |(share, explained): (f64, f64)| ((share * 20.0).round() as i64, explained);
+    let (ra, rb) = (rank(a), rank(b));
+    ra.0 > rb.0 || (ra.0 == rb.0 && ra.1 > rb.1)
+}
+
 /// The paths worth watching upstream: what the fork changed, what its own commits touched, and
 /// where those files live at the target.
 pub fn watched_paths(facts: &Facts, changes: &[Change]) -> Vec<String> {
@@ -38,7 +68,31 @@ pub fn line_changes(
     paths: &[String],
 ) -> Result<LineChanges> {
     let mut changes = LineChanges::default();
-    for delta in objects.diff(from_tree, to_tree, true, paths)? {
+    let mut deltas = objects.diff(from_tree, to_tree, true, paths)?;
+    // The path filter hides the other side of a move into or out of the watched paths, which
+    // then reads as a whole file added or deleted: a pure move commit would pass for every
+    // line of the file. Pair renames over the whole change, then keep the watched ones.
+    if from_tree.is_some()
+        && deltas
+            .iter()
+            .any(|d| d.old_id.is_none() || d.new_id.is_none())
+    {
+        let watched: HashSet<&str> = paths.iter().map(String::as_str).collect();
+        let is_watched = |path: &Option<String>| {
+            path.as_deref().is_some_and(|p| {
+                watched.contains(p)
+                    || watched
+                        .iter()
+                        .any(|w| p.strip_prefix(w).is_some_and(|rest| rest.starts_with('/')))
+            })
+        };
+        deltas = objects
+            .diff(from_tree, to_tree, true, &[])?
+            .into_iter()
+            .filter(|d| paths.is_empty() || is_watched(&d.old_path) || is_watched(&d.new_path))
+            .collect();
+    }
+    for delta in deltas {
         let read = |id: Option<crate::facts::BlobId>| -> Result<Option<Vec<u8>>> {
             match id {
                 Some(id) => objects.blob_if_present(id),
@@ -250,13 +304,30 @@ pub fn already_upstream(
             if net.is_empty() {
                 continue;
             }
+            let run_paths: HashSet<&String> = run
+                .iter()
+                .flat_map(|c| touched.get(&c.id).into_iter().flatten())
+                .collect();
+            let mut ranked: Vec<(usize, (f64, f64))> = Vec::new();
             for candidate in candidates {
+                let theirs =
+                    cached_lines(objects, &mut lines_of, &upstream[candidate].meta, watched)?;
+                if let Some(weight) = weigh(&net, run_paths.len(), theirs, upstream[candidate]) {
+                    ranked.push((candidate, weight));
+                }
+            }
+            ranked.sort_by(|a, b| {
+                if better(a.1, b.1) {
+                    std::cmp::Ordering::Less
+                } else if better(b.1, a.1) {
+                    std::cmp::Ordering::Greater
+                } else {
+                    a.0.cmp(&b.0)
+                }
+            });
+            for (candidate, (share, _)) in ranked {
                 let upstream = &upstream[candidate].meta;
                 let theirs = cached_lines(objects, &mut lines_of, upstream, watched)?.clone();
-                let share = net.contained_in(&theirs);
-                if share < CONTAINED {
-                    continue;
-                }
                 // Every commit of the run must be part of it, not merely ride along.
                 let mut each = true;
                 for commit in run {
@@ -307,19 +378,17 @@ pub fn already_upstream(
         if own_lines.is_empty() {
             continue;
         }
-        let mut best: Option<(&Upstream, f64)> = None;
+        let own_paths = touched.get(&commit.id).map_or(0, Vec::len);
+        let mut best: Option<(&Upstream, (f64, f64))> = None;
         for upstream in &candidates {
-            let share = own_lines.contained_in(cached_lines(
-                objects,
-                &mut lines_of,
-                &upstream.meta,
-                watched,
-            )?);
-            if share >= CONTAINED && best.is_none_or(|(_, b)| share > b) {
-                best = Some((upstream, share));
+            let theirs = cached_lines(objects, &mut lines_of, &upstream.meta, watched)?;
+            if let Some(weight) = weigh(&own_lines, own_paths, theirs, upstream) {
+                if best.is_none_or(|(_, b)| better(weight, b)) {
+                    best = Some((upstream, weight));
+                }
             }
         }
-        if let Some((upstream, share)) = best {
+        if let Some((upstream, (share, _))) = best {
             found.push(AlreadyUpstream {
                 commit: commit.id.to_string(),
                 commits: vec![commit.id.to_string()],

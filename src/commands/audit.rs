@@ -113,10 +113,9 @@ pub fn analyse(repo: &Repo, git: &Git, facts: Facts) -> Result<Audit> {
     );
     let conflicts = attribution::attribute(&facts, &changes, raw, &blame, &settled);
     placement::place_in_merge(&facts, objects, &mut changes)?;
-    let risk = churn::assess(&facts, &mut changes, &conflicts);
-
     let (verdict, protocol) = gate::compare(&facts, objects, facts.fork_point, facts.target.id)?;
     let refused = verdict == Verdict::Schema && !protocol.accepted;
+    let risk = churn::assess(&facts, &mut changes, &conflicts, refused);
 
     let (series, mut candidate_notes) = candidates::series(&facts, objects, &changes, &settled)?;
     crate::progress::phase("trying the pull-request candidates on the target");

@@ -409,3 +409,115 @@ fn explain_names_the_rule() {
         "{text}"
     );
 }
+
+#[test]
+fn risk_reads_on_one_scale() {
+    // The upgrade is at least as hard as its hardest path: the demo's conflicting in-place
+    // edit of mysql scored 55 while the upgrade scored 16.
+    for name in ["demo", "conflicts", "release-branch", "restructure"] {
+        let report = Fixture::build(name).audit(&[]);
+        let hardest = report
+            .changes
+            .iter()
+            .filter_map(|c| c.risk.as_ref())
+            .map(|r| r.score)
+            .max()
+            .unwrap_or(0);
+        assert!(
+            report.risk.score >= hardest,
+            "{name}: {} < {hardest}: {:?}",
+            report.risk.score,
+            report.risk.reasons
+        );
+    }
+    // Lines in conflict count, and a conflict is not scored again as upstream churn.
+    let report = Fixture::build("demo").audit(&[]);
+    let mysql = change(&report, "connectors/sources/mysql.py");
+    let reasons = &mysql.risk.as_ref().unwrap().reasons;
+    assert!(
+        reasons.iter().any(|r| r.ends_with("lines in conflict")),
+        "{reasons:?}"
+    );
+    assert!(
+        !reasons.iter().any(|r| r.contains("upstream changed it")),
+        "{reasons:?}"
+    );
+    // One upstream commit (the restructure) touching three files the fork changed is one
+    // commit, not three.
+    let report = Fixture::build("restructure").audit(&[]);
+    assert!(
+        report
+            .risk
+            .reasons
+            .iter()
+            .any(|r| r.ends_with(" 1 upstream commits touched files the fork changed")),
+        "{:?}",
+        report.risk.reasons
+    );
+    // A refusal by the protocol gate is part of the upgrade's risk.
+    let report = Fixture::build("protocol").audit(&[]);
+    assert!(
+        report.risk.reasons.iter().any(|r| r.contains("refused")),
+        "{:?}",
+        report.risk.reasons
+    );
+}
+
+#[test]
+fn explain_tells_the_audits_facts_and_resolves_paths_like_git() {
+    use crate::support::forkdrift_in;
+    let fixture = Fixture::build("conflicts");
+    let explain = |dir: &std::path::Path, path: &str| {
+        let output = forkdrift_in(fixture.temp.path())
+            .current_dir(dir)
+            .args(["explain", path])
+            .output()
+            .unwrap();
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    // Upstream renamed s3 to aws_s3 after the merge-base; the fork never touched aws_s3.py.
+    let (code, text, _) = explain(fixture.path(), "connectors/sources/aws_s3.py");
+    assert_eq!(code, Some(0));
+    assert!(
+        text.contains("the fork does not change it: upstream added it after the merge-base"),
+        "{text}"
+    );
+    assert!(
+        text.contains("upstream added it since, the fork does not change it"),
+        "{text}"
+    );
+    // Relative to the current directory, as git resolves paths.
+    let sources = fixture.path().join("connectors/sources");
+    for path in [
+        "postgresql.py",
+        "./postgresql.py",
+        "../sources/postgresql.py",
+    ] {
+        let (code, text, stderr) = explain(&sources, path);
+        assert_eq!(code, Some(0), "{path}: {stderr}");
+        assert!(
+            text.contains("connectors/sources/postgresql.py"),
+            "{path}: {text}"
+        );
+    }
+    // A directory gets a clear answer, not a classification.
+    let (code, _, stderr) = explain(&sources, ".");
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("is a directory"), "{stderr}");
+}
+
+#[test]
+fn a_relocation_moves_a_file_and_never_many_to_one() {
+    let report = Fixture::build("relocations").audit(&[]);
+    for path in [
+        "tests/sources/fixtures/mysql/connector.json",
+        "tests/sources/fixtures/s3/connector.json",
+        "Dockerfile",
+    ] {
+        assert_eq!(change(&report, path).target_path, None, "{path}");
+    }
+}

@@ -286,3 +286,24 @@ fn in_place_edits_come_with_the_copy_and_rename_to_do_instead() {
         Some("\"mysql_custom\": \"connectors.sources.mysql_custom:MySqlCustomDataSource\",")
     );
 }
+
+#[test]
+fn the_same_line_elsewhere_and_a_removal_of_everything_are_not_the_forks_work() {
+    let fixture = Fixture::build("moves");
+    let report = fixture.audit(&[]);
+    // Upstream added `self._logger = logger` to AccessControl, not to SecurityInfo; and
+    // "rm codebase" deletes the fork's dropped line only because it deletes every line.
+    assert!(
+        report.already_upstream.is_empty(),
+        "{:#?}",
+        report.already_upstream
+    );
+    let security = change(&report, "connectors/security.py");
+    assert!(!security.already_upstream);
+    assert!(
+        report
+            .findings
+            .iter()
+            .any(|f| f.path == "connectors/utils.py")
+    );
+}
