@@ -78,37 +78,60 @@ pub fn report(
             .iter()
             .map(|m| ((m.fork.clone(), m.target.clone()), m.clone()))
             .collect();
-        for (done, date) in dates.iter().enumerate() {
-            progress(done, dates.len());
+        let mut points: Vec<(i64, (String, String))> = Vec::new();
+        for date in &dates {
             let end_of_day = date + DAY - 1;
-            let (Some(fork_then), Some(target_then)) = (
+            match (
                 as_of(&fork_line, end_of_day),
                 as_of(&target_line, end_of_day),
-            ) else {
-                unreachable.push(time::format_date(*date));
-                continue;
-            };
-            let key = (fork_then.to_string(), target_then.to_string());
-            let metrics = match computed.get(&key) {
-                Some(known) => Metrics {
-                    date: time::format_date(*date),
-                    ..known.clone()
-                },
-                None => {
+            ) {
+                (Some(fork_then), Some(target_then)) => {
+                    points.push((*date, (fork_then.to_string(), target_then.to_string())));
+                }
+                _ => unreachable.push(time::format_date(*date)),
+            }
+        }
+        // The pairs not computed yet are audited in parallel, each worker with its own
+        // repository handle (a handle is not Sync): the points are independent.
+        let mut missing: Vec<(String, String)> = points
+            .iter()
+            .map(|(_, key)| key.clone())
+            .filter(|key| !computed.contains_key(key))
+            .collect();
+        missing.sort();
+        missing.dedup();
+        progress(0, missing.len());
+        let handle = repo.handle();
+        let audited: Vec<Result<((String, String), Metrics)>> = {
+            use rayon::prelude::*;
+            missing
+                .par_iter()
+                .map(|key| {
+                    let local = handle.open()?;
                     let then = Selection {
                         fork: key.0.clone(),
                         to: Some(key.1.clone()),
                         ..selection.clone()
                     };
-                    let past = audit::audit(repo, git, &then, false)?;
-                    metrics(&past, &time::format_date(*date))
-                }
+                    let past = audit::audit(&local, git, &then, false)?;
+                    Ok((key.clone(), metrics(&past, "")))
+                })
+                .collect()
+        };
+        for result in audited {
+            let (key, metrics) = result?;
+            computed.insert(key, metrics);
+        }
+        for (date, key) in &points {
+            let metrics = Metrics {
+                date: time::format_date(*date),
+                ..computed[key].clone()
             };
-            computed.insert(key, metrics.clone());
             history::append(history_path, &metrics)
                 .io_context(|| format!("could not write {}", history_path.display()))?;
             backfilled += 1;
         }
+        let dates = &missing;
         progress(dates.len(), dates.len());
     }
 
