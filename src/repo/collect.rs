@@ -234,10 +234,20 @@ pub fn collect(repo: &Repo, git: &Git, selection: &Selection) -> Result<Facts> {
         }
     }
     let infos: HashMap<CommitId, CommitInfo> = own.iter().map(|c| (c.id, c.clone())).collect();
-    let commits = repo.par_map(&graph_ids, |local, id| match infos.get(&id) {
+    let mut commits = repo.par_map(&graph_ids, |local, id| match infos.get(&id) {
         Some(info) => Ok(Some(info.clone())),
-        None => local.commit(id).map(Some),
+        None => local.commit_alone(id).map(Some),
     })?;
+    // Most first parents are commits just read: their trees need no second lookup.
+    let tree_of: HashMap<CommitId, TreeId> = commits.iter().map(|c| (c.id, c.tree)).collect();
+    for commit in commits.iter_mut().filter(|c| c.parent_tree.is_none()) {
+        if let Some(parent) = commit.parents.first() {
+            commit.parent_tree = Some(match tree_of.get(parent) {
+                Some(tree) => *tree,
+                None => repo.tree_of(*parent)?,
+            });
+        }
+    }
 
     let touched: HashMap<CommitId, Vec<String>> = {
         let by_id: HashMap<CommitId, &CommitInfo> = commits.iter().map(|c| (c.id, c)).collect();

@@ -300,6 +300,16 @@ impl Repo {
     }
 
     pub fn commit(&self, id: CommitId) -> Result<CommitInfo> {
+        let mut info = self.commit_alone(id)?;
+        if let Some(parent) = info.parents.first() {
+            info.parent_tree = Some(self.tree_of(*parent)?);
+        }
+        Ok(info)
+    }
+
+    /// A commit without its first parent's tree (`parent_tree` is None): for a caller that
+    /// reads the parents anyway and need not look each one up twice.
+    pub fn commit_alone(&self, id: CommitId) -> Result<CommitInfo> {
         let commit = self
             .git
             .find_commit(oid(id))
@@ -307,15 +317,11 @@ impl Repo {
         let message = String::from_utf8_lossy(commit.message_bytes()).into_owned();
         let author = commit.author();
         let parents: Vec<CommitId> = commit.parent_ids().map(commit_id).collect();
-        let parent_tree = match parents.first() {
-            Some(parent) => Some(self.tree_of(*parent)?),
-            None => None,
-        };
         Ok(CommitInfo {
             id,
             parents,
             tree: tree_id(commit.tree_id()),
-            parent_tree,
+            parent_tree: None,
             subject: message.lines().next().unwrap_or("").to_string(),
             author: format!(
                 "{} <{}>",
