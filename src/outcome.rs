@@ -138,7 +138,12 @@ impl ReportOutcome {
 
 pub fn run(config: Config) -> Result<Outcome> {
     let git = Git::system();
-    let open = || Repo::open(&config.dir);
+    // Every command that reads a repository opens it and resolves `--to VERSION` the same way.
+    let open = |selection: &Selection| -> Result<(Repo, Selection)> {
+        let repo = Repo::open(&config.dir)?;
+        let selection = collect::resolve_version(&repo, selection)?;
+        Ok((repo, selection))
+    };
     Ok(match config.job {
         Job::Audit {
             selection,
@@ -146,8 +151,7 @@ pub fn run(config: Config) -> Result<Outcome> {
             fail_on,
             hops,
         } => {
-            let repo = open()?;
-            let selection = collect::resolve_version(&repo, &selection)?;
+            let (repo, selection) = open(&selection)?;
             let audit = commands::audit::audit(&repo, &git, &selection, hops)?;
             report(ReportOutcome::new(audit, View::Audit, format, fail_on))
         }
@@ -156,8 +160,7 @@ pub fn run(config: Config) -> Result<Outcome> {
             format,
             fail_on,
         } => {
-            let repo = open()?;
-            let selection = collect::resolve_version(&repo, &selection)?;
+            let (repo, selection) = open(&selection)?;
             let audit = commands::plan::plan(&repo, &git, &selection)?;
             report(ReportOutcome::new(audit, View::Plan, format, fail_on))
         }
@@ -166,8 +169,7 @@ pub fn run(config: Config) -> Result<Outcome> {
             format,
             fail_on,
         } => {
-            let repo = open()?;
-            let selection = collect::resolve_version(&repo, &selection)?;
+            let (repo, selection) = open(&selection)?;
             let audit = commands::audit::audit(&repo, &git, &selection, false)?;
             report(ReportOutcome::new(audit, View::Deps, format, fail_on))
         }
@@ -176,8 +178,7 @@ pub fn run(config: Config) -> Result<Outcome> {
             format,
             export,
         } => {
-            let repo = open()?;
-            let selection = collect::resolve_version(&repo, &selection)?;
+            let (repo, selection) = open(&selection)?;
             let audit = commands::audit::audit(&repo, &git, &selection, false)?;
             let exported = match &export {
                 Some(dir) => Some((
@@ -196,8 +197,7 @@ pub fn run(config: Config) -> Result<Outcome> {
             by,
             file,
         } => {
-            let repo = open()?;
-            let selection = collect::resolve_version(&repo, &selection)?;
+            let (repo, selection) = open(&selection)?;
             Outcome::Accepted(commands::accept::accept(
                 &repo,
                 &git,
@@ -212,9 +212,8 @@ pub fn run(config: Config) -> Result<Outcome> {
             path,
             format,
         } => {
-            let repo = open()?;
+            let (repo, selection) = open(&selection)?;
             let path = repository_path(repo.workdir(), &config.dir, &path)?;
-            let selection = collect::resolve_version(&repo, &selection)?;
             crate::progress::phase("reading the fork and its upstream");
             let facts = collect::collect(&repo, &git, &selection)?;
             Outcome::Explanation(
@@ -248,8 +247,7 @@ pub fn run(config: Config) -> Result<Outcome> {
             backfill,
             fail_on,
         } => {
-            let repo = open()?;
-            let selection = collect::resolve_version(&repo, &selection)?;
+            let (repo, selection) = open(&selection)?;
             let run = commands::report::report(
                 &repo,
                 &git,
@@ -278,8 +276,7 @@ pub fn run(config: Config) -> Result<Outcome> {
             format,
             fail_on,
         } => {
-            let repo = open()?;
-            let selection = collect::resolve_version(&repo, &selection)?;
+            let (repo, selection) = open(&selection)?;
             let check = commands::check::check(&repo, &git, &selection, &base, fail_on)?;
             Outcome::Check(Box::new(check), format)
         }
@@ -288,8 +285,7 @@ pub fn run(config: Config) -> Result<Outcome> {
             owner,
             file,
         } => {
-            let repo = open()?;
-            let selection = collect::resolve_version(&repo, &selection)?;
+            let (repo, selection) = open(&selection)?;
             let owner = match owner.or_else(|| repo.user()) {
                 Some(owner) => owner,
                 None => {
