@@ -327,4 +327,26 @@ mod tests {
         assert_eq!(render("no braces", &[]), "no braces");
         assert_eq!(render("open { only", &[]), "open { only");
     }
+
+    /// The docs' table of rules is the catalog's: every id with its key, no more, no fewer.
+    #[test]
+    fn the_docs_table_lists_the_catalog() {
+        let docs = include_str!("../docs/json-schema.md");
+        let mut listed: Vec<(String, String)> = docs
+            .lines()
+            .filter_map(|line| {
+                let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+                let id = cells.get(1)?;
+                let key = cells.get(2)?.trim_matches('`');
+                (id.starts_with("FD") && id.len() == 5).then(|| (id.to_string(), key.to_string()))
+            })
+            .collect();
+        listed.sort();
+        let mut catalog: Vec<(String, String)> = CATALOG
+            .iter()
+            .map(|e| (e.id.to_string(), e.key.to_string()))
+            .collect();
+        catalog.sort();
+        assert_eq!(listed, catalog);
+    }
 }
