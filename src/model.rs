@@ -418,6 +418,19 @@ pub struct Plan {
     pub stopped_at: Option<String>,
 }
 
+impl Plan {
+    /// The checklist steps every hop shares: printed once, after the hops.
+    pub fn common_checklist(&self) -> Vec<&String> {
+        self.hops.first().map_or(Vec::new(), |first| {
+            first
+                .checklist
+                .iter()
+                .filter(|item| self.hops.iter().all(|h| h.checklist.contains(item)))
+                .collect()
+        })
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct PlanHop {
     pub version: String,

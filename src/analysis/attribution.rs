@@ -12,41 +12,51 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 /// could not blame.
 pub type Blame = HashMap<(String, usize, usize), Option<Vec<CommitId>>>;
 
-/// The path the fork knows a conflicted file by: merge-ort may report it at the target's path.
-pub fn fork_path_of(facts: &Facts, changes: &[Change], conflict: &RawConflict) -> String {
-    let outcome = &facts.merges.fork;
-    let stage2: HashMap<&str, BlobId> = outcome
-        .entries
-        .iter()
-        .filter(|e| e.stage == 2)
-        .map(|e| (e.path.as_str(), e.id))
-        .collect();
-    let fork_blob: HashMap<BlobId, &str> = outcome
-        .entries
-        .iter()
-        .filter(|e| e.stage == 2)
-        .filter_map(|e| {
-            Some((
-                e.id,
-                changes
-                    .iter()
-                    .find(|c| c.path == e.path || c.target_path.as_deref() == Some(&e.path))?
-                    .path
-                    .as_str(),
-            ))
-        })
-        .collect();
-    stage2
-        .get(conflict.path.as_str())
-        .and_then(|id| fork_blob.get(id).copied())
-        .or_else(|| {
-            changes
-                .iter()
-                .find(|c| c.target_path.as_deref() == Some(&conflict.path))
-                .map(|c| c.path.as_str())
-        })
-        .unwrap_or(conflict.path.as_str())
-        .to_string()
+/// The path the fork knows each conflicted file by: merge-ort may report it at the target's
+/// path. Built once per merge, looked up per conflict.
+pub struct ForkPaths<'a> {
+    /// Conflicted path → the fork's blob at stage 2.
+    stage2: HashMap<&'a str, BlobId>,
+    /// The fork's stage-2 blob → the path of the change it belongs to.
+    by_blob: HashMap<BlobId, &'a str>,
+    /// A change's path at the target → its path in the fork.
+    by_target: HashMap<&'a str, &'a str>,
+}
+
+impl<'a> ForkPaths<'a> {
+    pub fn new(facts: &'a Facts, changes: &'a [Change]) -> ForkPaths<'a> {
+        // The first change that is known by a path, as the fork or at the target, owns it.
+        let mut owner: HashMap<&str, &str> = HashMap::new();
+        let mut by_target: HashMap<&str, &str> = HashMap::new();
+        for change in changes {
+            owner.entry(change.path.as_str()).or_insert(&change.path);
+            if let Some(target) = change.target_path.as_deref() {
+                owner.entry(target).or_insert(&change.path);
+                by_target.entry(target).or_insert(&change.path);
+            }
+        }
+        let stage2_entries = facts.merges.fork.entries.iter().filter(|e| e.stage == 2);
+        ForkPaths {
+            stage2: stage2_entries
+                .clone()
+                .map(|e| (e.path.as_str(), e.id))
+                .collect(),
+            by_blob: stage2_entries
+                .filter_map(|e| Some((e.id, *owner.get(e.path.as_str())?)))
+                .collect(),
+            by_target,
+        }
+    }
+
+    pub fn of(&self, conflict: &RawConflict) -> String {
+        let path = conflict.path.as_str();
+        self.stage2
+            .get(path)
+            .and_then(|id| self.by_blob.get(id).copied())
+            .or_else(|| self.by_target.get(path).copied())
+            .unwrap_or(path)
+            .to_string()
+    }
 }
 
 /// The line ranges to blame on the fork's side: `(fork path, first, last)`, 1-based.
@@ -55,9 +65,10 @@ pub fn blame_requests(
     changes: &[Change],
     raw: &[RawConflict],
 ) -> Vec<(String, usize, usize)> {
+    let fork_paths = ForkPaths::new(facts, changes);
     let mut out = Vec::new();
     for conflict in raw {
-        let path = fork_path_of(facts, changes, conflict);
+        let path = fork_paths.of(conflict);
         for range in conflict.ours.iter().filter(|r| !r.is_empty()) {
             out.push((path.clone(), range.start + 1, range.end));
         }
@@ -82,9 +93,10 @@ pub fn attribute(
         }
         None => HashSet::new(),
     };
+    let fork_paths = ForkPaths::new(facts, changes);
     let mut out = Vec::with_capacity(raw.len());
     for conflict in raw {
-        let fork_path = fork_path_of(facts, changes, &conflict);
+        let fork_path = fork_paths.of(&conflict);
         let mut commits: BTreeSet<CommitId> = BTreeSet::new();
         let mut blamed = false;
         for range in conflict.ours.iter().filter(|r| !r.is_empty()) {

@@ -92,7 +92,7 @@ pub fn series<'f>(
             })
         });
         let coupled_name = match &fork_names {
-            Some(pattern) => added_text(objects, commit)?
+            Some(pattern) => changed_lines(objects, commit, false)?
                 .lines()
                 .find(|l| pattern.is_match(l))
                 .map(str::to_string),
@@ -279,7 +279,7 @@ fn debugging(objects: &dyn Objects, commits: &[&CommitInfo]) -> Option<String> {
     let mut lines = 0;
     let mut logging = 0;
     for commit in commits {
-        let Ok(text) = changed_text(objects, commit) else {
+        let Ok(text) = changed_lines(objects, commit, true) else {
             return None;
         };
         for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
@@ -315,8 +315,8 @@ fn read(objects: &dyn Objects, id: Option<crate::facts::BlobId>) -> Result<Vec<u
         .unwrap_or_default())
 }
 
-/// The lines a commit adds or removes, as text.
-fn changed_text(objects: &dyn Objects, commit: &CommitInfo) -> Result<String> {
+/// The lines a commit adds, and with `removed` also those it removes, as text.
+fn changed_lines(objects: &dyn Objects, commit: &CommitInfo, removed: bool) -> Result<String> {
     let mut text = String::new();
     for delta in objects.diff(commit.parent_tree, commit.tree, false, &[])? {
         if delta.touches_submodule() {
@@ -326,29 +326,9 @@ fn changed_text(objects: &dyn Objects, commit: &CommitInfo) -> Result<String> {
         let (old, new) = (String::from_utf8_lossy(&old), String::from_utf8_lossy(&new));
         let old_lines: HashSet<&str> = old.lines().collect();
         let new_lines: HashSet<&str> = new.lines().collect();
-        for line in new
-            .lines()
-            .filter(|l| !old_lines.contains(l))
-            .chain(old.lines().filter(|l| !new_lines.contains(l)))
-        {
-            text.push_str(line);
-            text.push('\n');
-        }
-    }
-    Ok(text)
-}
-
-/// The lines a commit adds, as text.
-fn added_text(objects: &dyn Objects, commit: &CommitInfo) -> Result<String> {
-    let mut text = String::new();
-    for delta in objects.diff(commit.parent_tree, commit.tree, false, &[])? {
-        if delta.touches_submodule() {
-            continue;
-        }
-        let (old, new) = (read(objects, delta.old_id)?, read(objects, delta.new_id)?);
-        let (old, new) = (String::from_utf8_lossy(&old), String::from_utf8_lossy(&new));
-        let old_lines: HashSet<&str> = old.lines().collect();
-        for line in new.lines().filter(|l| !old_lines.contains(l)) {
+        let added = new.lines().filter(|l| !old_lines.contains(l));
+        let gone = old.lines().filter(|l| removed && !new_lines.contains(l));
+        for line in added.chain(gone) {
             text.push_str(line);
             text.push('\n');
         }

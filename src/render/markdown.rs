@@ -321,13 +321,7 @@ fn plan_section(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
         )?;
     }
     let mut seen_notes = std::collections::HashSet::new();
-    let common: Vec<&String> = plan.hops.first().map_or(Vec::new(), |first| {
-        first
-            .checklist
-            .iter()
-            .filter(|item| plan.hops.iter().all(|h| h.checklist.contains(item)))
-            .collect()
-    });
+    let common = plan.common_checklist();
     for hop in &plan.hops {
         writeln!(out, "\n#### {}\n", hop.version)?;
         if let Some(report) = &hop.protocol_report {

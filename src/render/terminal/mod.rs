@@ -181,17 +181,23 @@ pub(super) fn act_on(report: &Report, out: &mut dyn Write, style: &Style) -> io:
     }
     writeln!(out, "\n{}", style.bold("Act on these"))?;
     for finding in actionable {
-        let label = format!("{:<7}", finding.severity.as_str());
-        writeln!(
-            out,
-            "  {} {} {}",
-            style.severity(finding.severity, &label),
-            style.dim(&finding.id),
-            finding.message
-        )?;
-        if let Some(help) = &finding.help {
-            writeln!(out, "          {} {help}", style.dim("help:"))?;
-        }
+        finding_row(out, style, finding)?;
+    }
+    Ok(())
+}
+
+/// A finding as "Act on these" lists it: severity, id, message, and its help beneath.
+pub(super) fn finding_row(out: &mut dyn Write, style: &Style, finding: &Finding) -> io::Result<()> {
+    let label = format!("{:<7}", finding.severity.as_str());
+    writeln!(
+        out,
+        "  {} {} {}",
+        style.severity(finding.severity, &label),
+        style.dim(&finding.id),
+        finding.message
+    )?;
+    if let Some(help) = &finding.help {
+        writeln!(out, "          {} {help}", style.dim("help:"))?;
     }
     Ok(())
 }
@@ -506,17 +512,7 @@ pub fn deps(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result<(
         .iter()
         .filter(|f| crate::model::is_dependency_finding(report, f))
     {
-        let label = format!("{:<7}", finding.severity.as_str());
-        writeln!(
-            out,
-            "  {} {} {}",
-            style.severity(finding.severity, &label),
-            style.dim(&finding.id),
-            finding.message
-        )?;
-        if let Some(help) = &finding.help {
-            writeln!(out, "          {} {help}", style.dim("help:"))?;
-        }
+        finding_row(out, style, finding)?;
     }
     Ok(())
 }

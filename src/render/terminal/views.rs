@@ -18,13 +18,7 @@ pub fn plan(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result<(
     )?;
     let mut seen_notes = std::collections::HashSet::new();
     // The steps every hop shares print once, after the hops; a hop lists only its own.
-    let common: Vec<&String> = plan.hops.first().map_or(Vec::new(), |first| {
-        first
-            .checklist
-            .iter()
-            .filter(|item| plan.hops.iter().all(|h| h.checklist.contains(item)))
-            .collect()
-    });
+    let common = plan.common_checklist();
     for (number, hop) in plan.hops.iter().enumerate() {
         let protocol = match hop.protocol.as_str() {
             "schema" if hop.needs_acceptance => {
