@@ -109,6 +109,17 @@ pub fn changes(facts: &Facts, objects: &dyn Objects, index: &UnitIndex) -> Resul
         .collect()
 }
 
+/// The audit's change for one delta of the fork: what `explain` reports, without reading the
+/// line counts of every other change.
+pub fn change(
+    facts: &Facts,
+    objects: &dyn Objects,
+    index: &UnitIndex,
+    delta: &Delta,
+) -> Result<Change> {
+    change_of(facts, objects, index, &Touchers::new(facts), delta)
+}
+
 /// How a registration file's lines changed, when `delta` modified one.
 pub fn registration_of(
     facts: &Facts,

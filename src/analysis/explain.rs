@@ -50,9 +50,9 @@ pub fn explain(facts: &Facts, objects: &dyn Objects, path: &str) -> Result<Expla
             .unwrap_or_default(),
     };
     let mut decision = classify::classify(pack, &index, path, deleted, kind, registration.as_ref());
-    let audited = changes::changes(facts, objects, &index)?
-        .into_iter()
-        .find(|c| c.path == path || c.old_path.as_deref() == Some(path));
+    let audited = delta
+        .map(|delta| changes::change(facts, objects, &index, delta))
+        .transpose()?;
     let origin = audited.as_ref().map(|c| c.origin);
     if origin == Some(Origin::Upstream) {
         decision.rule = decision
