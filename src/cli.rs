@@ -136,6 +136,7 @@ impl SelectionArgs {
             upstream_refs,
             rules: self.rules,
             notes: Vec::new(),
+            own: Default::default(),
         })
     }
 }
@@ -232,6 +233,21 @@ enum Command {
         #[arg(long, value_name = "PATH")]
         file: Option<PathBuf>,
     },
+    /// Write a commented .forkdrift.toml to start from: the pack, the upstream remote, the
+    /// default target and what the fork owns, guessed from the directories it added.
+    Init {
+        #[command(flatten)]
+        selection: SelectionArgs,
+        /// Print the configuration instead of writing it.
+        #[arg(long)]
+        print: bool,
+        /// Replace an existing file.
+        #[arg(long, conflicts_with = "print")]
+        force: bool,
+        /// Where to write (default: .forkdrift.toml in the work tree).
+        #[arg(long, value_name = "PATH", conflicts_with = "print")]
+        file: Option<PathBuf>,
+    },
     /// Tell which zone or rule decides a path's class, and why.
     Explain {
         /// A path in the fork (or the upstream).
@@ -324,6 +340,15 @@ pub struct Config {
     pub job: Job,
 }
 
+/// Where `init` writes its configuration.
+#[derive(Debug)]
+pub struct InitTarget {
+    /// Default: `.forkdrift.toml` in the work tree.
+    pub file: Option<PathBuf>,
+    /// Replace what is there.
+    pub force: bool,
+}
+
 #[derive(Debug)]
 pub enum Job {
     Audit {
@@ -368,6 +393,11 @@ pub enum Job {
         selection: Selection,
         owner: Option<String>,
         file: Option<PathBuf>,
+    },
+    Init {
+        selection: Selection,
+        /// None: print to stdout.
+        write: Option<InitTarget>,
     },
     RulesList,
     RulesShow(String),
@@ -429,6 +459,7 @@ impl Cli {
                 | Command::Report { .. }
                 | Command::Check { .. }
                 | Command::Baseline { .. }
+                | Command::Init { .. }
         );
         if let (Some(dir), false) = (&self.dir, uses_dir) {
             return Err(Error::Usage {
@@ -436,7 +467,7 @@ impl Cli {
                     "-C {} means nothing to this command: it does not read a repository",
                     dir.display()
                 ),
-                help: "-C names the fork's repository for audit, plan, deps, candidates, check, report, baseline, accept-protocol and explain; leave it out here".into(),
+                help: "-C names the fork's repository for audit, plan, deps, candidates, check, report, baseline, init, accept-protocol and explain; leave it out here".into(),
             });
         }
         let fail_on = |f: FailOn| match f {
@@ -518,6 +549,15 @@ impl Cli {
                 selection: selection.resolve()?,
                 owner,
                 file,
+            },
+            Command::Init {
+                selection,
+                print,
+                force,
+                file,
+            } => Job::Init {
+                selection: selection.resolve()?,
+                write: (!print).then_some(InitTarget { file, force }),
             },
             Command::Rules { command } => match command {
                 RulesCommand::List => Job::RulesList,

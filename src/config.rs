@@ -1,9 +1,14 @@
 //! `.forkdrift.toml`, the fork's own configuration: reading it (validated, pointing at the bad
-//! line) and appending to it. Today it holds the reviewed protocols `accept-protocol` records.
+//! line) and appending to it. It names the pack, the upstream remote and target, what the fork
+//! declares its own, and the reviewed protocols and accepted findings the commands record
+//! (format in docs/configuration.md).
 
 use crate::error::{Error, IoContext, Result};
+use crate::rules::pattern::UnitPattern;
 use serde::{Deserialize, Serialize};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
+use toml::Spanned;
 
 pub const CONFIG_FILE: &str = ".forkdrift.toml";
 
@@ -20,29 +25,191 @@ pub struct Acceptance {
     pub at: String,
 }
 
-#[derive(Debug, Default, Deserialize)]
-struct ForkConfig {
-    #[serde(default)]
-    protocol: ProtocolConfig,
+/// What a fork's `.forkdrift.toml` says, validated. Command-line options win over it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ForkConfig {
+    /// `rules`: the pack (a built-in name or a `.toml` file relative to the repository root).
+    pub rules: Option<String>,
+    /// `[upstream] remote`.
+    pub remote: Option<String>,
+    /// `[upstream] target`: a revision or a version, as `--to` takes.
+    pub target: Option<String>,
+    pub own: Own,
+    /// `[[protocol.accepted]]`, as `accept-protocol` records them.
+    pub accepted: Vec<Acceptance>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-struct ProtocolConfig {
+/// `[own]`: what the fork declares its own, on top of (or, with the generic pack, instead of)
+/// the units its pack knows.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Own {
+    /// Unit patterns (`plugins/inputs/{unit}/**`): every unit there is a plug-in, upstream's
+    /// and the fork's alike, so copies and in-place edits are told apart.
+    pub units: Vec<String>,
+    /// Paths that are the fork's alone (`internal/acme/**`): each is one unit.
+    pub paths: Vec<String>,
+}
+
+impl Own {
+    pub fn is_empty(&self) -> bool {
+        self.units.is_empty() && self.paths.is_empty()
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    rules: Option<Spanned<String>>,
+    upstream: Option<UpstreamFile>,
+    own: Option<OwnFile>,
+    #[serde(default)]
+    protocol: ProtocolFile,
+    /// Read and checked by [`crate::baseline`].
+    #[serde(default)]
+    #[allow(dead_code)]
+    baseline: toml::Table,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UpstreamFile {
+    remote: Option<Spanned<String>>,
+    target: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OwnFile {
+    #[serde(default)]
+    units: Vec<Spanned<String>>,
+    #[serde(default)]
+    paths: Vec<Spanned<String>>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProtocolFile {
     #[serde(default)]
     accepted: Vec<Acceptance>,
 }
 
+/// A configuration file that does not parse or validate, pointing at the offending text.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error("invalid forkdrift configuration {name}: {message}")]
+#[diagnostic(code(forkdrift::invalid_config))]
+pub struct ConfigError {
+    pub name: String,
+    pub message: String,
+    #[source_code]
+    pub src: miette::NamedSource<String>,
+    #[label("{label}")]
+    pub span: Option<miette::SourceSpan>,
+    pub label: String,
+    #[help]
+    pub help: String,
+}
+
+const FORMAT_HELP: &str =
+    "see docs/configuration.md; `forkdrift init` writes a commented file to start from";
+
+/// Reads and validates a configuration text; `origin` names it in diagnostics.
+pub fn parse(text: &str, origin: &Path) -> Result<ForkConfig> {
+    let name = origin.display().to_string();
+    let fail = |message: String, span: Option<Range<usize>>, label: &str, help: &str| {
+        Error::InvalidConfig(Box::new(ConfigError {
+            name: name.clone(),
+            message,
+            src: miette::NamedSource::new(&name, text.to_string()),
+            span: span.map(|r| (r.start..r.end).into()),
+            label: label.to_string(),
+            help: help.to_string(),
+        }))
+    };
+    let file: ConfigFile = toml::from_str(text).map_err(|e| {
+        fail(
+            e.message().to_string(),
+            e.span(),
+            "here",
+            &format!("{FORMAT_HELP}; `forkdrift accept-protocol` and `forkdrift baseline` write valid entries"),
+        )
+    })?;
+    let rules = match file.rules {
+        Some(rules) => {
+            let name = rules.get_ref();
+            let known = crate::rules::Pack::builtin_names();
+            if !name.ends_with(".toml") && !known.contains(name) {
+                return Err(fail(
+                    format!("no rule pack named `{name}`"),
+                    Some(rules.span()),
+                    "not a pack",
+                    &format!(
+                        "built-in packs: {}; or the path of a .toml pack file, relative to the repository root",
+                        known.join(", ")
+                    ),
+                ));
+            }
+            Some(rules.into_inner())
+        }
+        None => None,
+    };
+    let nonempty = |value: Option<Spanned<String>>, what: &str| match value {
+        Some(v) if v.get_ref().trim().is_empty() => Err(fail(
+            format!("`{what}` is empty"),
+            Some(v.span()),
+            "empty",
+            "name it, or leave the key out for the default",
+        )),
+        other => Ok(other.map(Spanned::into_inner)),
+    };
+    let (remote, target) = match file.upstream {
+        Some(upstream) => (
+            nonempty(upstream.remote, "remote")?,
+            nonempty(upstream.target, "target")?,
+        ),
+        None => (None, None),
+    };
+    let mut own = Own::default();
+    if let Some(declared) = file.own {
+        for unit in declared.units {
+            let pattern = UnitPattern::parse(unit.get_ref())
+                .and_then(|p| match p.placeholder {
+                    "unit" => Ok(p),
+                    _ => Err("own units use {unit}".into()),
+                })
+                .map_err(|m| {
+                    fail(
+                        m,
+                        Some(unit.span()),
+                        "invalid",
+                        "a unit pattern names where each plug-in lives, with literal directories before {unit}: `plugins/inputs/{unit}/**`",
+                    )
+                })?;
+            own.units.push(pattern.text);
+        }
+        for path in declared.paths {
+            let pattern = UnitPattern::own_path(path.get_ref()).map_err(|m| {
+                fail(
+                    m,
+                    Some(path.span()),
+                    "invalid",
+                    "an own path is a glob from the repository root: `internal/acme/**`",
+                )
+            })?;
+            own.paths.push(pattern.text);
+        }
+    }
+    Ok(ForkConfig {
+        rules,
+        remote,
+        target,
+        own,
+        accepted: file.protocol.accepted,
+    })
+}
+
 /// The acceptances a configuration text records; `origin` names it in diagnostics.
 pub fn acceptances(text: &str, origin: &Path) -> Result<Vec<Acceptance>> {
-    let config: ForkConfig = toml::from_str(text).map_err(|e| Error::InvalidConfig {
-        what: "forkdrift configuration",
-        path: origin.to_path_buf(),
-        help: format!(
-            "{}; `forkdrift accept-protocol` writes valid entries",
-            e.message()
-        ),
-    })?;
-    Ok(config.protocol.accepted)
+    Ok(parse(text, origin)?.accepted)
 }
 
 fn quote(text: &str) -> String {

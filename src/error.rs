@@ -93,7 +93,7 @@ pub enum Error {
     #[diagnostic(
         code(forkdrift::no_pack_detected),
         help(
-            "choose one with --rules NAME (see `forkdrift rules list`) or --rules path/to/pack.toml"
+            "choose one with --rules NAME (see `forkdrift rules list`) or --rules path/to/pack.toml; for any other upstream, `--rules generic` with your own paths in .forkdrift.toml (`forkdrift init` writes one)"
         )
     )]
     NoPackDetected { target: String },
@@ -152,13 +152,9 @@ pub enum Error {
         source: std::io::Error,
     },
 
-    #[error("invalid {what} in {}", path.display())]
-    #[diagnostic(code(forkdrift::invalid_config), help("{help}"))]
-    InvalidConfig {
-        what: &'static str,
-        path: PathBuf,
-        help: String,
-    },
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    InvalidConfig(Box<crate::config::ConfigError>),
 
     #[error("{message}")]
     #[diagnostic(code(forkdrift::usage), help("{help}"))]

@@ -254,6 +254,10 @@ fn show(outcome: &Outcome, style: &Style, verbosity: Verbosity) -> forkdrift::Re
         Outcome::Written(written) => text::written(written).into_bytes(),
         Outcome::Check(check, format) => show_check(check, *format)?,
         Outcome::Baselined { added, file } => text::baselined(*added, file).into_bytes(),
+        Outcome::Initialized { text, file: None } => text.clone().into_bytes(),
+        Outcome::Initialized {
+            file: Some(file), ..
+        } => text::initialized(file).into_bytes(),
     };
     Ok(Page {
         stdout,

@@ -40,6 +40,11 @@ pub enum Outcome {
     },
     Written(Box<Written>),
     Check(Box<crate::check::CheckReport>, crate::cli::CheckFormat),
+    /// `init`: the configuration, and the file it went to (None: for stdout).
+    Initialized {
+        text: String,
+        file: Option<PathBuf>,
+    },
     /// `baseline`: how many findings were appended, and where.
     Baselined {
         added: usize,
@@ -141,7 +146,8 @@ pub fn run(config: Config) -> Result<Outcome> {
     // Every command that reads a repository opens it and resolves `--to VERSION` the same way.
     let open = |selection: &Selection| -> Result<(Repo, Selection)> {
         let repo = Repo::open(&config.dir)?;
-        let selection = collect::resolve_version(&repo, selection)?;
+        let selection = collect::configure(&repo, selection)?;
+        let selection = collect::resolve_version(&repo, &selection)?;
         Ok((repo, selection))
     };
     Ok(match config.job {
@@ -300,6 +306,30 @@ pub fn run(config: Config) -> Result<Outcome> {
             let file = crate::config::path(repo.workdir(), file.as_deref())?;
             let added = commands::check::write_baseline(&repo, &git, &selection, &owner, &file)?;
             Outcome::Baselined { added, file }
+        }
+        Job::Init { selection, write } => {
+            // Whatever .forkdrift.toml says now is what init replaces: only the command line counts.
+            let repo = Repo::open(&config.dir)?;
+            let selection = collect::resolve_version(&repo, &selection)?;
+            let text = commands::init::init(&repo, &git, &selection)?;
+            let file = match write {
+                Some(target) => {
+                    let file = crate::config::path(repo.workdir(), target.file.as_deref())?;
+                    if file.exists() && !target.force {
+                        return Err(crate::Error::Usage {
+                            message: format!("{} exists: init does not overwrite it", file.display()),
+                            help: "see what init proposes with `forkdrift init --print`, or replace the file with --force".into(),
+                        });
+                    }
+                    std::fs::write(&file, &text).map_err(|source| crate::Error::Io {
+                        context: format!("could not write {}", file.display()),
+                        source,
+                    })?;
+                    Some(file)
+                }
+                None => None,
+            };
+            Outcome::Initialized { text, file }
         }
         Job::Demo { format, keep } => demo(&git, format, keep)?,
         Job::Fixture { scenario, dir } => {

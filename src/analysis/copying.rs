@@ -158,10 +158,18 @@ pub fn detect(
         unreadable,
     )? {
         let (source_family, source_unit) = corpus.keys[found.source].clone();
-        let main = found
-            .files
-            .iter()
-            .max_by(|a, b| a.2.total_cmp(&b.2).then_with(|| b.0.cmp(&a.0)));
+        // A unit directory holds its tests too; its main file is code, however alike the
+        // copied tests are.
+        let is_test = |path: &str| {
+            pack.zone(path)
+                .is_some_and(|(_, zone)| zone.kind == crate::rules::ZoneKind::Test)
+        };
+        let main = found.files.iter().max_by(|a, b| {
+            (!is_test(&a.0))
+                .cmp(&!is_test(&b.0))
+                .then_with(|| a.2.total_cmp(&b.2))
+                .then_with(|| b.0.cmp(&a.0))
+        });
         let (main_path, source_path) = match main {
             Some((path, source, _)) => (path.clone(), source.clone()),
             None => (

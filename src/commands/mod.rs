@@ -4,5 +4,6 @@ pub mod accept;
 pub mod audit;
 pub mod candidates;
 pub mod check;
+pub mod init;
 pub mod plan;
 pub mod report;

@@ -191,6 +191,13 @@ pub fn written(written: &crate::outcome::Written) -> String {
     text
 }
 
+pub fn initialized(file: &Path) -> String {
+    format!(
+        "wrote {}: check the pack, the target and the own paths it guessed, then commit it; `forkdrift audit` reads it\n",
+        file.display()
+    )
+}
+
 pub fn baselined(added: usize, file: &Path) -> String {
     if added == 0 {
         return format!(

@@ -35,6 +35,8 @@ pub struct Selection {
     /// What resolving the selection decided that the report should say (`--to 9.3` chose
     /// v9.3.4).
     pub notes: Vec<String>,
+    /// What `.forkdrift.toml` declares the fork's own.
+    pub own: config::Own,
 }
 
 impl Default for Selection {
@@ -46,6 +48,7 @@ impl Default for Selection {
             upstream_refs: None,
             rules: None,
             notes: Vec::new(),
+            own: config::Own::default(),
         }
     }
 }
@@ -90,19 +93,17 @@ fn endpoints(repo: &Repo, selection: &Selection) -> Result<Endpoints> {
     let target = repo.resolve_commit(&target_name)?;
     let target_tree = repo.tree_of(target)?;
 
-    let pack = match explicit_pack {
+    let mut pack = match explicit_pack {
         Some(pack) => pack,
         None => {
-            let name = Pack::detect(|path| {
-                repo.entry(target_tree, path).ok().flatten().is_some()
-                    || repo.has_dir(target_tree, path).unwrap_or(false)
-            })
-            .ok_or_else(|| Error::NoPackDetected {
+            let name = detect_in(repo, target_tree).ok_or_else(|| Error::NoPackDetected {
                 target: target_name.clone(),
             })?;
             Pack::builtin(&name)?
         }
     };
+
+    pack.add_own(&selection.own)?;
 
     let mut tips: Vec<CommitId> = remote_refs.iter().map(|(_, id)| *id).collect();
     if let Some(versions) = &pack.versions {
@@ -175,6 +176,22 @@ fn endpoints(repo: &Repo, selection: &Selection) -> Result<Endpoints> {
         merge_base,
         notes,
     })
+}
+
+fn detect_in(repo: &Repo, tree: TreeId) -> Option<String> {
+    Pack::detect(|path| {
+        repo.entry(tree, path).ok().flatten().is_some() || repo.has_dir(tree, path).unwrap_or(false)
+    })
+}
+
+/// The built-in pack that recognises the selection's target tree, if one does.
+pub fn detect_pack(repo: &Repo, selection: &Selection) -> Result<Option<String>> {
+    let probe = Selection {
+        rules: Some("generic".into()),
+        ..selection.clone()
+    };
+    let target = repo.resolve_commit(&target_name(repo, &probe)?)?;
+    Ok(detect_in(repo, repo.tree_of(target)?))
 }
 
 /// The target the selection names: `--to`, else the upstream remote's default branch.
@@ -460,6 +477,46 @@ fn fork_point(
         ));
     }
     Ok(newest)
+}
+
+/// The fork's `.forkdrift.toml`: the work tree's when there is one (so an edit counts before it
+/// is committed), else the one committed in the fork revision's tree.
+pub fn fork_config(repo: &Repo, fork: &str) -> Result<Option<config::ForkConfig>> {
+    if let Some(path) = repo.workdir().map(|w| w.join(CONFIG_FILE)) {
+        if let Ok(text) = std::fs::read_to_string(&path) {
+            return config::parse(&text, &path).map(Some);
+        }
+    }
+    let Ok(fork) = repo.resolve_commit(fork) else {
+        return Ok(None);
+    };
+    match repo.read(repo.tree_of(fork)?, CONFIG_FILE)? {
+        Some(bytes) => {
+            config::parse(&String::from_utf8_lossy(&bytes), Path::new(CONFIG_FILE)).map(Some)
+        }
+        None => Ok(None),
+    }
+}
+
+/// The selection with `.forkdrift.toml`'s defaults filled in where the command line is silent.
+pub fn configure(repo: &Repo, selection: &Selection) -> Result<Selection> {
+    let Some(config) = fork_config(repo, &selection.fork)? else {
+        return Ok(selection.clone());
+    };
+    let mut configured = selection.clone();
+    configured.remote = selection.remote.clone().or(config.remote);
+    configured.to = selection.to.clone().or(config.target);
+    configured.rules = selection.rules.clone().or_else(|| {
+        // A pack file is named relative to the repository root, wherever forkdrift runs.
+        config.rules.map(|rules| match repo.workdir() {
+            Some(root) if rules.ends_with(".toml") && Path::new(&rules).is_relative() => {
+                root.join(rules).to_string_lossy().into_owned()
+            }
+            _ => rules,
+        })
+    });
+    configured.own = config.own;
+    Ok(configured)
 }
 
 /// Acceptances recorded in the fork: committed in the fork's tree, and (with a work tree) in

@@ -574,6 +574,37 @@ impl Pack {
         })
     }
 
+    /// Adds what a fork declares its own in `.forkdrift.toml` as unit families after the
+    /// pack's own, so a pack's layout still wins where both describe a path.
+    pub fn add_own(&mut self, own: &crate::config::Own) -> Result<()> {
+        let invalid = |pattern: &str, message: String| Error::Usage {
+            message: format!("invalid own path `{pattern}` in .forkdrift.toml: {message}"),
+            help: "see docs/configuration.md".into(),
+        };
+        let declared = own
+            .units
+            .iter()
+            .map(|u| (u, UnitPattern::parse(u), "own units (.forkdrift.toml)"))
+            .chain(
+                own.paths
+                    .iter()
+                    .map(|p| (p, UnitPattern::own_path(p), "own paths (.forkdrift.toml)")),
+            );
+        for (text, pattern, layout) in declared {
+            self.families.push(UnitFamily {
+                layout: layout.into(),
+                path: pattern.map_err(|m| invalid(text, m))?,
+                tests: Vec::new(),
+                registration: None,
+                module_root: String::new(),
+                module_suffix: String::new(),
+                import: None,
+                class_name: None,
+            });
+        }
+        Ok(())
+    }
+
     /// Which built-in pack fits an upstream tree best: the one with most `detect` paths present.
     pub fn detect(exists: impl Fn(&str) -> bool) -> Option<String> {
         builtins()

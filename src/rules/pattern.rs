@@ -16,6 +16,9 @@ pub struct UnitPattern {
     pub placeholder: &'static str,
     /// What may follow the placeholder's segment (`**`, `*.py`); None: the segment ends the path.
     rest: Option<(String, GlobMatcher)>,
+    /// The names the placeholder may take: an own path of `.forkdrift.toml` (`plugins/acme/**`)
+    /// is a pattern whose unit is only `acme`.
+    only: Option<GlobMatcher>,
 }
 
 impl UnitPattern {
@@ -61,6 +64,58 @@ impl UnitPattern {
             suffix: suffix.to_string(),
             placeholder,
             rest,
+            only: None,
+        })
+    }
+
+    /// An own path of `.forkdrift.toml` (`internal/acme/**`, `plugins/inputs/acme-*/**`,
+    /// `cmd/acme/main.go`) as a pattern with one unit: the first segment that is a glob, or
+    /// else the last directory, names it. Only literal directories may come before it, so that
+    /// the unit's files can be listed and its copies found like any plug-in's.
+    pub fn own_path(text: &str) -> Result<UnitPattern, String> {
+        let segments: Vec<&str> = text.split('/').collect();
+        let glob_chars = |s: &str| s.contains(['*', '?', '[', '{']);
+        if segments.iter().any(|s| s.is_empty()) {
+            return Err("an own path is relative to the repository root, without empty segments (`plugins/acme/**`)".into());
+        }
+        let first_glob = segments.iter().position(|s| glob_chars(s));
+        let index = match first_glob {
+            Some(0) if segments[0] == "**" => {
+                return Err(
+                    "an own path starts with literal directories (`plugins/acme/**`), not `**`"
+                        .into(),
+                );
+            }
+            Some(i) if segments[i] == "**" => i - 1,
+            Some(i) => i,
+            None if segments.len() > 1 => segments.len() - 2,
+            None => 0,
+        };
+        let unit = segments[index];
+        let only = GlobBuilder::new(unit)
+            .literal_separator(true)
+            .build()
+            .map_err(|e| format!("`{unit}`: {e}"))?
+            .compile_matcher();
+        let rest = if index + 1 < segments.len() {
+            let rest = segments[index + 1..].join("/");
+            let matcher = GlobBuilder::new(&rest)
+                .literal_separator(true)
+                .build()
+                .map_err(|e| format!("after `{unit}`: {e}"))?
+                .compile_matcher();
+            Some((rest, matcher))
+        } else {
+            None
+        };
+        Ok(UnitPattern {
+            text: text.to_string(),
+            dirs: segments[..index].iter().map(|s| s.to_string()).collect(),
+            prefix: String::new(),
+            suffix: String::new(),
+            placeholder: "unit",
+            rest,
+            only: Some(only),
         })
     }
 
@@ -76,7 +131,7 @@ impl UnitPattern {
         let name = segment
             .strip_prefix(self.prefix.as_str())?
             .strip_suffix(self.suffix.as_str())?;
-        if name.is_empty() {
+        if name.is_empty() || self.only.as_ref().is_some_and(|only| !only.is_match(name)) {
             return None;
         }
         match (&self.rest, segments.next()) {
@@ -149,6 +204,32 @@ mod tests {
             fixture.match_path("tests/sources/fixtures/dir/fixture.py"),
             Some("dir")
         );
+    }
+
+    #[test]
+    fn own_paths_are_patterns_of_one_unit() {
+        let dir = UnitPattern::own_path("internal/acme/**").unwrap();
+        assert_eq!(dir.match_path("internal/acme/client.go"), Some("acme"));
+        assert_eq!(dir.match_path("internal/acme/deep/x.go"), Some("acme"));
+        assert_eq!(dir.match_path("internal/other/client.go"), None);
+        assert_eq!(dir.instantiate("acme"), "internal/acme/");
+
+        let family = UnitPattern::own_path("plugins/inputs/acme_*/**").unwrap();
+        assert_eq!(
+            family.match_path("plugins/inputs/acme_cpu/cpu.go"),
+            Some("acme_cpu")
+        );
+        assert_eq!(family.match_path("plugins/inputs/cpu/cpu.go"), None);
+
+        let file = UnitPattern::own_path("cmd/acme/main.go").unwrap();
+        assert_eq!(file.match_path("cmd/acme/main.go"), Some("acme"));
+        assert_eq!(file.match_path("cmd/acme/other.go"), None);
+
+        let top = UnitPattern::own_path("acme.go").unwrap();
+        assert_eq!(top.match_path("acme.go"), Some("acme.go"));
+
+        assert!(UnitPattern::own_path("**/acme/**").is_err());
+        assert!(UnitPattern::own_path("/abs/acme").is_err());
     }
 
     #[test]

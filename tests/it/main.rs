@@ -7,6 +7,7 @@ mod check;
 mod cli;
 mod conflicts;
 mod deps;
+mod generic;
 mod matrix;
 mod protocol;
 mod report;

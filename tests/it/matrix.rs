@@ -27,7 +27,9 @@ fn every_fixture_reports_the_same_json_and_the_matrix_holds() {
     for name in names.iter().filter(|n| !UNAUDITABLE.contains(&n.as_str())) {
         let fixture = Fixture::build(name);
         let repo = Repo::open(fixture.path()).unwrap();
-        let run = audit(&repo, &Git::hermetic(), &Selection::default(), true)
+        // As the command line does: .forkdrift.toml's pack and own paths count.
+        let selection = forkdrift::repo::collect::configure(&repo, &Selection::default()).unwrap();
+        let run = audit(&repo, &Git::hermetic(), &selection, true)
             .unwrap_or_else(|e| panic!("{name}: {e:?}"));
         insta::assert_json_snapshot!(format!("report_{name}"), run.report);
         let _ = write!(matrix, "{name}");
