@@ -71,6 +71,11 @@ pub fn guess(changes: &[crate::model::Change], base_files: &Files) -> Guess {
             .into_iter()
             .find(|dir| !base_dirs.contains(dir))
         else {
+            // A file the fork put at the root is its own; one inside upstream's directories
+            // may be framework code (a new module the framework imports): the user decides.
+            if !change.path.contains('/') {
+                guess.paths.insert(change.path.clone());
+            }
             continue;
         };
         let parent = parent(new_dir);
@@ -225,6 +230,7 @@ mod tests {
             added("internal/acme/client.go", ChangeClass::Framework),
             added("internal/acme/deep/x.go", ChangeClass::Framework),
             added("agent/extra.go", ChangeClass::Framework),
+            added("VERSION.acme", ChangeClass::Other),
             added("docs/acme/index.md", ChangeClass::Docs),
         ];
         let guess = guess(&changes, &base);
@@ -237,7 +243,7 @@ mod tests {
         );
         assert_eq!(
             guess.paths,
-            BTreeSet::from(["internal/acme/**".to_string()])
+            BTreeSet::from(["VERSION.acme".to_string(), "internal/acme/**".to_string()])
         );
     }
 
