@@ -381,3 +381,66 @@ fn karafka_plans_list_breaking_changelog_entries_first_and_the_deploy_order() {
     );
     assert!(hop.checklist.iter().any(|c| c == "Upgrade these together: karafka, karafka-rdkafka, karafka-core, waterdrop, karafka-web, karafka-testing."));
 }
+
+/// The Karafka guide: one minor at a time, read the changelog and the upgrade notes. From 0.8.0
+/// the plan goes to the newest patch of each minor, with each minor's entries, the upgrade
+/// notes among the breaking ones first.
+#[test]
+fn a_karafka_web_plan_from_08_to_011_hops_once_per_minor_with_its_upgrade_notes() {
+    let fixture = Fixture::build("karafka-web-minors");
+    let output = fixture
+        .forkdrift(&["plan", "--format", "json", "--fail-on", "never"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let report: Report = serde_json::from_slice(&output.stdout).unwrap();
+    let plan = report.plan.as_ref().unwrap();
+    let hops: Vec<(&str, &str)> = plan
+        .hops
+        .iter()
+        .map(|h| (h.version.as_str(), h.name.as_str()))
+        .collect();
+    assert_eq!(
+        hops,
+        [
+            ("0.8.2", "v0.8.2"),
+            ("0.9.1", "v0.9.1"),
+            ("0.10.0", "v0.10.0"),
+            ("0.11.2", "v0.11.2")
+        ]
+    );
+    let notes = |index: usize| -> Vec<(bool, &str)> {
+        plan.hops[index]
+            .notes
+            .iter()
+            .map(|n| (n.breaking, n.text.as_str()))
+            .collect()
+    };
+    assert_eq!(
+        notes(1),
+        [
+            (true, "0.9.0: **[Breaking]** Require karafka 2.4."),
+            (
+                true,
+                "0.9.0: Run `bundle exec karafka-web migrate` after the deploy of the consumers."
+            ),
+            (
+                false,
+                "0.9.1: [Fix] Keep the refresh interval across pages."
+            ),
+            (
+                false,
+                "0.9.0: [Feature] Data sharing between consumers reports."
+            ),
+        ]
+    );
+    assert_eq!(
+        notes(3),
+        [
+            (true, "0.11.0: Run `bundle exec karafka-web migrate`."),
+            (false, "0.11.2: [Fix] Topics sorting."),
+            (false, "0.11.0: [Feature] Recurring tasks management."),
+        ]
+    );
+    assert!(plan.hops.iter().all(|h| h.protocol == "none"));
+}
