@@ -4,7 +4,6 @@
 
 use similar::{Algorithm, DiffOp, capture_diff_slices};
 use std::collections::HashSet;
-use std::hash::{Hash, Hasher};
 
 /// At or above this share of its line changes made by another change, a change is contained.
 pub const CONTAINED: f64 = 0.8;
@@ -15,11 +14,56 @@ pub struct LineChanges {
     pub removed: HashSet<u64>,
 }
 
-fn collapse(line: &[u8]) -> String {
-    String::from_utf8_lossy(line)
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
+/// One line, hashed in one pass without allocating: as it is (for the diff), and with its
+/// whitespace collapsed (for the keys), since matching runs over every line of every file a
+/// fork's commits and their upstream candidates touched.
+#[derive(Clone, Copy)]
+struct Line {
+    raw: u64,
+    collapsed: u64,
+    /// Length of the line with its whitespace collapsed.
+    significant: usize,
+}
+
+/// FNV-1a: the keys only meet other keys of the same run, so any stable hash does, and this one
+/// is several times cheaper than SipHash on short lines.
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
+
+fn fnv(hash: u64, byte: u8) -> u64 {
+    (hash ^ u64::from(byte)).wrapping_mul(FNV_PRIME)
+}
+
+fn mix(a: u64, b: u64) -> u64 {
+    b.to_le_bytes().into_iter().fold(a, fnv)
+}
+
+impl Line {
+    fn of(bytes: &[u8]) -> Line {
+        let mut raw = FNV_OFFSET;
+        let mut collapsed = FNV_OFFSET;
+        let mut significant = 0;
+        let mut gap = false;
+        for &byte in bytes {
+            raw = fnv(raw, byte);
+            if byte.is_ascii_whitespace() {
+                gap = significant > 0;
+                continue;
+            }
+            if gap {
+                collapsed = fnv(collapsed, b' ');
+                significant += 1;
+                gap = false;
+            }
+            collapsed = fnv(collapsed, byte);
+            significant += 1;
+        }
+        Line {
+            raw,
+            collapsed,
+            significant,
+        }
+    }
 }
 
 fn indent(line: &[u8]) -> usize {
@@ -32,24 +76,17 @@ fn indent(line: &[u8]) -> usize {
 /// less (its class, function, block or literal). The same line added to another class is
 /// another change: `self._logger = logger` in one class does not settle it in a second, while
 /// a fix that moved to another file with its function still matches.
-fn key(line: &[u8], context: u64) -> Option<u64> {
-    let collapsed = collapse(line);
+fn key(line: Line, context: u64) -> Option<u64> {
     // Lone brackets and blank lines say nothing about which change this is.
-    if collapsed.len() < 3 {
-        return None;
-    }
-    let mut hasher = std::hash::DefaultHasher::new();
-    collapsed.hash(&mut hasher);
-    context.hash(&mut hasher);
-    Some(hasher.finish())
+    (line.significant >= 3).then(|| mix(line.collapsed, context))
 }
 
 /// For each line, a hash of its chain of enclosing lines (see [`key`]), in one pass.
-fn contexts(lines: &[&[u8]]) -> Vec<u64> {
+fn contexts(lines: &[&[u8]], digests: &[Line]) -> Vec<u64> {
     let mut open: Vec<(usize, usize)> = Vec::new();
     let mut chain: Vec<u64> = Vec::with_capacity(lines.len());
     for (at, line) in lines.iter().enumerate() {
-        let parent = if collapse(line).is_empty() {
+        let parent = if digests[at].significant == 0 {
             open.last().map(|&(_, i)| i)
         } else {
             let depth = indent(line);
@@ -61,12 +98,7 @@ fn contexts(lines: &[&[u8]]) -> Vec<u64> {
             parent
         };
         chain.push(match parent {
-            Some(p) => {
-                let mut hasher = std::hash::DefaultHasher::new();
-                chain[p].hash(&mut hasher);
-                collapse(lines[p]).hash(&mut hasher);
-                hasher.finish()
-            }
+            Some(p) => mix(chain[p], digests[p].collapsed),
             None => 0,
         });
     }
@@ -78,16 +110,31 @@ impl LineChanges {
     pub fn add_file(&mut self, old: &[u8], new: &[u8]) {
         let old_lines: Vec<&[u8]> = old.split(|&b| b == b'\n').collect();
         let new_lines: Vec<&[u8]> = new.split(|&b| b == b'\n').collect();
-        let (old_context, new_context) = (contexts(&old_lines), contexts(&new_lines));
-        for op in capture_diff_slices(Algorithm::Myers, &old_lines, &new_lines) {
+        let old_digests: Vec<Line> = old_lines.iter().map(|l| Line::of(l)).collect();
+        let new_digests: Vec<Line> = new_lines.iter().map(|l| Line::of(l)).collect();
+        // The diff compares the lines' hashes: integers, not byte strings.
+        let old_raw: Vec<u64> = old_digests.iter().map(|l| l.raw).collect();
+        let new_raw: Vec<u64> = new_digests.iter().map(|l| l.raw).collect();
+        let mut contexts_of = (None, None);
+        for op in capture_diff_slices(Algorithm::Myers, &old_raw, &new_raw) {
             if matches!(op, DiffOp::Equal { .. }) {
                 continue;
             }
-            for at in op.old_range() {
-                self.removed.extend(key(old_lines[at], old_context[at]));
+            if !op.old_range().is_empty() {
+                let context = contexts_of
+                    .0
+                    .get_or_insert_with(|| contexts(&old_lines, &old_digests));
+                for at in op.old_range() {
+                    self.removed.extend(key(old_digests[at], context[at]));
+                }
             }
-            for at in op.new_range() {
-                self.added.extend(key(new_lines[at], new_context[at]));
+            if !op.new_range().is_empty() {
+                let context = contexts_of
+                    .1
+                    .get_or_insert_with(|| contexts(&new_lines, &new_digests));
+                for at in op.new_range() {
+                    self.added.extend(key(new_digests[at], context[at]));
+                }
             }
         }
     }
