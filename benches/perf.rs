@@ -4,6 +4,9 @@
 //!     cargo bench --bench perf                          # the generated 5,000-file upstream
 //!     cargo bench --bench perf -- --geth /path/to/go-ethereum   # and a 30-point sweep on it
 //!     cargo bench --bench perf -- --keep DIR            # only write the generated repository
+//!     cargo bench --bench perf -- --growth              # and the 1×, 2×, 4× growth table
+//!     cargo bench --bench perf -- --repo DIR [--fork REV] [--to REV] [--rules PACK]
+//!                                                       # only an existing repository
 //!
 //! 1. audit: a fork with 50 own commits (copies, in-place edits, framework edits) of an
 //!    elastic-shaped upstream of 5,000 files that moved on by 2,000 commits. Yardstick: the
@@ -104,6 +107,26 @@ fn time<T>(f: impl FnMut() -> T) -> (Duration, T) {
     (median(times), last.unwrap())
 }
 
+/// What the generated fork and upstream are made of; the growth table doubles one at a time.
+#[derive(Clone, Copy)]
+struct Shape {
+    files: usize,
+    upstream: u64,
+    own: u64,
+    /// Framework files both sides rewrite: one content conflict each, on top of the conflicts
+    /// the other edits happen to make.
+    conflicts: usize,
+}
+
+impl Shape {
+    const BASE: Shape = Shape {
+        files: 5000,
+        upstream: 2000,
+        own: 50,
+        conflicts: 0,
+    };
+}
+
 fn module(name: &str, seed: u64, lines: usize) -> String {
     let mut rng = Lcg(seed);
     let mut text = format!(
@@ -122,7 +145,7 @@ fn module(name: &str, seed: u64, lines: usize) -> String {
 }
 
 /// Writes the generated upstream and fork with one fast-import stream.
-fn generate(dir: &Path) -> PathBuf {
+fn generate(dir: &Path, shape: Shape) -> PathBuf {
     let repo = dir.join("fork");
     git(
         dir,
@@ -188,7 +211,8 @@ fn generate(dir: &Path) -> PathBuf {
     sources.push_str("        },\n    }\n");
     files.push(("connectors/config.py".into(), sources));
     files.push(("connectors/VERSION".into(), "8.10.0.0\n".into()));
-    for i in 0..4798 {
+    let others = shape.files - 202;
+    for i in 0..others {
         let dir = [
             "connectors/es",
             "connectors/services",
@@ -202,7 +226,13 @@ fn generate(dir: &Path) -> PathBuf {
             module(&format!("Part{i}"), 5000 + i as u64, 8),
         ));
     }
-    assert_eq!(files.len(), 5000);
+    for k in 0..shape.conflicts {
+        files.push((
+            format!("connectors/shared/conflict{k:03}.py"),
+            module(&format!("Shared{k}"), 7000 + k as u64, 8),
+        ));
+    }
+    assert_eq!(files.len(), shape.files + shape.conflicts);
     let base = commit(
         &mut stream,
         "refs/remotes/upstream/main",
@@ -214,7 +244,7 @@ fn generate(dir: &Path) -> PathBuf {
 
     // The fork: 50 own commits on the base release.
     let mut tip = base;
-    for i in 0..50u64 {
+    for i in 0..shape.own {
         let change: Vec<(String, String)> = match i % 5 {
             0 => {
                 let source = rng.below(100);
@@ -229,7 +259,11 @@ fn generate(dir: &Path) -> PathBuf {
                 module("Fork", 90_000 + i, 61),
             )],
             3 => vec![(
-                format!("connectors/es/part{}/file{:04}.py", (i * 6) % 40, i * 6),
+                format!(
+                    "connectors/es/part{}/file{:04}.py",
+                    (i * 6 % others as u64) % 40,
+                    i * 6 % others as u64
+                ),
                 module("ForkFramework", 91_000 + i, 9),
             )],
             _ => vec![(format!("docs/fork-notes-{i}.md"), format!("notes {i}\n"))],
@@ -243,13 +277,33 @@ fn generate(dir: &Path) -> PathBuf {
         );
     }
 
+    let rewrite = |side: &str, seed: u64| -> Vec<(String, String)> {
+        (0..shape.conflicts)
+            .map(|k| {
+                (
+                    format!("connectors/shared/conflict{k:03}.py"),
+                    module(side, seed + k as u64, 8),
+                )
+            })
+            .collect()
+    };
+    if shape.conflicts > 0 {
+        commit(
+            &mut stream,
+            "refs/heads/main",
+            "Fork rewrites the shared modules",
+            Some(tip),
+            &rewrite("Fork", 95_000),
+        );
+    }
+
     // Upstream moves on by 2,000 commits, with a release every 250.
     let mut upstream = base;
-    for i in 0..2000u64 {
+    for i in 0..shape.upstream {
         let path = if i % 10 == 0 {
             format!("connectors/sources/src{:03}.py", rng.below(100))
         } else {
-            let n = rng.below(4798) as usize;
+            let n = rng.below(others as u64) as usize;
             let dir = [
                 "connectors/es",
                 "connectors/services",
@@ -286,6 +340,15 @@ fn generate(dir: &Path) -> PathBuf {
             );
         }
     }
+    if shape.conflicts > 0 {
+        commit(
+            &mut stream,
+            "refs/remotes/upstream/main",
+            "Upstream rewrites the shared modules (#99999)",
+            Some(upstream),
+            &rewrite("Upstream", 96_000),
+        );
+    }
     stream.push_str("done\n");
     fast_import(&repo, &stream);
     git(
@@ -301,9 +364,48 @@ fn generate(dir: &Path) -> PathBuf {
     repo
 }
 
+/// The git plumbing an audit needs, run as forkdrift runs git (objects written to a scratch
+/// directory): merge-base, the own commits, the fork's diff with renames, both merges, and the
+/// log of upstream's changes to the fork's paths.
+fn plumbing(path: &Path, objects: &Path, run: &forkdrift::model::Report, remote: &str) {
+    let scratch = tempfile::tempdir().unwrap();
+    let (fork, target, base, point) = (
+        &run.fork.commit,
+        &run.target.commit,
+        &run.merge_base,
+        &run.fork_point,
+    );
+    let store = Some((scratch.path(), objects));
+    git_in_store(path, store, &["merge-base", fork, target]);
+    let remotes = format!("--remotes={remote}");
+    git_in_store(
+        path,
+        store,
+        &["rev-list", fork, "--not", &remotes, "--tags"],
+    );
+    git_in_store(path, store, &["diff", "--numstat", "-M", base, fork]);
+    git_in_store(path, store, &["merge-tree", "--write-tree", fork, target]);
+    git_in_store(path, store, &["merge-tree", "--write-tree", point, target]);
+    let mut log = vec!["log", "--format=%H", "--name-only", "--no-merges"];
+    let range = format!("{point}..{target}");
+    log.push(&range);
+    log.push("--");
+    let paths: Vec<&str> = run.changes.iter().map(|c| c.path.as_str()).collect();
+    log.extend(paths);
+    git_in_store(path, store, &log);
+}
+
+/// The peak resident set of this process so far (Linux), in MiB.
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
 fn bench_audit(temp: &Path) {
     let started = Instant::now();
-    let path = generate(temp);
+    let path = generate(temp, Shape::BASE);
     println!(
         "generated 5,000 files, 50 own commits, 2,000 upstream commits in {:.1?}",
         started.elapsed()
@@ -323,49 +425,8 @@ fn bench_audit(temp: &Path) {
         run.findings.len()
     );
     let (hops, with_hops) = time(|| audit(&repo, &git, &selection, true).unwrap().report);
-
-    let scratch = tempfile::tempdir().unwrap();
     let objects = path.join(".git/objects");
-    let (fork, target, base, point) = (
-        &run.fork.commit,
-        &run.target.commit,
-        &run.merge_base,
-        &run.fork_point,
-    );
-    let paths: Vec<String> = run.changes.iter().map(|c| c.path.clone()).collect();
-    let (yardstick, _) = time(|| {
-        git_in_store(
-            &path,
-            Some((scratch.path(), &objects)),
-            &["merge-base", fork, target],
-        );
-        git_in_store(
-            &path,
-            Some((scratch.path(), &objects)),
-            &["rev-list", fork, "--not", "--remotes=upstream", "--tags"],
-        );
-        git_in_store(
-            &path,
-            Some((scratch.path(), &objects)),
-            &["diff", "--numstat", "-M", base, fork],
-        );
-        git_in_store(
-            &path,
-            Some((scratch.path(), &objects)),
-            &["merge-tree", "--write-tree", fork, target],
-        );
-        git_in_store(
-            &path,
-            Some((scratch.path(), &objects)),
-            &["merge-tree", "--write-tree", point, target],
-        );
-        let mut log = vec!["log", "--format=%H", "--name-only", "--no-merges"];
-        let range = format!("{point}..{target}");
-        log.push(&range);
-        log.push("--");
-        log.extend(paths.iter().map(String::as_str));
-        git_in_store(&path, Some((scratch.path(), &objects)), &log);
-    });
+    let (yardstick, _) = time(|| plumbing(&path, &objects, &run, "upstream"));
     println!(
         "audit                     {:>8.2?}   git plumbing of the same job {:>8.2?}   ratio {:.1}",
         ours,
@@ -378,6 +439,94 @@ fn bench_audit(temp: &Path) {
         hops
     );
     bench_backfill(&repo, &git, temp);
+}
+
+/// The audit at 1×, 2× and 4× of one dimension at a time, with the plumbing beside it: what
+/// grows the cost, and whether it grows as git's does.
+fn bench_growth(temp: &Path) {
+    println!("growth: dimension  ×  audit  plumbing  ratio  (changes, conflicts)");
+    type Scale = fn(Shape, usize) -> Shape;
+    let dimensions: [(&str, Scale); 4] = [
+        ("files", |s, k| Shape {
+            files: s.files * k,
+            ..s
+        }),
+        ("upstream commits", |s, k| Shape {
+            upstream: s.upstream * k as u64,
+            ..s
+        }),
+        ("own commits", |s, k| Shape {
+            own: s.own * k as u64,
+            ..s
+        }),
+        ("conflicts", |s, k| Shape {
+            conflicts: 20 * k,
+            ..s
+        }),
+    ];
+    for (name, scale) in dimensions {
+        for k in [1, 2, 4] {
+            let dir = temp.join(format!("growth-{}-{k}", name.replace(' ', "-")));
+            std::fs::create_dir_all(&dir).unwrap();
+            let path = generate(&dir, scale(Shape::BASE, k));
+            let repo = Repo::open(&path).unwrap();
+            let git = Git::hermetic();
+            let (ours, run) = time(|| {
+                audit(&repo, &git, &Selection::default(), false)
+                    .unwrap()
+                    .report
+            });
+            let objects = path.join(".git/objects");
+            let (yardstick, _) = time(|| plumbing(&path, &objects, &run, "upstream"));
+            println!(
+                "growth: {name:<17} {k}×  {:>8.2?}  {:>8.2?}  {:>5.1}  ({}, {})",
+                ours,
+                yardstick,
+                ours.as_secs_f64() / yardstick.as_secs_f64(),
+                run.changes.len(),
+                run.conflicts.len()
+            );
+            drop(repo);
+            std::fs::remove_dir_all(&dir).unwrap();
+        }
+    }
+}
+
+/// An existing repository: `--repo DIR [--fork REV] [--to REV] [--rules PACK]`. The audit runs
+/// first, so the process's peak resident set is the audit's; git's is measured by GNU time.
+fn bench_real(args: &[String]) {
+    let value = |flag: &str| {
+        args.iter()
+            .position(|a| a == flag)
+            .map(|at| args[at + 1].clone())
+    };
+    let path = PathBuf::from(value("--repo").unwrap());
+    let selection = Selection {
+        fork: value("--fork").unwrap_or_else(|| "HEAD".into()),
+        to: value("--to"),
+        rules: value("--rules"),
+        ..Selection::default()
+    };
+    let repo = Repo::open(&path).unwrap();
+    let git = Git::hermetic();
+    let (ours, run) = time(|| audit(&repo, &git, &selection, false).unwrap().report);
+    let rss = peak_rss_mib();
+    let objects = repo.objects_dir();
+    let (yardstick, _) = time(|| plumbing(&path, &objects, &run, "upstream"));
+    println!(
+        "{}: {} own commits, {} changes, {} conflicts",
+        path.display(),
+        run.own_commits.len(),
+        run.changes.len(),
+        run.conflicts.len()
+    );
+    println!(
+        "audit {:>8.2?}   git plumbing of the same job {:>8.2?}   ratio {:.1}   peak RSS {} MiB",
+        ours,
+        yardstick,
+        ours.as_secs_f64() / yardstick.as_secs_f64(),
+        rss.map_or("?".into(), |m| format!("{m:.0}"))
+    );
 }
 
 /// `report --backfill monthly` over the 24 months of the generated history, then up to today.
@@ -532,12 +681,19 @@ fn main() {
     if let Some(at) = args.iter().position(|a| a == "--keep") {
         let dir = Path::new(&args[at + 1]);
         std::fs::create_dir_all(dir).unwrap();
-        println!("generated {}", generate(dir).display());
+        println!("generated {}", generate(dir, Shape::BASE).display());
+        return;
+    }
+    if args.iter().any(|a| a == "--repo") {
+        bench_real(&args);
         return;
     }
     let temp = tempfile::tempdir().unwrap();
     println!("git: {}", git(temp.path(), &["--version"]).trim());
     bench_audit(temp.path());
+    if args.iter().any(|a| a == "--growth") {
+        bench_growth(temp.path());
+    }
     if let Some(at) = args.iter().position(|a| a == "--geth") {
         bench_sweep(temp.path(), Path::new(&args[at + 1]));
     }
