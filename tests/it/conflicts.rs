@@ -63,6 +63,8 @@ fn every_command_leaves_the_repository_byte_identical() {
         vec!["plan", "--fail-on", "never"],
         vec!["explain", "connectors/sources/mysql.py"],
         vec!["candidates"],
+        vec!["deps", "--fail-on", "never"],
+        vec!["init", "--print"],
     ] {
         fixture.forkdrift(&args).assert().success();
         assert!(
