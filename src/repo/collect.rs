@@ -57,6 +57,7 @@ struct Endpoints {
     target: Resolved,
     remote: Option<String>,
     tips: Vec<CommitId>,
+    refs: Vec<Resolved>,
     merge_base: CommitId,
     notes: Vec<String>,
 }
@@ -105,6 +106,14 @@ fn endpoints(repo: &Repo, selection: &Selection) -> Result<Endpoints> {
     };
 
     let mut tips: Vec<CommitId> = remote_refs.iter().map(|(_, id)| *id).collect();
+    // Names for the upstream branches: a backport is told by the release branch that has it.
+    let mut refs: Vec<Resolved> = remote_refs
+        .iter()
+        .map(|(name, id)| Resolved {
+            name: name.trim_start_matches("refs/remotes/").to_string(),
+            id: *id,
+        })
+        .collect();
     if let Some(versions) = &pack.versions {
         for (name, id) in repo.refs_under("refs/tags/")? {
             if versions
@@ -121,6 +130,7 @@ fn endpoints(repo: &Repo, selection: &Selection) -> Result<Endpoints> {
         for (name, id) in repo.refs_under("refs/")? {
             if globs.is_match(&name) {
                 tips.push(id);
+                refs.push(Resolved { name, id });
             }
         }
         if tips.len() == before {
@@ -172,6 +182,7 @@ fn endpoints(repo: &Repo, selection: &Selection) -> Result<Endpoints> {
         },
         remote,
         tips,
+        refs,
         merge_base,
         notes,
     })
@@ -193,6 +204,7 @@ pub fn collect(repo: &Repo, git: &Git, selection: &Selection) -> Result<Facts> {
         target,
         remote,
         tips,
+        refs: upstream_refs,
         merge_base,
         notes: endpoint_notes,
     } = endpoints(repo, selection)?;
@@ -290,6 +302,7 @@ pub fn collect(repo: &Repo, git: &Git, selection: &Selection) -> Result<Facts> {
         target,
         remote,
         upstream_tips: tips,
+        upstream_refs,
         merge_base,
         fork_point,
         own,
