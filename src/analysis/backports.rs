@@ -58,14 +58,17 @@ impl<'f> Index<'f> {
         }
     }
 
-    /// The copies of the PR that merged `chosen`, as far as `members` (the own commits) and
-    /// their net change `net` tell. `watched` are the paths line changes are read in.
+    /// The copies of the PR that merged `chosen`, as far as `members` (the own commits), their
+    /// net change `net` and `also` (upstream commits known to hold the same work) tell.
+    /// `watched` are the paths line changes are read in.
+    #[allow(clippy::too_many_arguments)]
     pub fn same_pr(
         &mut self,
         objects: &dyn Objects,
         watched: &[String],
         chosen: &'f CommitInfo,
         members: &[&CommitInfo],
+        also: &[&'f CommitInfo],
         net: &LineChanges,
         in_target: &HashSet<CommitId>,
     ) -> Result<SamePr<'f>> {
@@ -73,27 +76,31 @@ impl<'f> Index<'f> {
         for member in members {
             numbers.extend(pr_numbers(&member.subject));
         }
-        let title = patches::normalized_subject(&chosen.subject);
+        let titles: HashSet<String> = std::iter::once(chosen)
+            .chain(members.iter().copied())
+            .map(|c| patches::normalized_subject(&c.subject))
+            .collect();
         let mut seen: HashSet<CommitId> = HashSet::from([chosen.id]);
         let mut copies: Vec<(&'f CommitInfo, f64)> = Vec::new();
-        let named = numbers
+        let named: Vec<&'f CommitInfo> = numbers
             .iter()
             .flat_map(|n| self.by_number.get(n).into_iter().flatten())
-            .chain(self.by_title.get(&title).into_iter().flatten());
-        for candidate in named.copied().collect::<Vec<_>>() {
-            if !seen.insert(candidate.meta.id) {
+            .chain(
+                titles
+                    .iter()
+                    .flat_map(|t| self.by_title.get(t).into_iter().flatten()),
+            )
+            .map(|u| &u.meta)
+            .collect();
+        for candidate in also.iter().copied().chain(named) {
+            if !seen.insert(candidate.id) {
                 continue;
             }
-            let theirs = line_changes(
-                objects,
-                candidate.meta.parent_tree,
-                candidate.meta.tree,
-                watched,
-            )?;
+            let theirs = line_changes(objects, candidate.parent_tree, candidate.tree, watched)?;
             let made = net.contained_in(&theirs);
             // A revert names the PR too, and removes what it added: it is no copy.
             if made >= OVERLAP || (!theirs.is_empty() && theirs.contained_in(net) >= OVERLAP) {
-                copies.push((&candidate.meta, made));
+                copies.push((candidate, made));
             }
         }
         // What the upgrade brings: the target's copy, when the chosen commit is not the target's.
@@ -122,13 +129,15 @@ impl<'f> Index<'f> {
         })
     }
 
-    /// A ref that has `id`: the target, else the oldest release branch that has it (where a
-    /// backport landed), else the first other upstream ref by name.
+    /// A ref that has `id`: the target, else the default branch (where originals are), else
+    /// the oldest release branch that has it (where a backport landed), else the first other
+    /// upstream ref by name.
     fn ref_of(&mut self, id: CommitId, in_target: &HashSet<CommitId>) -> String {
         let facts = self.facts;
         if in_target.contains(&id) {
             return facts.target.name.clone();
         }
+        let default = facts.upstream_refs.first().map(|r| (r.name.clone(), r.id));
         let releases = facts
             .releases
             .iter()
@@ -137,10 +146,11 @@ impl<'f> Index<'f> {
         let mut others: Vec<(String, CommitId)> = facts
             .upstream_refs
             .iter()
+            .skip(1)
             .map(|r| (r.name.clone(), r.id))
             .collect();
         others.sort_by(|a, b| (a.0.len(), &a.0).cmp(&(b.0.len(), &b.0)));
-        for (name, tip) in releases.chain(others) {
+        for (name, tip) in default.into_iter().chain(releases).chain(others) {
             let reach = self
                 .reach
                 .entry(tip)

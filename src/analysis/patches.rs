@@ -3,7 +3,7 @@
 //! is recognised after the upstream moved its file, or folded it into a squash-merged PR.
 
 use similar::{Algorithm, DiffOp, capture_diff_slices};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 
 /// At or above this share of its line changes made by another change, a change is contained.
@@ -13,6 +13,9 @@ pub const CONTAINED: f64 = 0.8;
 pub struct LineChanges {
     pub added: HashSet<u64>,
     pub removed: HashSet<u64>,
+    /// The block (class, function, literal) each changed line sits in, by key; lines at the
+    /// top of a file have none. Review edits change a line of a PR, not where it is.
+    pub blocks: HashMap<u64, u64>,
 }
 
 fn collapse(line: &[u8]) -> String {
@@ -73,6 +76,17 @@ fn contexts(lines: &[&[u8]]) -> Vec<u64> {
     chain
 }
 
+/// Every line of a file as [`LineChanges`] keys it: what a later version still has.
+pub fn line_keys(content: &[u8]) -> HashSet<u64> {
+    let lines: Vec<&[u8]> = content.split(|&b| b == b'\n').collect();
+    let context = contexts(&lines);
+    lines
+        .iter()
+        .zip(context)
+        .filter_map(|(line, context)| key(line, context))
+        .collect()
+}
+
 impl LineChanges {
     /// Adds the line changes between two versions of one file.
     pub fn add_file(&mut self, old: &[u8], new: &[u8]) {
@@ -84,12 +98,29 @@ impl LineChanges {
                 continue;
             }
             for at in op.old_range() {
-                self.removed.extend(key(old_lines[at], old_context[at]));
+                if let Some(key) = key(old_lines[at], old_context[at]) {
+                    self.removed.insert(key);
+                    self.note_block(key, old_context[at]);
+                }
             }
             for at in op.new_range() {
-                self.added.extend(key(new_lines[at], new_context[at]));
+                if let Some(key) = key(new_lines[at], new_context[at]) {
+                    self.added.insert(key);
+                    self.note_block(key, new_context[at]);
+                }
             }
         }
+    }
+
+    fn note_block(&mut self, key: u64, context: u64) {
+        if context != 0 {
+            self.blocks.insert(key, context);
+        }
+    }
+
+    /// The blocks this change touched.
+    pub fn touched_blocks(&self) -> HashSet<u64> {
+        self.blocks.values().copied().collect()
     }
 
     pub fn len(&self) -> usize {

@@ -12,6 +12,7 @@ use super::patches::{self, CONTAINED, LineChanges};
 use crate::error::Result;
 use crate::facts::{CommitId, CommitInfo, Facts, Objects, TreeId, Upstream};
 use crate::model::{AlreadyUpstream, Change, Origin};
+use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// A commit belongs to a PR when at least this share of its line changes is the PR's or is
@@ -186,9 +187,9 @@ fn branches(own: &[&CommitInfo], facts: &Facts) -> Vec<Vec<usize>> {
     lines
 }
 
-/// For each commit of a line, the share of its line changes that another commit of the line
-/// undoes or redoes: a change reverted later, a line put back.
-fn undone(line: &[usize], lines: &[LineChanges]) -> Vec<f64> {
+/// For each commit of a line, its line changes that another commit of the line undoes or
+/// redoes: a change reverted later, a line put back.
+fn undone(line: &[usize], lines: &[LineChanges]) -> Vec<HashSet<u64>> {
     let mut added: HashMap<u64, u32> = HashMap::new();
     let mut removed: HashMap<u64, u32> = HashMap::new();
     for &i in line {
@@ -199,34 +200,92 @@ fn undone(line: &[usize], lines: &[LineChanges]) -> Vec<f64> {
             *removed.entry(*key).or_default() += 1;
         }
     }
+    let elsewhere = |counts: &HashMap<u64, u32>, key: &u64, mine: bool| {
+        counts.get(key).copied().unwrap_or(0) > u32::from(mine)
+    };
     line.iter()
         .map(|&i| {
             let own = &lines[i];
-            if own.is_empty() {
-                return 0.0;
-            }
-            let elsewhere = |counts: &HashMap<u64, u32>, key: &u64, mine: bool| {
-                counts.get(key).copied().unwrap_or(0) > u32::from(mine)
-            };
-            let undone = own
-                .added
+            own.added
                 .iter()
                 .filter(|k| elsewhere(&removed, k, own.removed.contains(k)))
-                .count()
-                + own
-                    .removed
-                    .iter()
-                    .filter(|k| elsewhere(&added, k, own.added.contains(k)))
-                    .count();
-            undone as f64 / own.len() as f64
+                .chain(
+                    own.removed
+                        .iter()
+                        .filter(|k| elsewhere(&added, k, own.added.contains(k))),
+                )
+                .copied()
+                .collect()
         })
         .collect()
+}
+
+/// The share of `own`'s line changes that `target` makes, that its branch undid (`undone`),
+/// or, with `near`, that sit in a block `target` changed too (`target_blocks`): a lint fix
+/// whose line review edited again before the squash.
+fn belongs(
+    own: &LineChanges,
+    undone: &HashSet<u64>,
+    target: &LineChanges,
+    target_blocks: Option<&HashSet<u64>>,
+) -> f64 {
+    if own.is_empty() {
+        return 0.0;
+    }
+    let near = |key: &u64| {
+        target_blocks.is_some_and(|blocks| own.blocks.get(key).is_some_and(|b| blocks.contains(b)))
+    };
+    let count = |mine: &HashSet<u64>, theirs: &HashSet<u64>| {
+        mine.iter()
+            .filter(|k| theirs.contains(k) || undone.contains(k) || near(k))
+            .count()
+    };
+    (count(&own.added, &target.added) + count(&own.removed, &target.removed)) as f64
+        / own.len() as f64
+}
+
+/// Whether a commit's change is still there at a later commit of its branch, read from that
+/// commit's files: a change a merge from main overwrote (a NOTICE.txt regenerated) was
+/// superseded, and rides along in the PR that carried it.
+struct Survival<'o> {
+    objects: &'o dyn Objects,
+    files: RefCell<HashMap<(TreeId, String), HashSet<u64>>>,
+}
+
+impl Survival<'_> {
+    /// The share of `change` (made in `paths`) that is gone at `tip`: lines it added that are
+    /// not there, lines it removed that are back.
+    fn superseded(&self, change: &LineChanges, paths: &[String], tip: TreeId) -> f64 {
+        if change.is_empty() {
+            return 0.0;
+        }
+        let mut at_tip: HashSet<u64> = HashSet::new();
+        for path in paths {
+            let mut files = self.files.borrow_mut();
+            let keys = files.entry((tip, path.clone())).or_insert_with(|| {
+                // A file this clone cannot read says nothing about what survived.
+                match self.objects.entry(tip, path) {
+                    Ok(Some(blob)) => match self.objects.blob_if_present(blob) {
+                        Ok(Some(bytes)) => patches::line_keys(&bytes),
+                        _ => HashSet::new(),
+                    },
+                    _ => HashSet::new(),
+                }
+            });
+            at_tip.extend(keys.iter().copied());
+        }
+        let gone = change.added.iter().filter(|k| !at_tip.contains(k)).count()
+            + change.removed.iter().filter(|k| at_tip.contains(k)).count();
+        gone as f64 / change.len() as f64
+    }
 }
 
 /// The net change of commits applied in order: a line added and removed again is no change.
 fn compose<'a>(changes: impl IntoIterator<Item = &'a LineChanges>) -> LineChanges {
     let mut net = LineChanges::default();
     for change in changes {
+        net.blocks
+            .extend(change.blocks.iter().map(|(k, b)| (*k, *b)));
         for key in &change.removed {
             if !net.added.remove(key) {
                 net.removed.insert(*key);
@@ -314,6 +373,10 @@ pub fn already_upstream(
 
     let mut proposals = exact_matches(facts, objects, &own, &upstream, &related)?;
 
+    let survival = Survival {
+        objects,
+        files: RefCell::new(HashMap::new()),
+    };
     let mut theirs: HashMap<usize, LineChanges> = HashMap::new();
     let mut mine: Vec<Option<LineChanges>> = vec![None; own.len()];
     for line in branches(&own, facts) {
@@ -346,9 +409,22 @@ pub fn already_upstream(
                 slot.insert(line_changes(objects, meta.parent_tree, meta.tree, watched)?);
             }
             let target = &theirs[&u];
-            if let Some(found) =
-                read_branch(&line, &lines, &undone, &related, u, target, &own_paths)
-            {
+            let superseded = |at: usize, tip: usize| {
+                survival.superseded(&lines[at], own_paths(line[at]), own[line[tip]].tree)
+            };
+            let branch = Branch {
+                line: &line,
+                lines: &lines,
+                undone: &undone,
+                related: &related,
+                paths_of: &own_paths,
+                superseded: &superseded,
+            };
+            let absorbed = |at: usize| match upstream[u].meta.parent_tree {
+                Some(tree) => 1.0 - survival.superseded(&lines[at], own_paths(line[at]), tree),
+                None => 0.0,
+            };
+            if let Some(found) = read_branch(&branch, u, target, &absorbed) {
                 let (members, net, paths) = found;
                 if let Some((share, explained)) = weigh(&net, paths, target, upstream[u]) {
                     proposals.push(Proposal {
@@ -387,6 +463,7 @@ pub fn already_upstream(
             p.method != "squash" && p.method != "fuzzy",
         )
     };
+    let readings = proposals.clone();
     let mut ranked: Vec<(usize, Proposal)> = proposals.into_iter().enumerate().collect();
     ranked.sort_by(|(ia, a), (ib, b)| key(b).cmp(&key(a)).then(ia.cmp(ib)));
     let mut taken: HashSet<usize> = HashSet::new();
@@ -455,11 +532,23 @@ pub fn already_upstream(
             .collect();
         let net = compose(members.iter().filter_map(|&i| mine[i].as_ref()));
         let member_infos: Vec<&CommitInfo> = members.iter().map(|&i| own[i]).collect();
+        // Another upstream commit that is mostly the same commits' work is the same PR
+        // elsewhere, whatever its subject says: a backport branch squashed two PRs into one.
+        let also: Vec<&CommitInfo> = readings
+            .iter()
+            .filter(|p| {
+                p.upstream != u
+                    && p.explained >= MOSTLY
+                    && 2 * p.members.iter().filter(|i| members.contains(i)).count() >= members.len()
+            })
+            .map(|p| &upstream[p.upstream].meta)
+            .collect();
         let same = copies.same_pr(
             objects,
             watched,
             &upstream[u].meta,
             &member_infos,
+            &also,
             &net,
             &in_target,
         )?;
@@ -478,52 +567,87 @@ pub fn already_upstream(
     Ok(found)
 }
 
+/// One line of own commits (oldest first) and what is known of each.
+struct Branch<'b, 'p> {
+    /// Indices into the own commits.
+    line: &'b [usize],
+    /// By position in the line.
+    lines: &'b [LineChanges],
+    undone: &'b [HashSet<u64>],
+    /// By own commit: the upstream commits that touched its files.
+    related: &'b [BTreeSet<usize>],
+    paths_of: &'b dyn Fn(usize) -> &'p [String],
+    /// By positions: the share of the first's change gone at the second.
+    superseded: &'b dyn Fn(usize, usize) -> f64,
+}
+
 /// The commits of a line that upstream commit `u` (line changes `target`) merged: those that
-/// are mostly its lines (the PR's own commits), what rides along between them, and before or
-/// after them what is nearly all its lines or undone within the line. `None` when no commit
+/// are mostly its lines (the PR's own commits); between them, what is in the blocks it
+/// changed or what later commits or merges superseded; before or after them, what is nearly
+/// all its lines, undone within the line, or in its blocks. `absorbed` tells, by position,
+/// how much of a commit's change upstream already had when `u` merged. `None` when no commit
 /// of the line is mostly `u`'s. With the members: their net change and how many paths they
 /// touched.
-#[allow(clippy::type_complexity)]
-fn read_branch<'p>(
-    line: &[usize],
-    lines: &[LineChanges],
-    undone: &[f64],
-    related: &[BTreeSet<usize>],
+fn read_branch(
+    branch: &Branch,
     u: usize,
     target: &LineChanges,
-    paths_of: &dyn Fn(usize) -> &'p [String],
+    absorbed: &dyn Fn(usize) -> f64,
 ) -> Option<(Vec<usize>, LineChanges, usize)> {
-    let made = |at: usize| lines[at].contained_in(target);
+    let Branch {
+        line,
+        lines,
+        undone,
+        related,
+        paths_of,
+        superseded,
+    } = branch;
+    let blocks = target.touched_blocks();
+    let strict = |at: usize| belongs(&lines[at], &undone[at], target, None);
+    let near = |at: usize| belongs(&lines[at], &undone[at], target, Some(&blocks));
     let seeds: Vec<usize> = (0..line.len())
         .filter(|&at| {
             related[line[at]].contains(&u)
-                && !lines[at].is_empty()
-                && made(at) > 0.0
-                && made(at) + undone[at] >= BELONGS
+                && lines[at].contained_in(target) > 0.0
+                && strict(at) >= BELONGS
         })
         .collect();
     let (&first, &last) = (seeds.first()?, seeds.last()?);
-    let rides = |at: usize| lines[at].is_empty() || made(at) + undone[at] >= RIDES_ALONG;
+    let rides = |at: usize| !lines[at].is_empty() && near(at) >= RIDES_ALONG;
     let mut from = first;
-    while from > 0 && rides(from - 1) && !lines[from - 1].is_empty() {
+    while from > 0 && rides(from - 1) {
         from -= 1;
     }
     let mut to = last;
-    while to + 1 < line.len() && rides(to + 1) && !lines[to + 1].is_empty() {
+    while to + 1 < line.len() && rides(to + 1) {
         to += 1;
     }
-    // Between the PR's own commits, what touched its files rides along (formatting, lint);
-    // before and after them only what the extension above took.
+    // Between the PR's own commits, what is in its blocks (formatting, lint) rides along, and
+    // so does what did not last (a later commit or a merge from main overwrote it) or what
+    // upstream already had when it merged the PR (a NOTICE.txt bump main made too, which the
+    // squash therefore lacks). Touching the same files is not enough: op-geth's "Enable on
+    // fjord" sits between the commits of the secp256r1 PR and is the fork's own. Before and
+    // after them, only what the extension above took.
+    let gone = |at: usize| {
+        related[line[at]].contains(&u)
+            && (superseded(at, last) >= BELONGS || absorbed(at) >= BELONGS)
+    };
     let inside: Vec<usize> = (from..=to)
         .filter(|&at| {
-            !(first..=last).contains(&at)
-                || lines[at].is_empty()
-                || related[line[at]].contains(&u)
-                || made(at) + undone[at] >= BELONGS
+            !(first..=last).contains(&at) || lines[at].is_empty() || near(at) >= BELONGS || gone(at)
         })
         .collect();
+    // Riders that are in the upstream commit's blocks but not its lines (a lint fix whose line
+    // review rewrote), or whose change did not last, count for nothing: the others must still
+    // be the upstream commit's.
+    let counted = |at: &usize| strict(*at) >= BELONGS || (near(*at) < BELONGS && !gone(*at));
     let measure = |members: &[usize]| {
-        let net = compose(members.iter().map(|&at| &lines[at]));
+        let net = compose(
+            members
+                .iter()
+                .filter(|at| counted(at))
+                .map(|&at| &lines[at]),
+        );
         let paths: HashSet<&String> = members.iter().flat_map(|&at| paths_of(line[at])).collect();
         (net, paths.len())
     };

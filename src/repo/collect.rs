@@ -106,7 +106,12 @@ fn endpoints(repo: &Repo, selection: &Selection) -> Result<Endpoints> {
     };
 
     let mut tips: Vec<CommitId> = remote_refs.iter().map(|(_, id)| *id).collect();
-    // Names for the upstream branches: a backport is told by the release branch that has it.
+    // Names for the upstream branches: a backport is told by the release branch that has it,
+    // an original by the default branch, which is listed first.
+    let default_branch = remote
+        .as_deref()
+        .and_then(|r| repo.default_branch(r))
+        .map(|b| b.trim_start_matches("refs/remotes/").to_string());
     let mut refs: Vec<Resolved> = remote_refs
         .iter()
         .map(|(name, id)| Resolved {
@@ -114,6 +119,7 @@ fn endpoints(repo: &Repo, selection: &Selection) -> Result<Endpoints> {
             id: *id,
         })
         .collect();
+    refs.sort_by_key(|r| Some(&r.name) != default_branch.as_ref());
     if let Some(versions) = &pack.versions {
         for (name, id) in repo.refs_under("refs/tags/")? {
             if versions

@@ -8,6 +8,7 @@ mod cli;
 mod conflicts;
 mod deps;
 mod matrix;
+mod pr_branches;
 mod protocol;
 mod report;
 mod robustness;
