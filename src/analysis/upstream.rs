@@ -731,3 +731,54 @@ fn exact_matches(
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(old: &str, new: &str) -> LineChanges {
+        let mut lines = LineChanges::default();
+        lines.add_file(old.as_bytes(), new.as_bytes());
+        lines
+    }
+
+    #[test]
+    fn a_line_added_and_taken_out_again_is_no_net_change() {
+        let base = "def track(error):\n    count = 1\n";
+        let debug = "def track(error):\n    count = 1\n    print(error)\n";
+        let fixed = "def track(error):\n    count = 2\n";
+        let steps = [
+            change(base, debug),
+            change(debug, base),
+            change(base, fixed),
+        ];
+        let net = compose(steps.iter());
+        let direct = change(base, fixed);
+        assert_eq!((net.added, net.removed), (direct.added, direct.removed));
+        let undone = undone(&[0, 1, 2], &steps);
+        assert_eq!(
+            (undone[0].len(), undone[1].len(), undone[2].len()),
+            (1, 1, 0)
+        );
+    }
+
+    #[test]
+    fn a_lint_fix_review_rewrote_is_in_the_squash_s_block_and_other_work_is_not() {
+        let base = "class Client:\n    def call(self):\n        pass\n\n    def pages(self):\n        size = 100\n";
+        let lint = base.replace("        pass\n", "        # back off\n        pass\n");
+        let squash = change(
+            base,
+            &base.replace(
+                "        pass\n",
+                "        # back off exponentially\n        pass\n",
+            ),
+        );
+        let blocks = squash.touched_blocks();
+        let none = HashSet::new();
+        let lint = change(base, &lint);
+        assert_eq!(belongs(&lint, &none, &squash, None), 0.0);
+        assert_eq!(belongs(&lint, &none, &squash, Some(&blocks)), 1.0);
+        let other = change(base, &base.replace("size = 100", "size = 500"));
+        assert_eq!(belongs(&other, &none, &squash, Some(&blocks)), 0.0);
+    }
+}

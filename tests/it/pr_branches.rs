@@ -11,16 +11,17 @@ fn fixture() -> &'static Fixture {
     FIXTURE.get_or_init(|| Fixture::build("pr-branches"))
 }
 
-/// Each match as (own commits oldest first, upstream commit, method, pr, also_in), by step id.
-fn matches(
-    report: &Report,
-) -> Vec<(
+/// A match as the test reads it: own commits oldest first, upstream commit, method, PR and
+/// `also_in` (commit, ref), all by step id.
+type Match = (
     Vec<String>,
     String,
     String,
     Option<u32>,
     Vec<(String, String)>,
-)> {
+);
+
+fn matches(report: &Report) -> Vec<Match> {
     let fixture = fixture();
     let name = |id: &str| {
         fixture
