@@ -82,7 +82,7 @@ impl<'f> Index<'f> {
             .collect();
         let mut seen: HashSet<CommitId> = HashSet::from([chosen.id]);
         let mut copies: Vec<(&'f CommitInfo, f64)> = Vec::new();
-        let named: Vec<&'f CommitInfo> = numbers
+        let named: Vec<&'f Upstream> = numbers
             .iter()
             .flat_map(|n| self.by_number.get(n).into_iter().flatten())
             .chain(
@@ -90,13 +90,20 @@ impl<'f> Index<'f> {
                     .iter()
                     .flat_map(|t| self.by_title.get(t).into_iter().flatten()),
             )
-            .map(|u| &u.meta)
+            .copied()
             .collect();
-        for candidate in also.iter().copied().chain(named) {
+        // A commit the PR's number or title names is read in all its files: a backport to a
+        // release branch from before a restructure has the fix at the old paths.
+        let candidates: Vec<(&'f CommitInfo, &[String])> = also
+            .iter()
+            .map(|c| (*c, watched))
+            .chain(named.iter().map(|u| (&u.meta, u.paths.as_slice())))
+            .collect();
+        for (candidate, paths) in candidates {
             if !seen.insert(candidate.id) {
                 continue;
             }
-            let theirs = line_changes(objects, candidate.parent_tree, candidate.tree, watched)?;
+            let theirs = line_changes(objects, candidate.parent_tree, candidate.tree, paths)?;
             let made = net.contained_in(&theirs);
             // A revert names the PR too, and removes what it added: it is no copy.
             if made >= OVERLAP || (!theirs.is_empty() && theirs.contained_in(net) >= OVERLAP) {
