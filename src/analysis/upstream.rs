@@ -584,7 +584,7 @@ struct Branch<'b, 'p> {
 /// The commits of a line that upstream commit `u` (line changes `target`) merged: those that
 /// are mostly its lines (the PR's own commits); between them, what is in the blocks it
 /// changed or what later commits or merges superseded; before or after them, what is nearly
-/// all its lines, undone within the line, or in its blocks. `absorbed` tells, by position,
+/// all its lines or undone within the line. `absorbed` tells, by position,
 /// how much of a commit's change upstream already had when `u` merged. `None` when no commit
 /// of the line is mostly `u`'s. With the members: their net change and how many paths they
 /// touched.
@@ -613,7 +613,9 @@ fn read_branch(
         })
         .collect();
     let (&first, &last) = (seeds.first()?, seeds.last()?);
-    let rides = |at: usize| !lines[at].is_empty() && near(at) >= RIDES_ALONG;
+    // Beyond the PR's own commits, a commit in the same blocks is no evidence: on op-geth the
+    // fork's later "change from constant to literal" edits the function the secp256r1 PR added.
+    let rides = |at: usize| !lines[at].is_empty() && strict(at) >= RIDES_ALONG;
     let mut from = first;
     while from > 0 && rides(from - 1) {
         from -= 1;
