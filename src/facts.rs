@@ -297,6 +297,9 @@ pub struct Facts {
     pub remote: Option<String>,
     /// Tips of every upstream ref: remote branches, release tags, extra refs, the target.
     pub upstream_tips: Vec<CommitId>,
+    /// The upstream remote's branches (its default branch first) and the extra upstream refs,
+    /// by name (`upstream/8.14`).
+    pub upstream_refs: Vec<Resolved>,
     pub merge_base: CommitId,
     /// The newest upstream commit the fork's own work builds on.
     pub fork_point: CommitId,

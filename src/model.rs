@@ -463,6 +463,24 @@ pub struct AlreadyUpstream {
     /// `patch-id`, `cherry-pick`, `pr-number`, `squash` or `fuzzy`.
     pub method: String,
     pub similarity: f64,
+    /// The upstream commit's subject: for a squash-merged PR, its title and number.
+    #[serde(default)]
+    pub upstream_subject: String,
+    /// The upstream pull request that merged it, when its subject names one.
+    #[serde(default)]
+    pub pr: Option<u32>,
+    /// The same pull request elsewhere upstream: backports on release branches, or the
+    /// original on the default branch when the target is a release branch.
+    #[serde(default)]
+    pub also_in: Vec<AlsoIn>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AlsoIn {
+    pub commit: String,
+    /// An upstream ref that has it: a release branch when one does.
+    #[serde(rename = "ref")]
+    pub reference: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -2,6 +2,7 @@
 //! the rule pack and a read-only object store. No git access here.
 
 pub mod attribution;
+pub mod backports;
 pub mod candidates;
 pub mod changes;
 pub mod churn;

@@ -3,7 +3,7 @@
 //! is recognised after the upstream moved its file, or folded it into a squash-merged PR.
 
 use similar::{Algorithm, DiffOp, capture_diff_slices};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// At or above this share of its line changes made by another change, a change is contained.
 pub const CONTAINED: f64 = 0.8;
@@ -12,6 +12,9 @@ pub const CONTAINED: f64 = 0.8;
 pub struct LineChanges {
     pub added: HashSet<u64>,
     pub removed: HashSet<u64>,
+    /// The block (class, function, literal) each changed line sits in, by key; lines at the
+    /// top of a file have none. Review edits change a line of a PR, not where it is.
+    pub blocks: HashMap<u64, u64>,
 }
 
 /// One line, hashed in one pass without allocating: as it is (for the diff), and with its
@@ -105,6 +108,18 @@ fn contexts(lines: &[&[u8]], digests: &[Line]) -> Vec<u64> {
     chain
 }
 
+/// Every line of a file as [`LineChanges`] keys it: what a later version still has.
+pub fn line_keys(content: &[u8]) -> HashSet<u64> {
+    let lines: Vec<&[u8]> = content.split(|&b| b == b'\n').collect();
+    let digests: Vec<Line> = lines.iter().map(|l| Line::of(l)).collect();
+    let context = contexts(&lines, &digests);
+    digests
+        .into_iter()
+        .zip(context)
+        .filter_map(|(line, context)| key(line, context))
+        .collect()
+}
+
 impl LineChanges {
     /// Adds the line changes between two versions of one file.
     pub fn add_file(&mut self, old: &[u8], new: &[u8]) {
@@ -125,7 +140,12 @@ impl LineChanges {
                     .0
                     .get_or_insert_with(|| contexts(&old_lines, &old_digests));
                 for at in op.old_range() {
-                    self.removed.extend(key(old_digests[at], context[at]));
+                    if let Some(key) = key(old_digests[at], context[at]) {
+                        self.removed.insert(key);
+                        if context[at] != 0 {
+                            self.blocks.insert(key, context[at]);
+                        }
+                    }
                 }
             }
             if !op.new_range().is_empty() {
@@ -133,10 +153,20 @@ impl LineChanges {
                     .1
                     .get_or_insert_with(|| contexts(&new_lines, &new_digests));
                 for at in op.new_range() {
-                    self.added.extend(key(new_digests[at], context[at]));
+                    if let Some(key) = key(new_digests[at], context[at]) {
+                        self.added.insert(key);
+                        if context[at] != 0 {
+                            self.blocks.insert(key, context[at]);
+                        }
+                    }
                 }
             }
         }
+    }
+
+    /// The blocks this change touched.
+    pub fn touched_blocks(&self) -> HashSet<u64> {
+        self.blocks.values().copied().collect()
     }
 
     pub fn len(&self) -> usize {

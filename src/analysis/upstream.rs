@@ -1,18 +1,29 @@
-//! Fork work that upstream already has. Each own commit is looked for among the upstream
-//! commits since the merge-base that touched the same files (or where those files went):
-//! by patch-id, by a `cherry picked from` trailer, by PR number with the same subject, by
-//! a fuzzy match of its line changes (which survives moves and small edits), and as part of
-//! a run of own commits whose net change one upstream commit contains (a squash merge,
-//! which `git cherry` cannot see).
+//! Fork work that upstream already has. Own commits are looked for among the upstream
+//! commits since the merge-base that touched the same files (or where those files went): one
+//! by one by patch-id, by a `cherry picked from` trailer and by PR number with the same
+//! subject; and as branches. A branch of own commits (merges from upstream inside it do not
+//! cut it) is judged the way a person reads a pull request: the upstream commit that merged
+//! it makes the branch's net change, and the branch explains most of that commit. Commits that
+//! ride along (formatting, lint fixes, a change the branch undid later) belong to the PR;
+//! the fork's own work before or on top of it does not.
 
+use super::backports;
 use super::patches::{self, CONTAINED, LineChanges};
 use crate::error::Result;
 use crate::facts::{CommitId, CommitInfo, Facts, Objects, TreeId, Upstream};
 use crate::model::{AlreadyUpstream, Change, Origin};
+use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-/// Longest run of own commits considered as one squash-merged PR.
-const MAX_SQUASH: usize = 12;
+/// A commit belongs to a PR when at least this share of its line changes is the PR's or is
+/// undone or redone elsewhere in its branch ...
+const BELONGS: f64 = 0.5;
+/// ... and a commit before the PR's first or after its last commit that shares its lines
+/// only when nearly all of it does: the fork's own work on top of a PR is the fork's.
+const RIDES_ALONG: f64 = 0.8;
+/// An upstream commit the fork's change makes at least this share of is mostly that change:
+/// the merge of the PR, not a bigger commit that happens to contain it.
+const MOSTLY: f64 = 0.5;
 
 /// An upstream commit this many times wider than the fork's change, and at least
 /// [`WIDE_PATHS`] paths wide (a restructure, a whole-tree reformat, a removal of the code
@@ -36,12 +47,6 @@ fn weigh(
     let explained = own.explains(theirs);
     let wide = upstream.paths.len() >= WIDE_PATHS.max(WIDE_RATIO * own_paths.max(1));
     (share >= CONTAINED && (!wide || explained >= MIN_EXPLAINED)).then_some((share, explained))
-}
-
-fn better(a: (f64, f64), b: (f64, f64)) -> bool {
-    let rank = |(share, explained): (f64, f64)| ((share * 20.0).round() as i64, explained);
-    let (ra, rb) = (rank(a), rank(b));
-    ra.0 > rb.0 || (ra.0 == rb.0 && ra.1 > rb.1)
 }
 
 /// The paths worth watching upstream: what the fork changed, what its own commits touched, and
@@ -111,26 +116,6 @@ pub fn line_changes(
     Ok(changes)
 }
 
-/// A commit's line changes, computed once.
-/// Only the watched paths (the files the fork touched, and where they went) matter to
-/// containment, and reading only them keeps large upstream commits cheap.
-fn cached_lines<'c>(
-    objects: &dyn Objects,
-    cache: &'c mut HashMap<CommitId, LineChanges>,
-    commit: &CommitInfo,
-    watched: &[String],
-) -> Result<&'c LineChanges> {
-    if let std::collections::hash_map::Entry::Vacant(slot) = cache.entry(commit.id) {
-        slot.insert(line_changes(
-            objects,
-            commit.parent_tree,
-            commit.tree,
-            watched,
-        )?);
-    }
-    Ok(&cache[&commit.id])
-}
-
 fn patch_id(objects: &dyn Objects, commit: &CommitInfo) -> Result<Option<String>> {
     match commit.parent_tree {
         Some(parent) => objects.patch_id(parent, commit.tree),
@@ -138,8 +123,186 @@ fn patch_id(objects: &dyn Objects, commit: &CommitInfo) -> Result<Option<String>
     }
 }
 
-/// Own commits upstream already has, with the upstream commit that has them and how they were
-/// recognised. `changes` (with their target paths) tell where moved files went.
+/// A reading of some own commits as one upstream commit, before the readings compete.
+#[derive(Debug, Clone)]
+struct Proposal {
+    /// Index into the upstream commits that touched a watched path.
+    upstream: usize,
+    /// Indices into the own commits, oldest first.
+    members: Vec<usize>,
+    method: &'static str,
+    share: f64,
+    explained: f64,
+}
+
+/// The own commits' branches: each own commit (merges aside) follows the own commit below it,
+/// looking through merges, so `Merge branch 'main' into …` does not cut a PR branch in two.
+/// Where two commits follow the same one, the branches part: each is its own line.
+fn branches(own: &[&CommitInfo], facts: &Facts) -> Vec<Vec<usize>> {
+    let index: HashMap<CommitId, usize> = own.iter().enumerate().map(|(i, c)| (c.id, i)).collect();
+    let merges: HashMap<CommitId, &CommitInfo> = facts
+        .own
+        .iter()
+        .filter(|c| c.is_merge())
+        .map(|c| (c.id, c))
+        .collect();
+    let below = |commit: &CommitInfo| -> Option<usize> {
+        let mut at = *commit.parents.first()?;
+        let mut seen = HashSet::new();
+        loop {
+            if let Some(i) = index.get(&at) {
+                return Some(*i);
+            }
+            let merge = merges.get(&at)?;
+            if !seen.insert(at) {
+                return None;
+            }
+            // The merged-in side is upstream's (or another branch's): stay on the branch.
+            at = *merge
+                .parents
+                .iter()
+                .find(|p| index.contains_key(p) || merges.contains_key(p))?;
+        }
+    };
+    let preds: Vec<Option<usize>> = own.iter().map(|c| below(c)).collect();
+    let mut followers = vec![0usize; own.len()];
+    for pred in preds.iter().flatten() {
+        followers[*pred] += 1;
+    }
+    let mut line_of: Vec<usize> = vec![0; own.len()];
+    let mut lines: Vec<Vec<usize>> = Vec::new();
+    // `own` is oldest first, so a commit's predecessor has its line already.
+    for (i, pred) in preds.iter().enumerate() {
+        match pred {
+            Some(p) if followers[*p] == 1 && line_of[*p] < lines.len() => {
+                line_of[i] = line_of[*p];
+                lines[line_of[i]].push(i);
+            }
+            _ => {
+                line_of[i] = lines.len();
+                lines.push(vec![i]);
+            }
+        }
+    }
+    lines
+}
+
+/// For each commit of a line, its line changes that another commit of the line undoes or
+/// redoes: a change reverted later, a line put back.
+fn undone(line: &[usize], lines: &[LineChanges]) -> Vec<HashSet<u64>> {
+    let mut added: HashMap<u64, u32> = HashMap::new();
+    let mut removed: HashMap<u64, u32> = HashMap::new();
+    for &i in line {
+        for key in &lines[i].added {
+            *added.entry(*key).or_default() += 1;
+        }
+        for key in &lines[i].removed {
+            *removed.entry(*key).or_default() += 1;
+        }
+    }
+    let elsewhere = |counts: &HashMap<u64, u32>, key: &u64, mine: bool| {
+        counts.get(key).copied().unwrap_or(0) > u32::from(mine)
+    };
+    line.iter()
+        .map(|&i| {
+            let own = &lines[i];
+            own.added
+                .iter()
+                .filter(|k| elsewhere(&removed, k, own.removed.contains(k)))
+                .chain(
+                    own.removed
+                        .iter()
+                        .filter(|k| elsewhere(&added, k, own.added.contains(k))),
+                )
+                .copied()
+                .collect()
+        })
+        .collect()
+}
+
+/// The share of `own`'s line changes that `target` makes, that its branch undid (`undone`),
+/// or, with `near`, that sit in a block `target` changed too (`target_blocks`): a lint fix
+/// whose line review edited again before the squash.
+fn belongs(
+    own: &LineChanges,
+    undone: &HashSet<u64>,
+    target: &LineChanges,
+    target_blocks: Option<&HashSet<u64>>,
+) -> f64 {
+    if own.is_empty() {
+        return 0.0;
+    }
+    let near = |key: &u64| {
+        target_blocks.is_some_and(|blocks| own.blocks.get(key).is_some_and(|b| blocks.contains(b)))
+    };
+    let count = |mine: &HashSet<u64>, theirs: &HashSet<u64>| {
+        mine.iter()
+            .filter(|k| theirs.contains(k) || undone.contains(k) || near(k))
+            .count()
+    };
+    (count(&own.added, &target.added) + count(&own.removed, &target.removed)) as f64
+        / own.len() as f64
+}
+
+/// Whether a commit's change is still there at a later commit of its branch, read from that
+/// commit's files: a change a merge from main overwrote (a NOTICE.txt regenerated) was
+/// superseded, and rides along in the PR that carried it.
+struct Survival<'o> {
+    objects: &'o dyn Objects,
+    files: RefCell<HashMap<(TreeId, String), HashSet<u64>>>,
+}
+
+impl Survival<'_> {
+    /// The share of `change` (made in `paths`) that is gone at `tip`: lines it added that are
+    /// not there, lines it removed that are back.
+    fn superseded(&self, change: &LineChanges, paths: &[String], tip: TreeId) -> f64 {
+        if change.is_empty() {
+            return 0.0;
+        }
+        let mut at_tip: HashSet<u64> = HashSet::new();
+        for path in paths {
+            let mut files = self.files.borrow_mut();
+            let keys = files.entry((tip, path.clone())).or_insert_with(|| {
+                // A file this clone cannot read says nothing about what survived.
+                match self.objects.entry(tip, path) {
+                    Ok(Some(blob)) => match self.objects.blob_if_present(blob) {
+                        Ok(Some(bytes)) => patches::line_keys(&bytes),
+                        _ => HashSet::new(),
+                    },
+                    _ => HashSet::new(),
+                }
+            });
+            at_tip.extend(keys.iter().copied());
+        }
+        let gone = change.added.iter().filter(|k| !at_tip.contains(k)).count()
+            + change.removed.iter().filter(|k| at_tip.contains(k)).count();
+        gone as f64 / change.len() as f64
+    }
+}
+
+/// The net change of commits applied in order: a line added and removed again is no change.
+fn compose<'a>(changes: impl IntoIterator<Item = &'a LineChanges>) -> LineChanges {
+    let mut net = LineChanges::default();
+    for change in changes {
+        net.blocks
+            .extend(change.blocks.iter().map(|(k, b)| (*k, *b)));
+        for key in &change.removed {
+            if !net.added.remove(key) {
+                net.removed.insert(*key);
+            }
+        }
+        for key in &change.added {
+            if !net.removed.remove(key) {
+                net.added.insert(*key);
+            }
+        }
+    }
+    net
+}
+
+/// Own commits upstream already has, one entry per upstream commit (a squash-merged PR is one
+/// entry with all its commits), with how they were recognised. `changes` (with their target
+/// paths) tell where moved files went.
 pub fn already_upstream(
     facts: &Facts,
     objects: &dyn Objects,
@@ -158,6 +321,12 @@ pub fn already_upstream(
     if own.is_empty() {
         return Ok(Vec::new());
     }
+    let own_paths = |i: usize| -> &[String] {
+        touched
+            .get(&own[i].id)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+    };
     // Where each path the fork touched lives at the target, so that moved fixes are found.
     let mut aliases: HashMap<&str, Vec<&str>> = HashMap::new();
     for change in changes {
@@ -176,229 +345,445 @@ pub fn already_upstream(
                 && u.paths.iter().any(|p| watched_set.contains(p.as_str()))
         })
         .collect();
-    let all_ids: HashSet<String> = range.iter().map(CommitId::to_string).collect();
+    // Upstream commits by path, so that each own commit meets only those that touched its
+    // files (or where they went), not every upstream commit.
+    let mut by_path: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (u, commit) in upstream.iter().enumerate() {
+        for path in &commit.paths {
+            if watched_set.contains(path.as_str()) {
+                by_path.entry(path.as_str()).or_default().push(u);
+            }
+        }
+    }
+    let related: Vec<BTreeSet<usize>> = (0..own.len())
+        .map(|i| {
+            let mut found = BTreeSet::new();
+            for path in own_paths(i) {
+                let names = std::iter::once(path.as_str())
+                    .chain(aliases.get(path.as_str()).into_iter().flatten().copied());
+                for name in names {
+                    found.extend(by_path.get(name).into_iter().flatten().copied());
+                }
+            }
+            found
+        })
+        .collect();
+    let in_target = facts.graph.reachable(&[facts.target.id]);
     let watched = &watched[..];
 
-    let mut lines_of: HashMap<CommitId, LineChanges> = HashMap::new();
-    let mut patch_ids: HashMap<CommitId, Option<String>> = HashMap::new();
-    let mut found: Vec<AlreadyUpstream> = Vec::new();
-    let mut matched: HashSet<CommitId> = HashSet::new();
+    let mut proposals = exact_matches(facts, objects, &own, &upstream, &related)?;
 
-    let related = |commit: &CommitInfo, upstream: &Upstream| -> bool {
-        let own_paths = touched
-            .get(&commit.id)
-            .map(Vec::as_slice)
-            .unwrap_or_default();
-        own_paths.iter().any(|p| {
-            upstream.paths.contains(p)
-                || aliases
-                    .get(p.as_str())
-                    .is_some_and(|a| a.iter().any(|a| upstream.paths.iter().any(|u| u == a)))
+    let survival = Survival {
+        objects,
+        files: RefCell::new(HashMap::new()),
+    };
+    let mut theirs: HashMap<usize, LineChanges> = HashMap::new();
+    let mut mine: Vec<Option<LineChanges>> = vec![None; own.len()];
+    for line in branches(&own, facts) {
+        let candidates: BTreeSet<usize> = line
+            .iter()
+            .flat_map(|&i| related[i].iter().copied())
+            .collect();
+        if candidates.is_empty() {
+            continue;
+        }
+        for &i in &line {
+            if mine[i].is_none() {
+                mine[i] = Some(line_changes(
+                    objects,
+                    own[i].parent_tree,
+                    own[i].tree,
+                    watched,
+                )?);
+            }
+        }
+        let lines: Vec<LineChanges> = line
+            .iter()
+            .map(|&i| mine[i].clone().unwrap_or_default())
+            .collect();
+        let positions: Vec<usize> = (0..line.len()).collect();
+        let undone = undone(&positions, &lines);
+        for u in candidates {
+            if let std::collections::hash_map::Entry::Vacant(slot) = theirs.entry(u) {
+                let meta = &upstream[u].meta;
+                slot.insert(line_changes(objects, meta.parent_tree, meta.tree, watched)?);
+            }
+            let target = &theirs[&u];
+            let superseded = |at: usize, tip: usize| {
+                survival.superseded(&lines[at], own_paths(line[at]), own[line[tip]].tree)
+            };
+            let branch = Branch {
+                line: &line,
+                lines: &lines,
+                undone: &undone,
+                related: &related,
+                paths_of: &own_paths,
+                superseded: &superseded,
+            };
+            let absorbed = |at: usize| match upstream[u].meta.parent_tree {
+                Some(tree) => 1.0 - survival.superseded(&lines[at], own_paths(line[at]), tree),
+                None => 0.0,
+            };
+            if let Some(found) = read_branch(&branch, u, target, &absorbed) {
+                let (members, net, paths) = found;
+                if let Some((share, explained)) = weigh(&net, paths, target, upstream[u]) {
+                    proposals.push(Proposal {
+                        upstream: u,
+                        method: if members.len() > 1 { "squash" } else { "fuzzy" },
+                        members,
+                        share,
+                        explained,
+                    });
+                }
+            }
+        }
+    }
+
+    // The readings compete for the commits: the best reading takes its commits first.
+    let evidence = |p: &Proposal| {
+        let meta = &upstream[p.upstream].meta;
+        let title = patches::normalized_subject(&meta.subject);
+        let numbers = crate::model::pr_numbers(&meta.subject);
+        p.members.iter().any(|&i| {
+            patches::normalized_subject(&own[i].subject) == title
+                || crate::model::pr_numbers(&own[i].subject)
+                    .iter()
+                    .any(|n| numbers.contains(n))
         })
     };
+    let bucket = |x: f64| (x * 20.0).round() as i64;
+    let key = |p: &Proposal| {
+        (
+            p.explained >= MOSTLY,
+            in_target.contains(&upstream[p.upstream].meta.id),
+            evidence(p),
+            bucket(p.explained),
+            bucket(p.share),
+            p.members.len(),
+            p.method != "squash" && p.method != "fuzzy",
+        )
+    };
+    let readings = proposals.clone();
+    let mut ranked: Vec<(usize, Proposal)> = proposals.into_iter().enumerate().collect();
+    ranked.sort_by(|(ia, a), (ib, b)| key(b).cmp(&key(a)).then(ia.cmp(ib)));
+    let mut taken: HashSet<usize> = HashSet::new();
+    let mut accepted: Vec<Proposal> = Vec::new();
+    for (_, mut proposal) in ranked {
+        let free: Vec<usize> = proposal
+            .members
+            .iter()
+            .copied()
+            .filter(|i| !taken.contains(i))
+            .collect();
+        if free.is_empty() {
+            continue;
+        }
+        if free.len() < proposal.members.len() {
+            // What is left of the reading must still be the upstream commit's on its own.
+            let Some(target) = theirs.get(&proposal.upstream) else {
+                continue;
+            };
+            let net = compose(free.iter().filter_map(|&i| mine[i].as_ref()));
+            let paths: HashSet<&String> = free.iter().flat_map(|&i| own_paths(i)).collect();
+            let Some((share, explained)) =
+                weigh(&net, paths.len(), target, upstream[proposal.upstream])
+            else {
+                continue;
+            };
+            proposal.share = share;
+            proposal.explained = explained;
+            proposal.members = free;
+        }
+        taken.extend(proposal.members.iter().copied());
+        accepted.push(proposal);
+    }
 
-    for commit in &own {
-        let record = |upstream: &CommitInfo, method: &str, similarity: f64| AlreadyUpstream {
-            commit: commit.id.to_string(),
-            commits: vec![commit.id.to_string()],
-            upstream_commit: upstream.id.to_string(),
-            method: method.into(),
-            similarity,
+    // One entry per upstream commit: a PR whose commits were found by several readings is
+    // still one PR.
+    let mut by_upstream: Vec<(usize, Vec<Proposal>)> = Vec::new();
+    for proposal in accepted {
+        match by_upstream
+            .iter_mut()
+            .find(|(u, _)| *u == proposal.upstream)
+        {
+            Some((_, group)) => group.push(proposal),
+            None => by_upstream.push((proposal.upstream, vec![proposal])),
+        }
+    }
+    let mut copies = backports::Index::new(facts);
+    let mut found = Vec::new();
+    for (u, group) in by_upstream {
+        let mut members: Vec<usize> = group.iter().flat_map(|p| p.members.clone()).collect();
+        members.sort_unstable();
+        let largest = group
+            .iter()
+            .max_by_key(|p| p.members.len())
+            .expect("a group has a reading");
+        let method = if members.len() > 1 && group.len() > 1 {
+            "squash"
+        } else {
+            largest.method
         };
-        // A `cherry picked from` trailer naming an upstream commit.
+        let similarity = group.iter().map(|p| p.share).fold(1.0, f64::min);
+        let commits: Vec<String> = members
+            .iter()
+            .rev()
+            .map(|&i| own[i].id.to_string())
+            .collect();
+        let net = compose(members.iter().filter_map(|&i| mine[i].as_ref()));
+        let member_infos: Vec<&CommitInfo> = members.iter().map(|&i| own[i]).collect();
+        // Another upstream commit that is mostly the same commits' work is the same PR
+        // elsewhere, whatever its subject says: a backport branch squashed two PRs into one.
+        let also: Vec<&CommitInfo> = readings
+            .iter()
+            .filter(|p| {
+                p.upstream != u
+                    && p.explained >= MOSTLY
+                    && 2 * p.members.iter().filter(|i| members.contains(i)).count() >= members.len()
+            })
+            .map(|p| &upstream[p.upstream].meta)
+            .collect();
+        let same = copies.same_pr(
+            objects,
+            watched,
+            &upstream[u].meta,
+            &member_infos,
+            &also,
+            &net,
+            &in_target,
+        )?;
+        found.push(AlreadyUpstream {
+            commit: commits[0].clone(),
+            commits,
+            upstream_commit: same.commit.id.to_string(),
+            method: method.into(),
+            similarity: super::similarity::round(similarity),
+            upstream_subject: same.commit.subject.clone(),
+            pr: same.pr,
+            also_in: same.also_in,
+        });
+    }
+    found.sort_by(|a, b| a.commit.cmp(&b.commit));
+    Ok(found)
+}
+
+/// One line of own commits (oldest first) and what is known of each.
+struct Branch<'b, 'p> {
+    /// Indices into the own commits.
+    line: &'b [usize],
+    /// By position in the line.
+    lines: &'b [LineChanges],
+    undone: &'b [HashSet<u64>],
+    /// By own commit: the upstream commits that touched its files.
+    related: &'b [BTreeSet<usize>],
+    paths_of: &'b dyn Fn(usize) -> &'p [String],
+    /// By positions: the share of the first's change gone at the second.
+    superseded: &'b dyn Fn(usize, usize) -> f64,
+}
+
+/// The commits of a line that upstream commit `u` (line changes `target`) merged: those that
+/// are mostly its lines (the PR's own commits); between them, what is in the blocks it
+/// changed or what later commits or merges superseded; before or after them, what is nearly
+/// all its lines or undone within the line. `absorbed` tells, by position,
+/// how much of a commit's change upstream already had when `u` merged. `None` when no commit
+/// of the line is mostly `u`'s. With the members: their net change and how many paths they
+/// touched.
+fn read_branch(
+    branch: &Branch,
+    u: usize,
+    target: &LineChanges,
+    absorbed: &dyn Fn(usize) -> f64,
+) -> Option<(Vec<usize>, LineChanges, usize)> {
+    let Branch {
+        line,
+        lines,
+        undone,
+        related,
+        paths_of,
+        superseded,
+    } = branch;
+    let blocks = target.touched_blocks();
+    let strict = |at: usize| belongs(&lines[at], &undone[at], target, None);
+    let near = |at: usize| belongs(&lines[at], &undone[at], target, Some(&blocks));
+    let seeds: Vec<usize> = (0..line.len())
+        .filter(|&at| {
+            related[line[at]].contains(&u)
+                && lines[at].contained_in(target) > 0.0
+                && strict(at) >= BELONGS
+        })
+        .collect();
+    let (&first, &last) = (seeds.first()?, seeds.last()?);
+    // Beyond the PR's own commits, a commit in the same blocks is no evidence: on op-geth the
+    // fork's later "change from constant to literal" edits the function the secp256r1 PR added.
+    let rides = |at: usize| !lines[at].is_empty() && strict(at) >= RIDES_ALONG;
+    let mut from = first;
+    while from > 0 && rides(from - 1) {
+        from -= 1;
+    }
+    let mut to = last;
+    while to + 1 < line.len() && rides(to + 1) {
+        to += 1;
+    }
+    // Between the PR's own commits, what is in its blocks (formatting, lint) rides along, and
+    // so does what did not last (a later commit or a merge from main overwrote it) or what
+    // upstream already had when it merged the PR (a NOTICE.txt bump main made too, which the
+    // squash therefore lacks). Touching the same files is not enough: op-geth's "Enable on
+    // fjord" sits between the commits of the secp256r1 PR and is the fork's own. Before and
+    // after them, only what the extension above took.
+    let gone = |at: usize| {
+        related[line[at]].contains(&u)
+            && (superseded(at, last) >= BELONGS || absorbed(at) >= BELONGS)
+    };
+    let inside: Vec<usize> = (from..=to)
+        .filter(|&at| {
+            !(first..=last).contains(&at) || lines[at].is_empty() || near(at) >= BELONGS || gone(at)
+        })
+        .collect();
+    // Riders that are in the upstream commit's blocks but not its lines (a lint fix whose line
+    // review rewrote), or whose change did not last, count for nothing: the others must still
+    // be the upstream commit's.
+    let counted = |at: &usize| strict(*at) >= BELONGS || (near(*at) < BELONGS && !gone(*at));
+    let measure = |members: &[usize]| {
+        let net = compose(
+            members
+                .iter()
+                .filter(|at| counted(at))
+                .map(|&at| &lines[at]),
+        );
+        let paths: HashSet<&String> = members.iter().flat_map(|&at| paths_of(line[at])).collect();
+        (net, paths.len())
+    };
+    let (net, paths) = measure(&inside);
+    // Ride-alongs that spoil the reading were not part of it: fall back to the PR's own commits.
+    let (members, net, paths) = if net.contained_in(target) >= CONTAINED || inside == seeds {
+        (inside, net, paths)
+    } else {
+        let (net, paths) = measure(&seeds);
+        (seeds, net, paths)
+    };
+    // Commits whose changes cancel down to a single line say little: telegraf's two lint fixes
+    // of a README heading net out to its removal, which upstream's rewording of that heading
+    // "contains".
+    if net.is_empty() || (members.len() > 1 && net.len() < 2) {
+        return None;
+    }
+    Some((members.into_iter().map(|at| line[at]).collect(), net, paths))
+}
+
+/// One-by-one matches that need no line comparison: a `cherry picked from` trailer, the same
+/// patch-id, the same PR number and subject.
+fn exact_matches(
+    facts: &Facts,
+    objects: &dyn Objects,
+    own: &[&CommitInfo],
+    upstream: &[&Upstream],
+    related: &[BTreeSet<usize>],
+) -> Result<Vec<Proposal>> {
+    let all_ids: HashSet<String> = facts.since_base.iter().map(CommitId::to_string).collect();
+    let mut patch_ids: HashMap<CommitId, Option<String>> = HashMap::new();
+    let mut out = Vec::new();
+    let exact = |i: usize, u: usize, method: &'static str| Proposal {
+        upstream: u,
+        members: vec![i],
+        method,
+        share: 1.0,
+        explained: 1.0,
+    };
+    for (i, commit) in own.iter().enumerate() {
         if let Some(picked) = patches::cherry_picked_from(&commit.message)
             .into_iter()
             .find(|id| {
                 all_ids.contains(id) || all_ids.iter().any(|full| full.starts_with(id.as_str()))
             })
         {
-            if let Some(upstream) = upstream
+            if let Some(u) = upstream
                 .iter()
-                .find(|u| u.meta.id.to_string().starts_with(&picked))
+                .position(|u| u.meta.id.to_string().starts_with(&picked))
             {
-                found.push(record(&upstream.meta, "cherry-pick", 1.0));
-                matched.insert(commit.id);
+                out.push(exact(i, u, "cherry-pick"));
                 continue;
             }
         }
-        let candidates: Vec<&Upstream> = upstream
-            .iter()
-            .copied()
-            .filter(|u| related(commit, u))
-            .collect();
-        if candidates.is_empty() {
+        if related[i].is_empty() {
             continue;
         }
-        let own_paths = touched
-            .get(&commit.id)
-            .map(Vec::as_slice)
-            .unwrap_or_default();
+        let own_paths = facts.touched.get(&commit.id).map_or(0, Vec::len);
         // Like the upstream side's below: a commit whose blobs this clone lacks (a partial
         // clone) has no patch-id to match, and the other matches still apply.
         let own_patch = patch_id(objects, commit).ok().flatten();
-        if let Some(upstream) = candidates
-            .iter()
-            .filter(|u| u.paths.len() == own_paths.len())
-            .find(|u| {
-                let id = patch_ids
-                    .entry(u.meta.id)
-                    .or_insert_with(|| patch_id(objects, &u.meta).ok().flatten());
-                own_patch.is_some() && *id == own_patch
-            })
-        {
-            found.push(record(&upstream.meta, "patch-id", 1.0));
-            matched.insert(commit.id);
+        if let Some(&u) = related[i].iter().find(|&&u| {
+            own_patch.is_some()
+                && upstream[u].paths.len() == own_paths
+                && *patch_ids
+                    .entry(upstream[u].meta.id)
+                    .or_insert_with(|| patch_id(objects, &upstream[u].meta).ok().flatten())
+                    == own_patch
+        }) {
+            out.push(exact(i, u, "patch-id"));
             continue;
         }
         let prs = crate::model::pr_numbers(&commit.subject);
         let subject = patches::normalized_subject(&commit.subject);
-        if let Some(upstream) = candidates.iter().find(|u| {
+        if let Some(&u) = related[i].iter().find(|&&u| {
             !prs.is_empty()
-                && crate::model::pr_numbers(&u.meta.subject)
+                && crate::model::pr_numbers(&upstream[u].meta.subject)
                     .iter()
                     .any(|n| prs.contains(n))
-                && patches::normalized_subject(&u.meta.subject) == subject
+                && patches::normalized_subject(&upstream[u].meta.subject) == subject
         }) {
-            found.push(record(&upstream.meta, "pr-number", 1.0));
-            matched.insert(commit.id);
-            continue;
+            out.push(exact(i, u, "pr-number"));
         }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(old: &str, new: &str) -> LineChanges {
+        let mut lines = LineChanges::default();
+        lines.add_file(old.as_bytes(), new.as_bytes());
+        lines
     }
 
-    // Runs of unmatched own commits whose net change one upstream commit contains.
-    let mut start = 0;
-    while start < own.len() {
-        if matched.contains(&own[start].id) {
-            start += 1;
-            continue;
-        }
-        // Grow the run while some upstream commit touches the files of every commit in it:
-        // only those can have squashed the whole run.
-        let mut shared: Vec<usize> = (0..upstream.len())
-            .filter(|u| related(own[start], upstream[*u]))
-            .collect();
-        let mut runs: Vec<(usize, Vec<usize>)> = Vec::new();
-        let mut end = start + 1;
-        while end < own.len()
-            && end - start < MAX_SQUASH
-            && !matched.contains(&own[end].id)
-            && own[end].parents[0] == own[end - 1].id
-        {
-            shared.retain(|u| related(own[end], upstream[*u]));
-            if shared.is_empty() {
-                break;
-            }
-            end += 1;
-            runs.push((end, shared.clone()));
-        }
-        let mut hit = None;
-        // Longest run first, so a whole PR is recognised rather than its first commit.
-        'runs: for (stop, candidates) in runs.into_iter().rev() {
-            let run = &own[start..stop];
-            let net = line_changes(
-                objects,
-                run[0].parent_tree,
-                run[run.len() - 1].tree,
-                watched,
-            )?;
-            if net.is_empty() {
-                continue;
-            }
-            let run_paths: HashSet<&String> = run
-                .iter()
-                .flat_map(|c| touched.get(&c.id).into_iter().flatten())
-                .collect();
-            let mut ranked: Vec<(usize, (f64, f64))> = Vec::new();
-            for candidate in candidates {
-                let theirs =
-                    cached_lines(objects, &mut lines_of, &upstream[candidate].meta, watched)?;
-                if let Some(weight) = weigh(&net, run_paths.len(), theirs, upstream[candidate]) {
-                    ranked.push((candidate, weight));
-                }
-            }
-            ranked.sort_by(|a, b| {
-                if better(a.1, b.1) {
-                    std::cmp::Ordering::Less
-                } else if better(b.1, a.1) {
-                    std::cmp::Ordering::Greater
-                } else {
-                    a.0.cmp(&b.0)
-                }
-            });
-            for (candidate, (share, _)) in ranked {
-                let upstream = &upstream[candidate].meta;
-                let theirs = cached_lines(objects, &mut lines_of, upstream, watched)?.clone();
-                // Every commit of the run must be part of it, not merely ride along.
-                let mut each = true;
-                for commit in run {
-                    let own = cached_lines(objects, &mut lines_of, commit, watched)?;
-                    each &= own.is_empty() || own.contained_in(&theirs) > 0.0;
-                }
-                if each {
-                    hit = Some((stop, upstream.id, share));
-                    break 'runs;
-                }
-            }
-        }
-        match hit {
-            Some((stop, upstream, share)) => {
-                let commits: Vec<String> = own[start..stop]
-                    .iter()
-                    .rev()
-                    .map(|c| c.id.to_string())
-                    .collect();
-                found.push(AlreadyUpstream {
-                    commit: commits[0].clone(),
-                    commits,
-                    upstream_commit: upstream.to_string(),
-                    method: "squash".into(),
-                    similarity: super::similarity::round(share),
-                });
-                for commit in &own[start..stop] {
-                    matched.insert(commit.id);
-                }
-                start = stop;
-            }
-            None => start += 1,
-        }
+    #[test]
+    fn a_line_added_and_taken_out_again_is_no_net_change() {
+        let base = "def track(error):\n    count = 1\n";
+        let debug = "def track(error):\n    count = 1\n    print(error)\n";
+        let fixed = "def track(error):\n    count = 2\n";
+        let steps = [
+            change(base, debug),
+            change(debug, base),
+            change(base, fixed),
+        ];
+        let net = compose(steps.iter());
+        let direct = change(base, fixed);
+        assert_eq!((net.added, net.removed), (direct.added, direct.removed));
+        let undone = undone(&[0, 1, 2], &steps);
+        assert_eq!(
+            (undone[0].len(), undone[1].len(), undone[2].len()),
+            (1, 1, 0)
+        );
     }
-    // Single commits whose line changes one upstream commit makes (moved, or squashed into more).
-    let unmatched: Vec<&CommitInfo> = own
-        .iter()
-        .copied()
-        .filter(|c| !matched.contains(&c.id))
-        .collect();
-    for commit in unmatched {
-        let candidates: Vec<&Upstream> = upstream
-            .iter()
-            .copied()
-            .filter(|u| related(commit, u))
-            .collect();
-        let own_lines = cached_lines(objects, &mut lines_of, commit, watched)?.clone();
-        if own_lines.is_empty() {
-            continue;
-        }
-        let own_paths = touched.get(&commit.id).map_or(0, Vec::len);
-        let mut best: Option<(&Upstream, (f64, f64))> = None;
-        for upstream in &candidates {
-            let theirs = cached_lines(objects, &mut lines_of, &upstream.meta, watched)?;
-            if let Some(weight) = weigh(&own_lines, own_paths, theirs, upstream) {
-                if best.is_none_or(|(_, b)| better(weight, b)) {
-                    best = Some((upstream, weight));
-                }
-            }
-        }
-        if let Some((upstream, (share, _))) = best {
-            found.push(AlreadyUpstream {
-                commit: commit.id.to_string(),
-                commits: vec![commit.id.to_string()],
-                upstream_commit: upstream.meta.id.to_string(),
-                method: "fuzzy".into(),
-                similarity: super::similarity::round(share),
-            });
-            matched.insert(commit.id);
-        }
+
+    #[test]
+    fn a_lint_fix_review_rewrote_is_in_the_squash_s_block_and_other_work_is_not() {
+        let base = "class Client:\n    def call(self):\n        pass\n\n    def pages(self):\n        size = 100\n";
+        let lint = base.replace("        pass\n", "        # back off\n        pass\n");
+        let squash = change(
+            base,
+            &base.replace(
+                "        pass\n",
+                "        # back off exponentially\n        pass\n",
+            ),
+        );
+        let blocks = squash.touched_blocks();
+        let none = HashSet::new();
+        let lint = change(base, &lint);
+        assert_eq!(belongs(&lint, &none, &squash, None), 0.0);
+        assert_eq!(belongs(&lint, &none, &squash, Some(&blocks)), 1.0);
+        let other = change(base, &base.replace("size = 100", "size = 500"));
+        assert_eq!(belongs(&other, &none, &squash, Some(&blocks)), 0.0);
     }
-    found.sort_by(|a, b| a.commit.cmp(&b.commit));
-    Ok(found)
 }

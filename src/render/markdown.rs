@@ -150,19 +150,31 @@ pub fn render(report: &Report, refusal: Option<&Refused>, out: &mut dyn Write) -
     if !report.already_upstream.is_empty() {
         writeln!(
             out,
-            "\n### Already upstream\n\n| own commit | upstream commit | method |\n|---|---|---|"
+            "\n### Already upstream\n\n| own commits | upstream commit | also in | method |\n|---|---|---|---|"
         )?;
+        // One row per upstream commit (a squash-merged PR), not one per own commit.
         for a in &report.already_upstream {
-            let own: Vec<String> = a
-                .commits
+            let own = match a.commits.as_slice() {
+                [] => format!("`{}`", short(&a.commit)),
+                [one] => format!("`{}`", short(one)),
+                many => format!(
+                    "{} commits (`{}` … `{}`)",
+                    many.len(),
+                    short(&many[many.len() - 1]),
+                    short(&many[0])
+                ),
+            };
+            let also: Vec<String> = a
+                .also_in
                 .iter()
-                .map(|id| format!("`{}`", short(id)))
+                .map(|c| format!("`{}` {}", short(&c.commit), cell(&c.reference)))
                 .collect();
             writeln!(
                 out,
-                "| {} | `{}` | {} |",
-                own.join(" "),
+                "| {own} | `{}` {} | {} | {} |",
                 short(&a.upstream_commit),
+                cell(&a.upstream_subject),
+                also.join(", "),
                 a.method
             )?;
         }

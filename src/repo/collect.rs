@@ -60,6 +60,7 @@ struct Endpoints {
     target: Resolved,
     remote: Option<String>,
     tips: Vec<CommitId>,
+    refs: Vec<Resolved>,
     merge_base: CommitId,
     notes: Vec<String>,
 }
@@ -106,6 +107,20 @@ fn endpoints(repo: &Repo, selection: &Selection) -> Result<Endpoints> {
     pack.add_own(&selection.own)?;
 
     let mut tips: Vec<CommitId> = remote_refs.iter().map(|(_, id)| *id).collect();
+    // Names for the upstream branches: a backport is told by the release branch that has it,
+    // an original by the default branch, which is listed first.
+    let default_branch = remote
+        .as_deref()
+        .and_then(|r| repo.default_branch(r))
+        .map(|b| b.trim_start_matches("refs/remotes/").to_string());
+    let mut refs: Vec<Resolved> = remote_refs
+        .iter()
+        .map(|(name, id)| Resolved {
+            name: name.trim_start_matches("refs/remotes/").to_string(),
+            id: *id,
+        })
+        .collect();
+    refs.sort_by_key(|r| Some(&r.name) != default_branch.as_ref());
     if let Some(versions) = &pack.versions {
         for (name, id) in repo.refs_under("refs/tags/")? {
             if versions
@@ -122,6 +137,7 @@ fn endpoints(repo: &Repo, selection: &Selection) -> Result<Endpoints> {
         for (name, id) in repo.refs_under("refs/")? {
             if globs.is_match(&name) {
                 tips.push(id);
+                refs.push(Resolved { name, id });
             }
         }
         if tips.len() == before {
@@ -173,6 +189,7 @@ fn endpoints(repo: &Repo, selection: &Selection) -> Result<Endpoints> {
         },
         remote,
         tips,
+        refs,
         merge_base,
         notes,
     })
@@ -210,6 +227,7 @@ pub fn collect(repo: &Repo, git: &Git, selection: &Selection) -> Result<Facts> {
         target,
         remote,
         tips,
+        refs: upstream_refs,
         merge_base,
         notes: endpoint_notes,
     } = endpoints(repo, selection)?;
@@ -307,6 +325,7 @@ pub fn collect(repo: &Repo, git: &Git, selection: &Selection) -> Result<Facts> {
         target,
         remote,
         upstream_tips: tips,
+        upstream_refs,
         merge_base,
         fork_point,
         own,

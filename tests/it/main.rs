@@ -9,6 +9,7 @@ mod conflicts;
 mod deps;
 mod generic;
 mod matrix;
+mod pr_branches;
 mod protocol;
 mod report;
 mod robustness;

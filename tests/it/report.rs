@@ -139,6 +139,12 @@ fn poisoned(mut report: Report) -> Report {
         upstream_commit: evil("upstream-commit"),
         method: evil("method"),
         similarity: 1.0,
+        upstream_subject: evil("upstream-subject"),
+        pr: Some(2671),
+        also_in: vec![AlsoIn {
+            commit: evil("also-in-commit"),
+            reference: evil("also-in-ref"),
+        }],
     });
     report.plan = Some(Plan {
         from_version: Some(evil("from")),

@@ -121,22 +121,45 @@ pub(super) fn already_upstream(page: &mut String, context: &Context) {
         &[
             ("own commits", false),
             ("upstream commit", false),
+            ("also in", false),
             ("found by", false),
             ("similarity", true),
         ],
     );
+    // One row per upstream commit: a squash-merged PR branch is one piece of work.
     for a in &report.already_upstream {
         let own = if a.commits.is_empty() {
             std::slice::from_ref(&a.commit)
         } else {
             a.commits.as_slice()
         };
+        let own = match own {
+            [one] => context.commits(std::slice::from_ref(one)),
+            many => format!(
+                "<details><summary>{} commits</summary>{}</details>",
+                many.len(),
+                context.commits(many)
+            ),
+        };
+        let also: Vec<String> = a
+            .also_in
+            .iter()
+            .map(|c| {
+                format!(
+                    r#"<code title="{}">{}</code> {}"#,
+                    e(&c.commit),
+                    e(short(&c.commit)),
+                    e(&c.reference)
+                )
+            })
+            .collect();
         let _ = write!(
             page,
-            r#"<tr><td class="text">{}</td><td><code title="{}">{}</code></td><td>{}</td><td class="num">{:.2}</td></tr>"#,
-            context.commits(own),
+            r#"<tr><td class="text">{own}</td><td class="text"><code title="{}">{}</code> {}</td><td class="text">{}</td><td>{}</td><td class="num">{:.2}</td></tr>"#,
             e(&a.upstream_commit),
             e(short(&a.upstream_commit)),
+            e(&a.upstream_subject),
+            also.join("<br>"),
             e(&a.method),
             a.similarity
         );

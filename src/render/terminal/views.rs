@@ -116,15 +116,38 @@ pub fn bookkeeping(report: &Report, out: &mut dyn Write, style: &Style) -> io::R
             "\n{}",
             style.bold("Already upstream (not counted as divergence)")
         )?;
+        // One line per upstream commit: a PR branch of nineteen commits is one piece of work.
         for found in &report.already_upstream {
-            for (index, commit) in found.commits.iter().enumerate() {
-                let line = format!("  {} {}", style.dim(short(commit)), subject(commit));
-                if index == 0 {
-                    let how = format!("{} in {}", found.method, short(&found.upstream_commit));
-                    writeln!(out, "{line}  {}", style.dim(&format!("← {how}")))?;
-                } else {
-                    writeln!(out, "{line}")?;
-                }
+            let own = match found.commits.as_slice() {
+                [] | [_] => format!(
+                    "{} {} is",
+                    style.dim(short(&found.commit)),
+                    subject(&found.commit)
+                ),
+                many => format!("{} commits of this branch are", many.len()),
+            };
+            let theirs = format!(
+                "{} {}",
+                short(&found.upstream_commit),
+                found.upstream_subject
+            );
+            writeln!(
+                out,
+                "  {own} upstream as {}  {}",
+                theirs.trim_end(),
+                style.dim(&format!("({})", found.method))
+            )?;
+            if !found.also_in.is_empty() {
+                let copies: Vec<String> = found
+                    .also_in
+                    .iter()
+                    .map(|c| format!("{} ({})", short(&c.commit), c.reference))
+                    .collect();
+                writeln!(
+                    out,
+                    "    {}",
+                    style.dim(&format!("also in {}", copies.join(", ")))
+                )?;
             }
         }
     }

@@ -1,0 +1,210 @@
+//! Issue 11 §1: work upstream already has, on pull-request branches shaped like real forks'
+//! (merges from main inside the branch, twenty commits, review edits upstream, a backport
+//! branch of two PRs, a branch part upstream and part fork, a restructure that must not match).
+
+use crate::support::{Fixture, change};
+use forkdrift::model::{AlreadyUpstream, Report};
+use std::sync::OnceLock;
+
+fn fixture() -> &'static Fixture {
+    static FIXTURE: OnceLock<Fixture> = OnceLock::new();
+    FIXTURE.get_or_init(|| Fixture::build("pr-branches"))
+}
+
+/// A match as the test reads it: own commits oldest first, upstream commit, method, PR and
+/// `also_in` (commit, ref), all by step id.
+type Match = (
+    Vec<String>,
+    String,
+    String,
+    Option<u32>,
+    Vec<(String, String)>,
+);
+
+fn matches(report: &Report) -> Vec<Match> {
+    let fixture = fixture();
+    let name = |id: &str| {
+        fixture
+            .built
+            .ids
+            .iter()
+            .filter(|(step, full)| full.as_str() == id && !step.contains('/'))
+            .map(|(step, _)| step.clone())
+            .min()
+            .unwrap_or_else(|| id.to_string())
+    };
+    report
+        .already_upstream
+        .iter()
+        .map(|a: &AlreadyUpstream| {
+            (
+                a.commits.iter().rev().map(|c| name(c)).collect(),
+                name(&a.upstream_commit),
+                a.method.clone(),
+                a.pr,
+                a.also_in
+                    .iter()
+                    .map(|c| (name(&c.commit), c.reference.clone()))
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+fn ids(prefix: &str, range: std::ops::RangeInclusive<usize>) -> Vec<String> {
+    range.map(|n| format!("{prefix}-{n:02}")).collect()
+}
+
+fn settled(report: &Report) -> Vec<String> {
+    let fixture = fixture();
+    let mut out: Vec<String> = report
+        .own_commits
+        .iter()
+        .filter(|c| c.already_upstream)
+        .map(|c| {
+            fixture
+                .built
+                .ids
+                .iter()
+                .find(|(step, full)| **full == c.commit && !step.contains('/'))
+                .map_or(c.commit.clone(), |(step, _)| step.clone())
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn a_pr_branch_with_a_merge_from_main_is_upstream_and_the_forks_work_on_top_is_not() {
+    let report = fixture().audit(&[]);
+    assert_eq!(
+        matches(&report),
+        vec![(
+            vec!["gd-1".into(), "gd-2".into(), "gd-3".into()],
+            "gd-squash".into(),
+            "squash".into(),
+            Some(2700),
+            vec![],
+        )]
+    );
+    // The merge from main is neither upstream's work nor the fork's; the two commits on top
+    // (one in the same file) stay the fork's.
+    assert_eq!(settled(&report), vec!["gd-1", "gd-2", "gd-3"]);
+    let drive = change(&report, "connectors/sources/google_drive.py");
+    assert!(!drive.already_upstream);
+    assert!(!change(&report, "connectors/config.py").already_upstream);
+}
+
+#[test]
+fn a_twenty_commit_branch_with_merges_and_review_edits_is_one_pr_with_its_backport() {
+    let report = fixture().audit(&["--fork", "error-monitor"]);
+    assert_eq!(
+        matches(&report),
+        vec![(
+            ids("em", 1..=20),
+            "em-squash".into(),
+            "squash".into(),
+            Some(2671),
+            vec![("em-9.1".into(), "upstream/9.1".into())],
+        )]
+    );
+    assert_eq!(settled(&report), ids("em", 1..=20));
+    // Review edits upstream: the squash is not the branch line for line.
+    let found = &report.already_upstream[0];
+    assert!(
+        found.similarity < 1.0 && found.similarity >= 0.8,
+        "{}",
+        found.similarity
+    );
+    assert_eq!(
+        found.upstream_subject,
+        "Port ErrorMonitor class from ruby connectors (#2671)"
+    );
+    assert_eq!(report.summary.divergent, 0, "{:?}", report.changes);
+
+    // One line per PR, not one per commit.
+    let output = fixture()
+        .forkdrift(&["audit", "--fork", "error-monitor", "--fail-on", "never"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    let squash = &fixture().id("em-squash")[..12];
+    let backport = &fixture().id("em-9.1")[..12];
+    assert!(
+        text.contains(&format!(
+            "20 commits of this branch are upstream as {squash} Port ErrorMonitor class from ruby connectors (#2671)"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("also in {backport} (upstream/9.1)")),
+        "{text}"
+    );
+    assert_eq!(text.matches("is upstream as").count(), 0, "{text}");
+}
+
+#[test]
+fn a_backport_branch_of_two_prs_is_the_release_branchs_squash_beside_the_originals() {
+    let report = fixture().audit(&["--fork", "backport-8.14", "--to", "upstream/8.14"]);
+    assert_eq!(
+        matches(&report),
+        vec![(
+            vec!["bp-2312".into(), "bp-2337".into()],
+            "squash-2414".into(),
+            "squash".into(),
+            Some(2414),
+            vec![
+                ("pr-2312".into(), "upstream/main".into()),
+                ("pr-2337".into(), "upstream/main".into()),
+            ],
+        )]
+    );
+
+    // Upgrading to main instead: main has each PR, and the 8.14 squash is beside each.
+    let report = fixture().audit(&["--fork", "backport-8.14", "--to", "upstream/main"]);
+    let beside = vec![("squash-2414".to_string(), "upstream/8.14".to_string())];
+    let mut found = matches(&report);
+    found.sort();
+    assert_eq!(
+        found,
+        vec![
+            (
+                vec!["bp-2312".into()],
+                "pr-2312".into(),
+                "patch-id".into(),
+                Some(2312),
+                beside.clone(),
+            ),
+            (
+                vec!["bp-2337".into()],
+                "pr-2337".into(),
+                "patch-id".into(),
+                Some(2337),
+                beside,
+            ),
+        ]
+    );
+}
+
+#[test]
+fn a_restructure_that_contains_a_small_change_by_size_is_not_the_commit_that_merged_it() {
+    let fixture = fixture();
+    // The restructure does add the fork's two lines, among many more of its own.
+    let diff = fixture.git(&[
+        "show",
+        &fixture.id("restructure"),
+        "--",
+        "connectors/sources/s3.py",
+    ]);
+    assert!(
+        diff.contains("\n+import logging\n")
+            && diff.contains("\n+logger = logging.getLogger(__name__)\n")
+    );
+    let report = fixture.audit(&["--fork", "s3-logging"]);
+    assert!(
+        report.already_upstream.is_empty(),
+        "{:?}",
+        report.already_upstream
+    );
+    assert!(!change(&report, "connectors/sources/s3.py").already_upstream);
+}
