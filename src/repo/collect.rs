@@ -187,6 +187,7 @@ pub fn target_name(repo: &Repo, selection: &Selection) -> Result<String> {
 
 /// Reads everything the analysis needs, and merges the next upgrade.
 pub fn collect(repo: &Repo, git: &Git, selection: &Selection) -> Result<Facts> {
+    crate::progress::phase("resolving the fork, the target and the rule pack");
     let Endpoints {
         pack,
         fork,
@@ -220,6 +221,7 @@ pub fn collect(repo: &Repo, git: &Git, selection: &Selection) -> Result<Facts> {
         fork_point: repo.tree_of(fork_point)?,
     };
 
+    crate::progress::phase("walking the history since the merge-base");
     // The history forkdrift reasons about: the fork's side since the merge-base, every upstream
     // ref's side since the merge-base, and the target's side since the fork point.
     let fork_range = repo.walk(&[fork.id], &[merge_base])?;
@@ -265,16 +267,20 @@ pub fn collect(repo: &Repo, git: &Git, selection: &Selection) -> Result<Facts> {
         .iter()
         .filter(|c| !c.is_merge() && (since_base.contains(&c.id) || since_point.contains(&c.id)))
         .collect();
+    crate::progress::phase("scanning what upstream's commits changed");
     let upstream = scan(repo, git, &to_scan)?;
 
     let graph = Graph::new(order_like(&graph_ids, commits));
+    crate::progress::phase("reading the release points and the acceptances");
     let releases = release_points(repo, &pack, remote.as_deref())?;
     let acceptances = acceptances(repo, trees.fork)?;
 
+    crate::progress::phase("merging the fork with the target");
     let merges = merge_next_upgrade(repo, git, fork.id, fork_point, target.id)?;
     if let Some(note) = attributes_note(git)? {
         notes.push(note);
     }
+    crate::progress::phase("reading the trees and the fork's diff");
     let (base_files, base_special) = repo.files_and_special(trees.base)?;
     let (fork_files, fork_special) = repo.files_and_special(trees.fork)?;
     Ok(Facts {
