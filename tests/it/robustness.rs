@@ -382,3 +382,70 @@ fn a_100_mb_file() {
         start.elapsed()
     );
 }
+
+#[test]
+fn a_forks_own_release_tags_are_no_upstream_releases() {
+    let fixture = Fixture::build("fork-tags");
+    let report = fixture.audit(&["--hops"]);
+    // The fork's tag must not hide the own commit below it.
+    let own: Vec<&str> = report
+        .own_commits
+        .iter()
+        .map(|c| c.commit.as_str())
+        .collect();
+    assert_eq!(
+        own,
+        vec![fixture.id("fork-sources"), fixture.id("fork-idle")],
+        "{:?}",
+        report.notes
+    );
+    let hops: Vec<&str> = report.hops.iter().map(|h| h.name.as_str()).collect();
+    assert!(
+        hops.iter()
+            .all(|h| !h.starts_with("v8.1011") && !h.starts_with("v8.1010")),
+        "{hops:?}"
+    );
+    let note = report
+        .notes
+        .iter()
+        .find(|n| n.contains("tag pattern"))
+        .unwrap_or_else(|| panic!("no note on the fork's tags: {:?}", report.notes));
+    assert!(
+        note.contains("2 tag(s)") && note.contains("v8.101000.0") && note.contains("v8.101100.0"),
+        "{note}"
+    );
+    assert!(
+        !note.contains("v8.11.0.0") && !note.contains("v8.9.0.0"),
+        "{note}"
+    );
+    let repo = forkdrift::repo::Repo::open(fixture.path()).unwrap();
+    let facts = forkdrift::repo::collect::collect(
+        &repo,
+        &forkdrift::repo::git::Git::hermetic(),
+        &forkdrift::repo::collect::Selection::default(),
+    )
+    .unwrap();
+    let releases: Vec<&str> = facts.releases.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(releases, vec!["v8.9.0.0", "v8.10.0.0", "v8.11.0.0"]);
+
+    // The terminal report says so too, and `plan` does not hop to the fork's own "release".
+    fixture
+        .forkdrift(&["audit", "--fail-on", "never"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("v8.101000.0"));
+    let plan = fixture
+        .forkdrift(&["plan", "--format", "json", "--fail-on", "never"])
+        .output()
+        .unwrap();
+    let plan: forkdrift::model::Report = serde_json::from_slice(&plan.stdout).unwrap();
+    let versions: Vec<&str> = plan
+        .plan
+        .as_ref()
+        .unwrap()
+        .hops
+        .iter()
+        .map(|h| h.version.as_str())
+        .collect();
+    assert_eq!(versions, vec!["8.11.0.0"]);
+}
