@@ -449,3 +449,75 @@ fn a_forks_own_release_tags_are_no_upstream_releases() {
         .collect();
     assert_eq!(versions, vec!["8.11.0.0"]);
 }
+
+/// How a fuzz target's input must end: a value, or a diagnostic that renders with a help line.
+fn renders_with_help(input: &Path, error: &forkdrift::Error) {
+    let mut out = String::new();
+    miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
+        .render_report(&mut out, error)
+        .unwrap_or_else(|e| panic!("{}: the diagnostic does not render: {e}", input.display()));
+    assert!(out.contains("help:"), "{}: {out}", input.display());
+}
+
+/// Every input a fuzz target (`fuzz/`) ever crashed on, kept in
+/// `tests/data/fuzz-regressions/<target>/`, with the seeds we wrote (`fuzz/seeds/<target>/`),
+/// run as the target runs it: never a panic.
+#[test]
+fn fuzz_regressions_end_in_a_value_or_a_diagnostic() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let inputs = |target: &str| -> Vec<(std::path::PathBuf, String)> {
+        let mut out = Vec::new();
+        for dir in [
+            root.join("tests/data/fuzz-regressions").join(target),
+            root.join("fuzz/seeds").join(target),
+        ] {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for entry in entries {
+                let path = entry.unwrap().path();
+                // The targets skip input that is not UTF-8, as the callers never pass it.
+                if let Ok(text) = String::from_utf8(std::fs::read(&path).unwrap()) {
+                    out.push((path, text));
+                }
+            }
+        }
+        out.sort();
+        out
+    };
+
+    let mut packs = inputs("rule_pack");
+    for entry in std::fs::read_dir(root.join("rules")).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        packs.push((path, text));
+    }
+    for (path, text) in &packs {
+        match forkdrift::rules::Pack::parse("fuzz", text, "fuzz.toml") {
+            Ok(pack) => {
+                for probe in ["src/a.rs", "connectors/sources/x/y.py", "", "a/b/c"] {
+                    let _ = pack.zone(probe);
+                }
+            }
+            Err(error) => renders_with_help(path, &error),
+        }
+    }
+
+    for (path, text) in inputs("config") {
+        if let Err(error) = forkdrift::config::acceptances(&text, Path::new(".forkdrift.toml")) {
+            renders_with_help(&path, &error);
+        }
+    }
+
+    let marker = regex::Regex::new(forkdrift::analysis::protocol::ENUM_MARKER).unwrap();
+    let docs = inputs("protocol_doc");
+    assert!(!docs.is_empty(), "the protocol_doc seeds are gone");
+    for (_, text) in docs {
+        let (before, after) = text.split_once('\0').unwrap_or((&text, ""));
+        let old = forkdrift::analysis::protocol::document_items(before, &marker);
+        let new = forkdrift::analysis::protocol::document_items(after, &marker);
+        for change in forkdrift::analysis::protocol::diff(&old, &new) {
+            let _ = change.describe();
+        }
+    }
+}
