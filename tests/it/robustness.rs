@@ -448,6 +448,12 @@ fn a_forks_own_release_tags_are_no_upstream_releases() {
         .map(|h| h.version.as_str())
         .collect();
     assert_eq!(versions, vec!["8.11.0.0"]);
+    // Nor does `--to VERSION` resolve to one of the fork's tags.
+    fails_with(
+        fixture.forkdrift(&["plan", "--to", "8.101000"]),
+        "unknown revision `8.101000`",
+        "git rev-parse --verify",
+    );
 }
 
 /// How a fuzz target's input must end: a value, or a diagnostic that renders with a help line.
