@@ -169,7 +169,9 @@ fn endpoints(repo: &Repo, selection: &Selection) -> Result<Endpoints> {
             theirs: target_name.clone(),
             shallow: repo.is_shallow(),
         })?;
+    crate::progress::phase("walking the fork's own commits");
     let own = repo.walk(&[fork], &tips)?;
+    crate::progress::phase("telling upstream's release tags from the fork's");
     let foreign_tags = foreign_tags(
         repo,
         &release_tags,
