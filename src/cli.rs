@@ -108,6 +108,11 @@ struct SelectionArgs {
     /// from the target's tree].
     #[arg(long, value_name = "NAME|FILE")]
     rules: Option<String>,
+
+    /// Print a table of the run's stages and their wall-clock times on stderr when it ends
+    /// (stdout and the exit code stay as they are).
+    #[arg(long)]
+    timings: bool,
 }
 
 impl SelectionArgs {
@@ -431,6 +436,27 @@ impl Cli {
                 std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
                     && std::io::stdout().is_terminal()
             }
+        }
+    }
+
+    /// `--timings`, which only the commands that read a repository take.
+    pub fn timings(&self) -> bool {
+        match &self.command {
+            Command::Audit { selection, .. }
+            | Command::Plan { selection, .. }
+            | Command::Deps { selection, .. }
+            | Command::Candidates { selection, .. }
+            | Command::AcceptProtocol { selection, .. }
+            | Command::Check { selection, .. }
+            | Command::Baseline { selection, .. }
+            | Command::Explain { selection, .. }
+            | Command::Init { selection, .. }
+            | Command::Report { selection, .. } => selection.timings,
+            Command::Rules { .. }
+            | Command::Demo { .. }
+            | Command::Completions { .. }
+            | Command::Man
+            | Command::Fixture { .. } => false,
         }
     }
 

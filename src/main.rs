@@ -15,6 +15,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 fn main() -> ExitCode {
+    let started = Instant::now();
     let stdout_closed = stdout_was_closed();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -44,21 +45,38 @@ fn main() -> ExitCode {
         );
         std::process::exit(i32::from(exit::ERROR));
     }));
-    let progress = Progress::install(verbosity);
+    let timings = cli.timings();
+    let progress = Progress::install(verbosity, timings);
+    let code = run(cli, &progress, verbosity, stdout_closed);
+    progress.finish();
+    if timings {
+        write_stderr(&progress.table(started));
+    }
+    code
+}
+
+fn run(cli: Cli, progress: &Progress, verbosity: Verbosity, stdout_closed: bool) -> ExitCode {
     let result = cli.into_config().and_then(|config| {
         let style = config.style;
         forkdrift::run(config).map(|outcome| (outcome, style))
     });
-    progress.finish();
     let (outcome, style) = match result {
         Ok(done) => done,
-        Err(error) => return fail(error),
+        Err(error) => {
+            progress.finish();
+            return fail(error);
+        }
     };
+    progress.phase("rendering and writing the output");
     let code = outcome.exit_code();
     let page = match show(&outcome, &style, verbosity) {
         Ok(page) => page,
         Err(error) => return fail(error),
     };
+    // The spinner must be gone before the page is written.
+    if let Some(bar) = &progress.bar {
+        bar.finish_and_clear();
+    }
     if let Err(error) = write_stdout(&page.stdout, stdout_closed) {
         return fail(error);
     }
@@ -142,14 +160,53 @@ fn on_signals() {
 
 /// A spinner on stderr once a run takes over a second (indicatif hides it when stderr is not
 /// a terminal); with `--verbose`, a line per step with its time; with `--quiet`, nothing.
+/// With `--timings`, every step's time is kept for the table printed when the run ends.
 struct Progress {
     bar: Option<indicatif::ProgressBar>,
-    verbose: Option<&'static Mutex<Option<(String, Instant)>>>,
+    steps: &'static Steps,
+}
+
+/// The step under way and, with `--timings`, those already over.
+struct Steps {
+    verbose: bool,
+    keep: bool,
+    state: Mutex<StepState>,
+}
+
+#[derive(Default)]
+struct StepState {
+    current: Option<(String, Instant)>,
+    done: Vec<(String, Duration)>,
+}
+
+impl Steps {
+    /// Ends the step under way (if any) and begins `next`.
+    fn switch(&self, next: Option<&str>) {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((previous, since)) = state.current.take() {
+            let took = since.elapsed();
+            if self.verbose {
+                write_stderr(&format!(
+                    "forkdrift: {previous}: {:.2} s\n",
+                    took.as_secs_f64()
+                ));
+            }
+            if self.keep {
+                state.done.push((previous, took));
+            }
+        }
+        state.current = next.map(|what| (what.to_string(), Instant::now()));
+    }
+
+    fn done(&self) -> Vec<(String, Duration)> {
+        let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        state.done.clone()
+    }
 }
 
 struct Reporter {
     bar: Option<indicatif::ProgressBar>,
-    verbose: Option<&'static Mutex<Option<(String, Instant)>>>,
+    steps: &'static Steps,
 }
 
 impl forkdrift::progress::Progress for Reporter {
@@ -157,27 +214,14 @@ impl forkdrift::progress::Progress for Reporter {
         if let Some(bar) = &self.bar {
             bar.set_message(what.to_string());
         }
-        if let Some(current) = self.verbose {
-            let mut current = current.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some((previous, since)) = current.take() {
-                write_stderr(&format!(
-                    "forkdrift: {previous}: {:.2} s\n",
-                    since.elapsed().as_secs_f64()
-                ));
-            }
-            *current = Some((what.to_string(), Instant::now()));
-        }
+        self.steps.switch(Some(what));
     }
 }
 
 impl Progress {
-    fn install(verbosity: Verbosity) -> Progress {
-        let (bar, verbose) = match verbosity {
-            Verbosity::Quiet => (None, None),
-            Verbosity::Verbose => (
-                None,
-                Some(&*Box::leak(Box::new(Mutex::new(None::<(String, Instant)>)))),
-            ),
+    fn install(verbosity: Verbosity, timings: bool) -> Progress {
+        let bar = match verbosity {
+            Verbosity::Quiet | Verbosity::Verbose => None,
             Verbosity::Normal => {
                 let bar = indicatif::ProgressBar::with_draw_target(
                     None,
@@ -195,30 +239,82 @@ impl Progress {
                         later.enable_steady_tick(Duration::from_millis(120));
                     }
                 });
-                (Some(bar), None)
+                Some(bar)
             }
         };
+        // The reporter lives as long as the process: the library holds it in a static.
+        let steps: &'static Steps = Box::leak(Box::new(Steps {
+            verbose: verbosity == Verbosity::Verbose,
+            keep: timings,
+            state: Mutex::new(StepState::default()),
+        }));
         forkdrift::progress::install(Box::new(Reporter {
             bar: bar.clone(),
-            verbose,
+            steps,
         }));
-        Progress { bar, verbose }
+        Progress { bar, steps }
+    }
+
+    /// A step of `main`'s own (rendering), timed like the library's.
+    fn phase(&self, what: &str) {
+        self.steps.switch(Some(what));
     }
 
     fn finish(&self) {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
-        if let Some(current) = self.verbose {
-            let mut current = current.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some((previous, since)) = current.take() {
-                write_stderr(&format!(
-                    "forkdrift: {previous}: {:.2} s\n",
-                    since.elapsed().as_secs_f64()
-                ));
+        self.steps.switch(None);
+    }
+
+    /// `--timings`: each step's wall time in the order they ran (a step that ran several
+    /// times, as in a backfill, once with its sum and count), and the whole run's.
+    fn table(&self, started: Instant) -> String {
+        let mut rows: Vec<(String, Duration, usize)> = Vec::new();
+        for (what, took) in self.steps.done() {
+            // A phase that counts (`backfill: 3 of 24 dates`) is one stage, not 24 rows.
+            let what = counted(&what);
+            match rows.iter_mut().find(|(name, _, _)| *name == what) {
+                Some(row) => {
+                    row.1 += took;
+                    row.2 += 1;
+                }
+                None => rows.push((what, took, 1)),
             }
         }
+        let mut out = String::from("forkdrift timings (wall clock):\n");
+        for (what, took, count) in rows {
+            let times = if count > 1 {
+                format!(" (×{count})")
+            } else {
+                String::new()
+            };
+            out.push_str(&format!("  {:>8.3} s  {what}{times}\n", took.as_secs_f64()));
+        }
+        out.push_str(&format!(
+            "  {:>8.3} s  total\n",
+            started.elapsed().as_secs_f64()
+        ));
+        out
     }
+}
+
+/// A phase's name with its counters (runs of digits) folded into `…`.
+fn counted(what: &str) -> String {
+    let mut out = String::with_capacity(what.len());
+    let mut in_number = false;
+    for c in what.chars() {
+        if c.is_ascii_digit() {
+            if !in_number {
+                out.push('…');
+            }
+            in_number = true;
+        } else {
+            out.push(c);
+            in_number = false;
+        }
+    }
+    out
 }
 
 /// What a run prints: the page for stdout, and what goes to stderr after it.

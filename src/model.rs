@@ -314,6 +314,10 @@ pub struct Hop {
     pub commit: String,
     pub conflicts: usize,
     pub fork_conflicts: usize,
+    /// The paths merging this point with the fork conflicts on, as `git merge-tree
+    /// --write-tree --name-only` lists them: a sweep can be checked against git hop by hop.
+    #[serde(default)]
+    pub conflict_paths: Vec<String>,
     pub risk: Risk,
     pub protocol: Option<String>,
     /// Whole-file protocol anchors that changed since the previous hop (warn only).

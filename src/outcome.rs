@@ -145,6 +145,7 @@ pub fn run(config: Config) -> Result<Outcome> {
     let git = Git::system();
     // Every command that reads a repository opens it and resolves `--to VERSION` the same way.
     let open = |selection: &Selection| -> Result<(Repo, Selection)> {
+        crate::progress::phase("opening the repository");
         let repo = Repo::open(&config.dir)?;
         let selection = collect::configure(&repo, selection)?;
         let selection = collect::resolve_version(&repo, &selection)?;
@@ -220,7 +221,6 @@ pub fn run(config: Config) -> Result<Outcome> {
         } => {
             let (repo, selection) = open(&selection)?;
             let path = repository_path(repo.workdir(), &config.dir, &path)?;
-            crate::progress::phase("reading the fork and its upstream");
             let facts = collect::collect(&repo, &git, &selection)?;
             Outcome::Explanation(
                 crate::analysis::explain::explain(&facts, &repo, &path)?,

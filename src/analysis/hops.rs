@@ -106,6 +106,7 @@ pub fn sweep(
             commit: point.commit.to_string(),
             conflicts: merged.conflicts.len(),
             fork_conflicts: merged.fork_conflicts.len(),
+            conflict_paths: merged.conflicts.clone(),
             risk,
             protocol: Some(verdict.as_str().into()),
             protocol_warnings: protocol.warnings.iter().map(|w| w.path.clone()).collect(),

@@ -59,7 +59,6 @@ impl Audit {
 }
 
 pub fn audit(repo: &Repo, git: &Git, selection: &Selection, with_hops: bool) -> Result<Audit> {
-    crate::progress::phase("reading the fork and its upstream, merging with the target");
     let facts = collect::collect(repo, git, selection)?;
     crate::progress::phase("analysing the changes");
     let mut audit = analyse(repo, git, facts)?;
@@ -104,6 +103,7 @@ pub fn analyse(repo: &Repo, git: &Git, facts: Facts) -> Result<Audit> {
     }
 
     let raw = conflicts::conflicts(&facts.merges.fork, objects)?;
+    crate::progress::phase("blaming the conflicting lines");
     let blame = crate::repo::blame::blame(
         repo,
         git,
@@ -111,6 +111,7 @@ pub fn analyse(repo: &Repo, git: &Git, facts: Facts) -> Result<Audit> {
         facts.merge_base,
         &attribution::blame_requests(&facts, &changes, &raw),
     );
+    crate::progress::phase("analysing the conflicts and the protocol");
     let conflicts = attribution::attribute(&facts, &changes, raw, &blame, &settled);
     placement::place_in_merge(&facts, objects, &mut changes)?;
     let (verdict, protocol) = gate::compare(&facts, objects, facts.fork_point, facts.target.id)?;
@@ -132,6 +133,7 @@ pub fn analyse(repo: &Repo, git: &Git, facts: Facts) -> Result<Audit> {
         &mut candidate_notes,
     );
 
+    crate::progress::phase("checking the copies against upstream");
     let mut older = HashMap::new();
     for copy in &copies {
         if let Some(at) = stale::copied_at(&facts, copy, &changes) {

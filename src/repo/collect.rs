@@ -62,6 +62,10 @@ struct Endpoints {
     tips: Vec<CommitId>,
     refs: Vec<Resolved>,
     merge_base: CommitId,
+    /// The fork's own commits (reachable from the fork, from no upstream ref), newest first.
+    own: Vec<CommitId>,
+    /// Full names of the release-pattern tags no upstream ref reaches (see [`foreign_tags`]).
+    foreign_tags: Vec<String>,
     notes: Vec<String>,
 }
 
@@ -121,16 +125,6 @@ fn endpoints(repo: &Repo, selection: &Selection) -> Result<Endpoints> {
         })
         .collect();
     refs.sort_by_key(|r| Some(&r.name) != default_branch.as_ref());
-    if let Some(versions) = &pack.versions {
-        for (name, id) in repo.refs_under("refs/tags/")? {
-            if versions
-                .tags
-                .is_match(name.trim_start_matches("refs/tags/"))
-            {
-                tips.push(id);
-            }
-        }
-    }
     let mut notes = selection.notes.clone();
     if let Some(globs) = &selection.upstream_refs {
         let before = tips.len();
@@ -146,6 +140,19 @@ fn endpoints(repo: &Repo, selection: &Selection) -> Result<Endpoints> {
             );
         }
     }
+    let upstream_branches = !tips.is_empty();
+    let release_tags: Vec<(String, CommitId)> = match &pack.versions {
+        Some(versions) => repo
+            .refs_under("refs/tags/")?
+            .into_iter()
+            .filter(|(name, _)| {
+                versions
+                    .tags
+                    .is_match(name.trim_start_matches("refs/tags/"))
+            })
+            .collect(),
+        None => Vec::new(),
+    };
     if selection.rules.is_some() && !pack.detect.is_empty() {
         let present = pack.detect.iter().any(|path| {
             repo.entry(target_tree, path).ok().flatten().is_some()
@@ -161,7 +168,9 @@ fn endpoints(repo: &Repo, selection: &Selection) -> Result<Endpoints> {
     }
     // A target that upstream does not have (a fork commit) counts as upstream all the same:
     // the fork's work below it would silently stop being the fork's.
-    if !tips.is_empty() && !tips.contains(&target) && !repo.walk(&[target], &tips)?.is_empty() {
+    let mut known: Vec<CommitId> = tips.clone();
+    known.extend(release_tags.iter().map(|(_, id)| *id));
+    if !known.is_empty() && !known.contains(&target) && !repo.walk(&[target], &known)?.is_empty() {
         notes.push(format!(
             "--to {target_name} names a commit no upstream ref has: it is treated as upstream, so the fork's work below it is not counted as the fork's"
         ));
@@ -177,6 +186,28 @@ fn endpoints(repo: &Repo, selection: &Selection) -> Result<Endpoints> {
             theirs: target_name.clone(),
             shallow: repo.is_shallow(),
         })?;
+    crate::progress::phase("walking the fork's own commits");
+    let own = repo.walk(&[fork], &tips)?;
+    crate::progress::phase("telling upstream's release tags from the fork's");
+    let foreign_tags = foreign_tags(
+        repo,
+        &release_tags,
+        &tips,
+        &own,
+        merge_base,
+        upstream_branches,
+    )?;
+    if let Some(note) = foreign_tags_note(&foreign_tags) {
+        notes.push(note);
+    }
+    tips.extend(
+        release_tags
+            .iter()
+            .filter(|(name, _)| !foreign_tags.contains(name))
+            .map(|(_, id)| *id),
+    );
+    tips.sort();
+    tips.dedup();
     Ok(Endpoints {
         pack,
         fork: Resolved {
@@ -191,6 +222,8 @@ fn endpoints(repo: &Repo, selection: &Selection) -> Result<Endpoints> {
         tips,
         refs,
         merge_base,
+        own,
+        foreign_tags,
         notes,
     })
 }
@@ -211,6 +244,78 @@ pub fn detect_pack(repo: &Repo, selection: &Selection) -> Result<Option<String>>
     Ok(detect_in(repo, repo.tree_of(target)?))
 }
 
+/// The tags the pack's pattern matches that no upstream ref reaches: a fork's own release
+/// tags (`v1.101411.0` on op-geth) look like upstream's and must not pass for its releases,
+/// nor hide the fork's commits below them. `upstream` holds the upstream refs and the target,
+/// `own` the fork's commits none of them reaches.
+///
+/// Bounded by the history since the merge-base, never by upstream's whole history: a tag on an
+/// own commit is the fork's (`own` is walked anyway); a tag on neither side whose commit is
+/// not older than the merge-base is walked from, hidden by the upstream refs, which stops once
+/// the walk is below the tag; an older tag is taken for an ancestor of the merge-base, as
+/// every old upstream release is, since proving it would walk upstream's history back to its
+/// first commit (go-ethereum: ~400 tags, to 2013). Without an upstream ref but the target
+/// (`--to` and tags only), tags newer than the target are upstream's as far as anyone knows.
+fn foreign_tags(
+    repo: &Repo,
+    tags: &[(String, CommitId)],
+    upstream: &[CommitId],
+    own: &[CommitId],
+    merge_base: CommitId,
+    upstream_branches: bool,
+) -> Result<Vec<String>> {
+    let own: HashSet<CommitId> = own.iter().copied().collect();
+    let mut foreign = Vec::new();
+    let mut undecided = Vec::new();
+    let since = repo.commit_alone(merge_base)?.time;
+    for (name, id) in tags {
+        if upstream.contains(id) {
+            continue;
+        }
+        if own.contains(id) {
+            foreign.push(name.clone());
+        } else if upstream_branches && repo.commit_alone(*id)?.time >= since {
+            undecided.push((name, *id));
+        }
+    }
+    if !undecided.is_empty() {
+        let ids: Vec<CommitId> = undecided.iter().map(|(_, id)| *id).collect();
+        let unreached: HashSet<CommitId> = repo.walk(&ids, upstream)?.into_iter().collect();
+        foreign.extend(
+            undecided
+                .into_iter()
+                .filter(|(_, id)| unreached.contains(id))
+                .map(|(name, _)| name.clone()),
+        );
+    }
+    foreign.sort();
+    Ok(foreign)
+}
+
+fn foreign_tags_note(tags: &[String]) -> Option<String> {
+    const SHOWN: usize = 5;
+    if tags.is_empty() {
+        return None;
+    }
+    let mut names: Vec<&str> = tags
+        .iter()
+        .take(SHOWN)
+        .map(|t| t.trim_start_matches("refs/tags/"))
+        .collect();
+    let more = tags.len().saturating_sub(SHOWN);
+    let more = if more > 0 {
+        format!(" and {more} more")
+    } else {
+        String::new()
+    };
+    names.sort();
+    Some(format!(
+        "the rule pack's tag pattern matches {} tag(s) that no upstream ref reaches ({}{more}): they are taken for the fork's own, not for upstream releases; if they are upstream's, fetch the upstream branch that has them",
+        tags.len(),
+        names.join(", ")
+    ))
+}
+
 /// The target the selection names: `--to`, else the upstream remote's default branch.
 pub fn target_name(repo: &Repo, selection: &Selection) -> Result<String> {
     if let Some(to) = &selection.to {
@@ -221,6 +326,7 @@ pub fn target_name(repo: &Repo, selection: &Selection) -> Result<String> {
 
 /// Reads everything the analysis needs, and merges the next upgrade.
 pub fn collect(repo: &Repo, git: &Git, selection: &Selection) -> Result<Facts> {
+    crate::progress::phase("resolving the fork, the target and the rule pack");
     let Endpoints {
         pack,
         fork,
@@ -229,10 +335,11 @@ pub fn collect(repo: &Repo, git: &Git, selection: &Selection) -> Result<Facts> {
         tips,
         refs: upstream_refs,
         merge_base,
+        own: own_ordered,
+        foreign_tags,
         notes: endpoint_notes,
     } = endpoints(repo, selection)?;
 
-    let own_ordered = repo.walk(&[fork.id], &tips)?;
     let own_ids: HashSet<CommitId> = own_ordered.iter().copied().collect();
     let own = own_ordered
         .iter()
@@ -255,6 +362,7 @@ pub fn collect(repo: &Repo, git: &Git, selection: &Selection) -> Result<Facts> {
         fork_point: repo.tree_of(fork_point)?,
     };
 
+    crate::progress::phase("walking the history since the merge-base");
     // The history forkdrift reasons about: the fork's side since the merge-base, every upstream
     // ref's side since the merge-base, and the target's side since the fork point.
     let fork_range = repo.walk(&[fork.id], &[merge_base])?;
@@ -300,16 +408,20 @@ pub fn collect(repo: &Repo, git: &Git, selection: &Selection) -> Result<Facts> {
         .iter()
         .filter(|c| !c.is_merge() && (since_base.contains(&c.id) || since_point.contains(&c.id)))
         .collect();
+    crate::progress::phase("scanning what upstream's commits changed");
     let upstream = scan(repo, git, &to_scan)?;
 
     let graph = Graph::new(order_like(&graph_ids, commits));
-    let releases = release_points(repo, &pack, remote.as_deref())?;
+    crate::progress::phase("reading the release points and the acceptances");
+    let releases = release_points(repo, &pack, remote.as_deref(), &foreign_tags)?;
     let acceptances = acceptances(repo, trees.fork)?;
 
+    crate::progress::phase("merging the fork with the target");
     let merges = merge_next_upgrade(repo, git, fork.id, fork_point, target.id)?;
     if let Some(note) = attributes_note(git)? {
         notes.push(note);
     }
+    crate::progress::phase("reading the trees and the fork's diff");
     let (base_files, base_special) = repo.files_and_special(trees.base)?;
     let (fork_files, fork_special) = repo.files_and_special(trees.fork)?;
     Ok(Facts {
@@ -609,7 +721,12 @@ pub fn resolve_version(repo: &Repo, selection: &Selection) -> Result<Selection> 
             ..selection.clone()
         },
     )?;
-    let points = release_points(repo, &probe.pack, probe.remote.as_deref())?;
+    let points = release_points(
+        repo,
+        &probe.pack,
+        probe.remote.as_deref(),
+        &probe.foreign_tags,
+    )?;
     let exact = points
         .iter()
         .rev()
@@ -649,11 +766,13 @@ pub fn resolve_version(repo: &Repo, selection: &Selection) -> Result<Selection> 
     })
 }
 
-/// The release tags and the remote's release branches the pack's version scheme recognises.
+/// The release tags and the remote's release branches the pack's version scheme recognises,
+/// but the tags that are not upstream's (`foreign`: full ref names).
 fn release_points(
     repo: &Repo,
     pack: &Pack,
     remote: Option<&str>,
+    foreign: &[String],
 ) -> Result<Vec<crate::facts::ReleasePoint>> {
     let branches = match remote {
         Some(remote) => repo
@@ -663,11 +782,10 @@ fn release_points(
             .collect::<Result<Vec<_>>>()?,
         None => Vec::new(),
     };
-    releases::release_points(
-        pack,
-        remote,
-        &repo.refs_under("refs/tags/")?,
-        &branches,
-        repo,
-    )
+    let tags: Vec<(String, CommitId)> = repo
+        .refs_under("refs/tags/")?
+        .into_iter()
+        .filter(|(name, _)| !foreign.contains(name))
+        .collect();
+    releases::release_points(pack, remote, &tags, &branches, repo)
 }

@@ -286,3 +286,90 @@ fn a_deps_series_naming_an_uncoupled_gem_points_at_the_line() {
         ))
         .stderr(predicate::str::contains(format!("typo.toml:{line}:")));
 }
+
+/// `--timings` adds a table of stages to stderr and changes nothing else: stdout and the exit
+/// code are those of the same run without it.
+#[test]
+fn timings_go_to_stderr_and_change_nothing_else() {
+    let fixture = Fixture::build("demo");
+    let runs: [&[&str]; 7] = [
+        &["audit", "--hops", "--format", "json"],
+        &["audit"],
+        &["plan", "--format", "json"],
+        &["deps", "--format", "json"],
+        &["candidates", "--format", "json"],
+        &["check", "--base", "HEAD~1", "--format", "json"],
+        &["explain", "connectors/sources/mysql.py"],
+    ];
+    for args in runs {
+        let plain = fixture.forkdrift(args).output().unwrap();
+        let timed = fixture
+            .forkdrift(&[args, &["--timings"][..]].concat())
+            .output()
+            .unwrap();
+        assert_eq!(plain.status.code(), timed.status.code(), "{args:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&plain.stdout),
+            String::from_utf8_lossy(&timed.stdout),
+            "{args:?}"
+        );
+        let stderr = String::from_utf8_lossy(&timed.stderr);
+        for stage in [
+            "forkdrift timings (wall clock):",
+            "opening the repository",
+            "resolving the fork, the target and the rule pack",
+            "merging the fork with the target",
+            " s  total\n",
+        ] {
+            assert!(stderr.contains(stage), "{args:?}: no `{stage}` in {stderr}");
+        }
+        assert!(!String::from_utf8_lossy(&plain.stderr).contains("timings"));
+    }
+    let timed = fixture
+        .forkdrift(&["audit", "--hops", "--timings"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&timed.stderr);
+    assert!(
+        stderr.contains("merging the release points on the way"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("blaming the conflicting lines"), "{stderr}");
+
+    // `report` writes files; its stdout names them, its stderr has the table.
+    let out = fixture.temp.path().join("report");
+    let report = fixture
+        .forkdrift(&[
+            "report",
+            "--timings",
+            "--backfill",
+            "weekly",
+            "--since",
+            "2023-06-01",
+        ])
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(report.status.code(), Some(0));
+    assert!(!String::from_utf8_lossy(&report.stdout).contains("timings"));
+    let stderr = String::from_utf8_lossy(&report.stderr);
+    assert!(stderr.contains(" s  total\n"), "{stderr}");
+    // Each backfilled date is audited again: one row per stage, with its count.
+    assert_eq!(
+        stderr.matches("backfill: … of … dates (×").count(),
+        1,
+        "{stderr}"
+    );
+    assert_eq!(
+        stderr.matches("merging the fork with the target").count(),
+        1,
+        "{stderr}"
+    );
+
+    // The commands that read no repository have no stages to time.
+    fixture
+        .forkdrift(&["rules", "list", "--timings"])
+        .assert()
+        .code(2);
+}

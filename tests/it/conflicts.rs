@@ -409,3 +409,34 @@ fn merges_read_the_forks_attributes_wherever_forkdrift_runs() {
     assert_eq!(ours, unmerged.lines().collect::<Vec<_>>());
     assert_eq!(ours, vec!["connectors/config.py"]);
 }
+
+#[test]
+fn each_hops_conflict_paths_are_what_git_merge_tree_names() {
+    for name in ["demo", "release-branch"] {
+        let fixture = Fixture::build(name);
+        let report = fixture.audit(&["--hops"]);
+        assert!(
+            report.hops.iter().any(|h| !h.conflict_paths.is_empty()),
+            "{name}: no hop conflicts, so nothing would be compared"
+        );
+        for hop in &report.hops {
+            let listed = fixture.git(&[
+                "merge-tree",
+                "--write-tree",
+                "--name-only",
+                "--no-messages",
+                &report.fork.commit,
+                &hop.commit,
+            ]);
+            // The first line is the merged tree; the conflicted paths follow.
+            let from_git: Vec<&str> = listed.lines().skip(1).collect();
+            assert_eq!(hop.conflict_paths, from_git, "{name}: hop {}", hop.name);
+            assert_eq!(
+                hop.conflicts,
+                hop.conflict_paths.len(),
+                "{name}: hop {}",
+                hop.name
+            );
+        }
+    }
+}

@@ -382,3 +382,148 @@ fn a_100_mb_file() {
         start.elapsed()
     );
 }
+
+#[test]
+fn a_forks_own_release_tags_are_no_upstream_releases() {
+    let fixture = Fixture::build("fork-tags");
+    let report = fixture.audit(&["--hops"]);
+    // The fork's tag must not hide the own commit below it.
+    let own: Vec<&str> = report
+        .own_commits
+        .iter()
+        .map(|c| c.commit.as_str())
+        .collect();
+    assert_eq!(
+        own,
+        vec![fixture.id("fork-sources"), fixture.id("fork-idle")],
+        "{:?}",
+        report.notes
+    );
+    let hops: Vec<&str> = report.hops.iter().map(|h| h.name.as_str()).collect();
+    assert!(
+        hops.iter()
+            .all(|h| !h.starts_with("v8.1011") && !h.starts_with("v8.1010")),
+        "{hops:?}"
+    );
+    let note = report
+        .notes
+        .iter()
+        .find(|n| n.contains("tag pattern"))
+        .unwrap_or_else(|| panic!("no note on the fork's tags: {:?}", report.notes));
+    assert!(
+        note.contains("2 tag(s)") && note.contains("v8.101000.0") && note.contains("v8.101100.0"),
+        "{note}"
+    );
+    assert!(
+        !note.contains("v8.11.0.0") && !note.contains("v8.9.0.0"),
+        "{note}"
+    );
+    let repo = forkdrift::repo::Repo::open(fixture.path()).unwrap();
+    let facts = forkdrift::repo::collect::collect(
+        &repo,
+        &forkdrift::repo::git::Git::hermetic(),
+        &forkdrift::repo::collect::Selection::default(),
+    )
+    .unwrap();
+    let releases: Vec<&str> = facts.releases.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(releases, vec!["v8.9.0.0", "v8.10.0.0", "v8.11.0.0"]);
+
+    // The terminal report says so too, and `plan` does not hop to the fork's own "release".
+    fixture
+        .forkdrift(&["audit", "--fail-on", "never"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("v8.101000.0"));
+    let plan = fixture
+        .forkdrift(&["plan", "--format", "json", "--fail-on", "never"])
+        .output()
+        .unwrap();
+    let plan: forkdrift::model::Report = serde_json::from_slice(&plan.stdout).unwrap();
+    let versions: Vec<&str> = plan
+        .plan
+        .as_ref()
+        .unwrap()
+        .hops
+        .iter()
+        .map(|h| h.version.as_str())
+        .collect();
+    assert_eq!(versions, vec!["8.11.0.0"]);
+    // Nor does `--to VERSION` resolve to one of the fork's tags.
+    fails_with(
+        fixture.forkdrift(&["plan", "--to", "8.101000"]),
+        "unknown revision `8.101000`",
+        "git rev-parse --verify",
+    );
+}
+
+/// How a fuzz target's input must end: a value, or a diagnostic that renders with a help line.
+fn renders_with_help(input: &Path, error: &forkdrift::Error) {
+    let mut out = String::new();
+    miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
+        .render_report(&mut out, error)
+        .unwrap_or_else(|e| panic!("{}: the diagnostic does not render: {e}", input.display()));
+    assert!(out.contains("help:"), "{}: {out}", input.display());
+}
+
+/// Every input a fuzz target (`fuzz/`) ever crashed on, kept in
+/// `tests/data/fuzz-regressions/<target>/`, with the seeds we wrote (`fuzz/seeds/<target>/`),
+/// run as the target runs it: never a panic.
+#[test]
+fn fuzz_regressions_end_in_a_value_or_a_diagnostic() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let inputs = |target: &str| -> Vec<(std::path::PathBuf, String)> {
+        let mut out = Vec::new();
+        for dir in [
+            root.join("tests/data/fuzz-regressions").join(target),
+            root.join("fuzz/seeds").join(target),
+        ] {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for entry in entries {
+                let path = entry.unwrap().path();
+                // The targets skip input that is not UTF-8, as the callers never pass it.
+                if let Ok(text) = String::from_utf8(std::fs::read(&path).unwrap()) {
+                    out.push((path, text));
+                }
+            }
+        }
+        out.sort();
+        out
+    };
+
+    let mut packs = inputs("rule_pack");
+    for entry in std::fs::read_dir(root.join("rules")).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        packs.push((path, text));
+    }
+    for (path, text) in &packs {
+        match forkdrift::rules::Pack::parse("fuzz", text, "fuzz.toml") {
+            Ok(pack) => {
+                for probe in ["src/a.rs", "connectors/sources/x/y.py", "", "a/b/c"] {
+                    let _ = pack.zone(probe);
+                }
+            }
+            Err(error) => renders_with_help(path, &error),
+        }
+    }
+
+    for (path, text) in inputs("config") {
+        if let Err(error) = forkdrift::config::acceptances(&text, Path::new(".forkdrift.toml")) {
+            renders_with_help(&path, &error);
+        }
+    }
+
+    let marker = regex::Regex::new(forkdrift::analysis::protocol::ENUM_MARKER).unwrap();
+    let docs = inputs("protocol_doc");
+    assert!(!docs.is_empty(), "the protocol_doc seeds are gone");
+    for (_, text) in docs {
+        let (before, after) = text.split_once('\0').unwrap_or((&text, ""));
+        let old = forkdrift::analysis::protocol::document_items(before, &marker);
+        let new = forkdrift::analysis::protocol::document_items(after, &marker);
+        for change in forkdrift::analysis::protocol::diff(&old, &new) {
+            let _ = change.describe();
+        }
+    }
+}

@@ -482,7 +482,9 @@ fn quiet_and_verbose() {
         .forkdrift(&["--verbose", "audit", "--fail-on", "never"])
         .assert()
         .code(0)
-        .stderr(predicate::str::contains("forkdrift: reading the fork"));
+        .stderr(predicate::str::contains(
+            "forkdrift: merging the fork with the target: ",
+        ));
     fixture
         .forkdrift(&["--quiet", "audit", "--fail-on", "never"])
         .assert()
