@@ -389,12 +389,11 @@ pub fn already_upstream(
         }
         for &i in &line {
             if mine[i].is_none() {
-                mine[i] = Some(line_changes(
-                    objects,
-                    own[i].parent_tree,
-                    own[i].tree,
-                    watched,
-                )?);
+                // A commit's own changed paths are all watched: they narrow the diff.
+                mine[i] = Some(match own_paths(i) {
+                    [] => LineChanges::default(),
+                    paths => line_changes(objects, own[i].parent_tree, own[i].tree, paths)?,
+                });
             }
         }
         let lines: Vec<LineChanges> = line
@@ -406,7 +405,23 @@ pub fn already_upstream(
         for u in candidates {
             if let std::collections::hash_map::Entry::Vacant(slot) = theirs.entry(u) {
                 let meta = &upstream[u].meta;
-                slot.insert(line_changes(objects, meta.parent_tree, meta.tree, watched)?);
+                // The upstream commit's watched paths, not every watched path: a pathspec of
+                // hundreds of paths costs the tree diff more than the commit's own few.
+                let paths: Vec<String> = upstream[u]
+                    .paths
+                    .iter()
+                    .filter(|p| {
+                        watched_set.contains(p.as_str())
+                            || p.match_indices('/')
+                                .any(|(at, _)| watched_set.contains(&p[..at]))
+                    })
+                    .cloned()
+                    .collect();
+                slot.insert(if paths.is_empty() {
+                    LineChanges::default()
+                } else {
+                    line_changes(objects, meta.parent_tree, meta.tree, &paths)?
+                });
             }
             let target = &theirs[&u];
             let superseded = |at: usize, tip: usize| {
@@ -707,17 +722,29 @@ fn exact_matches(
         if related[i].is_empty() {
             continue;
         }
-        let own_paths = facts.touched.get(&commit.id).map_or(0, Vec::len);
+        let own_paths = facts.touched.get(&commit.id).map_or(&[][..], Vec::as_slice);
+        // Equal patch-ids need equal sets of changed paths: only such pairs are worth the two
+        // tree diffs a patch-id costs (a third of an op-geth audit went to patch-ids of pairs
+        // that could never match).
+        let same_paths = |u: usize| {
+            upstream[u].paths.len() == own_paths.len()
+                && upstream[u]
+                    .paths
+                    .iter()
+                    .all(|p| own_paths.binary_search(p).is_ok())
+        };
         // Like the upstream side's below: a commit whose blobs this clone lacks (a partial
         // clone) has no patch-id to match, and the other matches still apply.
-        let own_patch = patch_id(objects, commit).ok().flatten();
+        let mut own_patch = None;
         if let Some(&u) = related[i].iter().find(|&&u| {
-            own_patch.is_some()
-                && upstream[u].paths.len() == own_paths
+            same_paths(u)
+                && own_patch
+                    .get_or_insert_with(|| patch_id(objects, commit).ok().flatten())
+                    .is_some()
                 && *patch_ids
                     .entry(upstream[u].meta.id)
                     .or_insert_with(|| patch_id(objects, &upstream[u].meta).ok().flatten())
-                    == own_patch
+                    == own_patch.clone().flatten()
         }) {
             out.push(exact(i, u, "patch-id"));
             continue;
