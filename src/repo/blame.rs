@@ -21,9 +21,19 @@ pub fn blame(
     for (path, first, last) in ranges {
         by_path.entry(path).or_default().push((*first, *last));
     }
+    // One git process per file, as many at once as there are cores: each blame is a walk of
+    // its own.
+    use rayon::prelude::*;
+    let git_dir = repo.git_dir();
+    let blamed: Vec<_> = by_path
+        .into_par_iter()
+        .map(|(path, lines)| {
+            let authors = blame_file(git_dir, git, fork, merge_base, path, &lines);
+            (path, lines, authors)
+        })
+        .collect();
     let mut out = HashMap::new();
-    for (path, lines) in by_path {
-        let authors = blame_file(repo, git, fork, merge_base, path, &lines);
+    for (path, lines, authors) in blamed {
         for (first, last) in lines {
             let commits = authors.as_ref().map(|by_line| {
                 let mut commits: Vec<CommitId> = (first..=last)
@@ -40,14 +50,14 @@ pub fn blame(
 
 /// Final line number → the commit that wrote it, for the given ranges of one file.
 fn blame_file(
-    repo: &Repo,
+    git_dir: &std::path::Path,
     git: &Git,
     fork: CommitId,
     merge_base: CommitId,
     path: &str,
     lines: &[(usize, usize)],
 ) -> Option<HashMap<usize, CommitId>> {
-    let mut command = git.command(Some(repo.git_dir()));
+    let mut command = git.command(Some(git_dir));
     // A user's list of revisions to skip would change who wrote a line, or fail the run when
     // the listed file does not exist here.
     command.args(["-c", "blame.ignoreRevsFile=", "blame", "--porcelain"]);

@@ -95,6 +95,38 @@ pub fn merge_into(
     requests: &[MergeRequest],
 ) -> Result<Vec<MergeOutcome>> {
     git.require("the exact conflict list", MERGE_TREE_MIN, "2.40")?;
+    // One `merge-tree --stdin` runs its merges one after another: split a long batch over the
+    // cores (PR candidates, hops). Each process writes only new objects into the scratch store,
+    // which git does atomically.
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let workers = cores.min(requests.len() / 2).max(1);
+    if workers == 1 {
+        return merge_batch(git_dir, objects, git, scratch, requests);
+    }
+    let chunk = requests.len().div_ceil(workers);
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = requests
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || merge_batch(git_dir, objects, git, scratch, part)))
+            .collect();
+        let mut outcomes = Vec::with_capacity(requests.len());
+        for part in parts {
+            outcomes.extend(
+                part.join()
+                    .unwrap_or_else(|e| std::panic::resume_unwind(e))?,
+            );
+        }
+        Ok(outcomes)
+    })
+}
+
+fn merge_batch(
+    git_dir: &Path,
+    objects: &Path,
+    git: &Git,
+    scratch: &Scratch,
+    requests: &[MergeRequest],
+) -> Result<Vec<MergeOutcome>> {
     let mut input = String::new();
     for request in requests {
         match request.base {
