@@ -607,9 +607,16 @@ impl Pack {
 
     /// Which built-in pack fits an upstream tree best: the one with most `detect` paths present.
     pub fn detect(exists: impl Fn(&str) -> bool) -> Option<String> {
+        // Only the `detect` lists: compiling every pack's patterns to pick one took longer
+        // than reading the fork's own commits.
+        #[derive(Deserialize)]
+        struct Detect {
+            #[serde(default)]
+            detect: Vec<String>,
+        }
         builtins()
             .filter_map(|(name, text)| {
-                let pack = Pack::parse(&name, &text, "builtin").ok()?;
+                let pack: Detect = toml::from_str(&text).ok()?;
                 let hits = pack.detect.iter().filter(|p| exists(p)).count();
                 (hits > 0).then_some((hits, name))
             })
