@@ -48,11 +48,15 @@ pub struct Own {
     pub units: Vec<String>,
     /// Paths that are the fork's alone (`internal/acme/**`): each is one unit.
     pub paths: Vec<String>,
+    /// Where plug-ins are registered (`plugins/inputs/all/**`): lines the fork only adds there
+    /// register its own units, an edit of upstream's registration code, not a unit edited in
+    /// place.
+    pub registration: Vec<String>,
 }
 
 impl Own {
     pub fn is_empty(&self) -> bool {
-        self.units.is_empty() && self.paths.is_empty()
+        self.units.is_empty() && self.paths.is_empty() && self.registration.is_empty()
     }
 }
 
@@ -84,6 +88,8 @@ struct OwnFile {
     units: Vec<Spanned<String>>,
     #[serde(default)]
     paths: Vec<Spanned<String>>,
+    #[serde(default)]
+    registration: Vec<Spanned<String>>,
 }
 
 #[derive(Default, Deserialize)]
@@ -196,6 +202,17 @@ pub fn parse(text: &str, origin: &Path) -> Result<ForkConfig> {
                 )
             })?;
             own.paths.push(pattern.text);
+        }
+        for glob in declared.registration {
+            crate::rules::glob(glob.get_ref()).ok_or_else(|| {
+                fail(
+                    format!("`{}` is not a glob", glob.get_ref()),
+                    Some(glob.span()),
+                    "invalid",
+                    "a registration path is a glob from the repository root: `plugins/inputs/all/**`",
+                )
+            })?;
+            own.registration.push(glob.into_inner());
         }
     }
     Ok(ForkConfig {

@@ -131,7 +131,8 @@ pub fn registration_of(
         .pack
         .families
         .iter()
-        .any(|f| f.registration.as_ref().is_some_and(|r| r.path == path));
+        .any(|f| f.registration.as_ref().is_some_and(|r| r.path == path))
+        || facts.pack.is_own_registration(path);
     match (delta.status, delta.old_id, delta.new_id) {
         (DeltaStatus::Modified, Some(old), Some(new)) if is_registration => {
             let (old, new) = (objects.blob(old)?, objects.blob(new)?);

@@ -222,13 +222,30 @@ pub fn registration_edit(
     old: &str,
     new: &str,
 ) -> Option<RegistrationEdit> {
-    let family = pack
-        .families
-        .iter()
-        .find(|f| f.registration.as_ref().is_some_and(|r| r.path == path))?;
-    let registration = family.registration.as_ref().expect("found above");
     let old_lines: Vec<&str> = old.lines().collect();
     let new_lines: Vec<&str> = new.lines().collect();
+    let Some(family) = pack
+        .families
+        .iter()
+        .find(|f| f.registration.as_ref().is_some_and(|r| r.path == path))
+    else {
+        // A registration path `.forkdrift.toml` declares has no entry pattern: lines only
+        // added there are registrations, anything else edits upstream's code.
+        if !pack.is_own_registration(path) {
+            return None;
+        }
+        let ops = similar::capture_diff_slices(similar::Algorithm::Myers, &old_lines, &new_lines);
+        let only_added = ops.iter().all(|op| {
+            op.old_range().all(|at| {
+                old_lines[at].trim().is_empty() || matches!(op, similar::DiffOp::Equal { .. })
+            })
+        });
+        return Some(RegistrationEdit {
+            only_registrations: only_added,
+            keys: Vec::new(),
+        });
+    };
+    let registration = family.registration.as_ref().expect("found above");
     let mut only = true;
     let mut keys = BTreeSet::new();
     let ops = similar::capture_diff_slices(similar::Algorithm::Myers, &old_lines, &new_lines);
@@ -297,6 +314,26 @@ pub fn classify(
                 rule: "registration file: lines other than registration entries changed".into(),
                 registers: edit.keys.clone(),
             }
+        };
+    }
+
+    // A file the fork adds where `.forkdrift.toml` says plug-ins are registered registers one
+    // (telegraf's `plugins/inputs/all/acme.go`); removing one edits upstream's registrations.
+    if pack.is_own_registration(path) {
+        return Decision {
+            class: if deleted {
+                ChangeClass::Framework
+            } else {
+                ChangeClass::Registration
+            },
+            unit: None,
+            family: None,
+            rule: if deleted {
+                "registration path (.forkdrift.toml): an upstream file removed".into()
+            } else {
+                "registration path (.forkdrift.toml): a file added".into()
+            },
+            registers: Vec::new(),
         };
     }
 

@@ -132,7 +132,9 @@ pub fn explain(facts: &Facts, objects: &dyn Objects, path: &str) -> Result<Expla
         });
     }
     if let Some(edit) = &registration {
-        notes.push(if edit.only_registrations {
+        notes.push(if edit.only_registrations && edit.keys.is_empty() {
+            "the fork only adds lines to a registration path .forkdrift.toml declares".into()
+        } else if edit.only_registrations {
             format!(
                 "the fork's edit only adds or removes registration entries ({})",
                 edit.keys.join(", ")

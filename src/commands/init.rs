@@ -178,6 +178,10 @@ fn render(
         }
         out.push_str("]\n");
     }
+    out.push_str(
+        "# Where plug-ins are registered (`plugins/inputs/all/**`): lines the fork only adds\n\
+         # there register its units instead of editing upstream's code.\nregistration = []\n",
+    );
     out
 }
 

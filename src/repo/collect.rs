@@ -424,13 +424,18 @@ pub fn collect(repo: &Repo, git: &Git, selection: &Selection) -> Result<Facts> {
     crate::progress::phase("reading the trees and the fork's diff");
     let (base_files, base_special) = repo.files_and_special(trees.base)?;
     let (fork_files, fork_special) = repo.files_and_special(trees.fork)?;
+    let target_files = repo.files(trees.target)?;
+    notes.extend(unmatched_own(
+        &pack,
+        [&base_files, &fork_files, &target_files],
+    ));
     Ok(Facts {
         target_time: repo.commit(target.id)?.time,
         base_files,
         fork_files,
         base_special,
         fork_special,
-        target_files: repo.files(trees.target)?,
+        target_files,
         fork_deltas: repo.diff(Some(trees.base), trees.fork, true, &[])?,
         pack,
         fork,
@@ -608,6 +613,37 @@ fn fork_point(
         ));
     }
     Ok(newest)
+}
+
+/// A declaration of `.forkdrift.toml` that no path of the merge-base, the fork or the target
+/// matches declares nothing: a typo, or a directory that moved.
+fn unmatched_own(pack: &Pack, trees: [&crate::facts::Files; 3]) -> Vec<String> {
+    let mut notes = Vec::new();
+    let any = |matches: &dyn Fn(&str) -> bool| trees.iter().any(|t| t.keys().any(|p| matches(p)));
+    for family in pack
+        .families
+        .iter()
+        .filter(|f| f.layout.contains(".forkdrift.toml"))
+    {
+        if !any(&|path| family.path.match_path(path).is_some()) {
+            notes.push(format!(
+                ".forkdrift.toml declares `{}` ({}), which matches no path of the merge-base, the fork or the target",
+                family.path.text, family.layout
+            ));
+        }
+    }
+    for (glob, text) in pack
+        .own_registration
+        .iter()
+        .zip(pack.own_registration_text.iter())
+    {
+        if !any(&|path| glob.is_match(path)) {
+            notes.push(format!(
+                ".forkdrift.toml declares the registration path `{text}`, which matches no path of the merge-base, the fork or the target"
+            ));
+        }
+    }
+    notes
 }
 
 /// The fork's `.forkdrift.toml`: the work tree's when there is one (so an edit counts before it

@@ -46,6 +46,11 @@ pub struct Pack {
     /// Globs of Python requirement files (`requirements/*.txt`, `pyproject.toml`) whose pins the
     /// fork should not change.
     pub pins: Vec<String>,
+    /// Registration paths `.forkdrift.toml` declares (`[own] registration`), for packs without
+    /// a registration file of their own.
+    pub own_registration: Vec<globset::GlobMatcher>,
+    /// The globs of `own_registration`, as written.
+    pub own_registration_text: Vec<String>,
 }
 
 /// Gems that must move together (`[deps]`): which ones, which of their minor series go
@@ -551,6 +556,8 @@ impl Pack {
         Ok(Pack {
             deps,
             pins: file.pins,
+            own_registration: Vec::new(),
+            own_registration_text: Vec::new(),
             name: file.name.into_inner(),
             description: file.description,
             origin: origin.to_string(),
@@ -590,6 +597,11 @@ impl Pack {
                     .iter()
                     .map(|p| (p, UnitPattern::own_path(p), "own paths (.forkdrift.toml)")),
             );
+        for pattern in &own.registration {
+            self.own_registration
+                .push(glob(pattern).ok_or_else(|| invalid(pattern, "not a glob".into()))?);
+            self.own_registration_text.push(pattern.clone());
+        }
         for (text, pattern, layout) in declared {
             self.families.push(UnitFamily {
                 layout: layout.into(),
@@ -603,6 +615,11 @@ impl Pack {
             });
         }
         Ok(())
+    }
+
+    /// Whether `.forkdrift.toml` declares `path` a registration path.
+    pub fn is_own_registration(&self, path: &str) -> bool {
+        self.own_registration.iter().any(|g| g.is_match(path))
     }
 
     /// Which built-in pack fits an upstream tree best: the one with most `detect` paths present.

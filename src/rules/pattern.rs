@@ -35,7 +35,7 @@ impl UnitPattern {
         };
         let marker = format!("{{{placeholder}}}");
         let segment = segments[index];
-        if segment.matches(&marker).count() != 1 {
+        if text.matches(&marker).count() != 1 {
             return Err(format!("{marker} may appear once"));
         }
         let (prefix, suffix) = segment.split_once(&marker).expect("checked above");
@@ -237,5 +237,6 @@ mod tests {
         assert!(UnitPattern::parse("**/sources/{unit}.py").is_err());
         assert!(UnitPattern::parse("connectors/sources/*.py").is_err());
         assert!(UnitPattern::parse("a/{unit}/{key}").is_err());
+        assert!(UnitPattern::parse("plugins/{unit}/{unit}/**").is_err());
     }
 }

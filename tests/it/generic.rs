@@ -45,6 +45,11 @@ fn the_generic_pack_classifies_a_go_fork_by_what_it_declares_its_own() {
                 unit("acmecpu")
             ),
             (
+                "plugins/inputs/all/all.go".into(),
+                ChangeClass::Registration,
+                None
+            ),
+            (
                 "plugins/inputs/mem/mem.go".into(),
                 ChangeClass::ConnectorModified,
                 unit("mem")
@@ -135,6 +140,12 @@ fn without_the_configuration_the_generic_pack_sees_only_framework() {
         .stderr(predicate::str::contains("--rules generic"))
         .stderr(predicate::str::contains("forkdrift init"));
     let report = fixture.audit(&["--rules", "generic"]);
+    // A unit directory of upstream's edited in place, without the declaration that it
+    // registers the inputs.
+    assert_eq!(
+        change(&report, "plugins/inputs/all/all.go").class,
+        ChangeClass::Framework
+    );
     assert!(
         report
             .changes
@@ -274,4 +285,29 @@ fn configuration_errors_point_at_the_line() {
             .stderr(predicate::str::contains(at))
             .stderr(predicate::str::contains("help:"));
     }
+}
+
+/// A declaration that matches nothing is a typo or a directory that moved: the report says so.
+#[test]
+fn own_declarations_that_match_nothing_are_noted() {
+    let fixture = Fixture::build("generic-go");
+    std::fs::write(
+        fixture.path().join(".forkdrift.toml"),
+        "rules = \"generic\"\n[own]\nunits = [\"plugin/inputs/{unit}/**\"]\npaths = [\"internal/acme/**\"]\nregistration = [\"plugins/input/all/**\"]\n",
+    )
+    .unwrap();
+    let report = fixture.audit(&[]);
+    let notes: Vec<&str> = report
+        .notes
+        .iter()
+        .map(String::as_str)
+        .filter(|n| n.starts_with(".forkdrift.toml"))
+        .collect();
+    assert_eq!(
+        notes,
+        [
+            ".forkdrift.toml declares `plugin/inputs/{unit}/**` (own units (.forkdrift.toml)), which matches no path of the merge-base, the fork or the target",
+            ".forkdrift.toml declares the registration path `plugins/input/all/**`, which matches no path of the merge-base, the fork or the target",
+        ]
+    );
 }
