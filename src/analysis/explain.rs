@@ -29,6 +29,22 @@ pub fn explain(facts: &Facts, objects: &dyn Objects, path: &str) -> Result<Expla
             help: "name a file in it; `forkdrift audit --all` lists every changed path".into(),
         });
     }
+    let known = [&facts.fork_files, &facts.base_files, &facts.target_files]
+        .iter()
+        .any(|f| is_file(f) || is_dir(f))
+        || facts
+            .fork_deltas
+            .iter()
+            .any(|d| d.old_path.as_deref() == Some(path));
+    if !known {
+        return Err(Error::Usage {
+            message: format!(
+                "{path} is in neither the fork, the merge-base nor the target ({})",
+                facts.target.name
+            ),
+            help: "check the spelling; paths are relative to the current directory, as git's are; `forkdrift audit --all` lists every changed path".into(),
+        });
+    }
     let index = changes::unit_index(facts, objects)?;
     let delta = facts
         .fork_deltas

@@ -264,7 +264,8 @@ pub fn protocol_findings(
         let count: usize = protocol.anchors.iter().map(|a| a.changes.len()).sum();
         let change = match verdict {
             Verdict::Schema => format!(
-                "changed between the fork point and the target ({count} schema changes){}",
+                "changed between the fork point and the target ({count} schema {}){}",
+                if count == 1 { "change" } else { "changes" },
                 if protocol.accepted { "; accepted" } else { "" }
             ),
             _ => "documents changed in prose only".into(),

@@ -508,6 +508,14 @@ fn explain_tells_the_audits_facts_and_resolves_paths_like_git() {
     let (code, _, stderr) = explain(&sources, ".");
     assert_eq!(code, Some(2));
     assert!(stderr.contains("is a directory"), "{stderr}");
+    // So does a path that exists nowhere, not a classification of nothing.
+    let (code, _, stderr) = explain(&sources, "nonexistent.py");
+    assert_eq!(code, Some(2));
+    assert!(
+        stderr.contains("connectors/sources/nonexistent.py is in neither the fork"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("help:"), "{stderr}");
 }
 
 #[test]
