@@ -670,6 +670,38 @@ pub fn configure(repo: &Repo, selection: &Selection) -> Result<Selection> {
     let Some(config) = fork_config(repo, &selection.fork)? else {
         return Ok(selection.clone());
     };
+    // What the file names and the command line does not override must exist: the error then
+    // says where the name came from, not only that git does not know it.
+    let from_file = |what: &str, name: &str, help: &str| Error::Usage {
+        message: format!("{what} `{name}` that .forkdrift.toml names does not exist here"),
+        help: format!(
+            "{help}, fix [upstream] in .forkdrift.toml, or override it on the command line"
+        ),
+    };
+    if let (None, Some(remote)) = (&selection.remote, &config.remote) {
+        if !repo.has_remote(remote)
+            && repo
+                .refs_under(&format!("refs/remotes/{remote}/"))?
+                .is_empty()
+        {
+            return Err(from_file(
+                "the upstream remote",
+                remote,
+                &format!("add it (`git remote add {remote} <url> && git fetch {remote} --tags`)"),
+            ));
+        }
+    }
+    if let (None, Some(target)) = (&selection.to, &config.target) {
+        if repo.resolve_commit(target).is_err()
+            && crate::analysis::versions::Version::parse(target).is_none()
+        {
+            return Err(from_file(
+                "the target",
+                target,
+                "fetch it (`git fetch upstream --tags`), check it with `git rev-parse --verify`",
+            ));
+        }
+    }
     let mut configured = selection.clone();
     configured.remote = selection.remote.clone().or(config.remote);
     configured.to = selection.to.clone().or(config.target);

@@ -311,3 +311,37 @@ fn own_declarations_that_match_nothing_are_noted() {
         ]
     );
 }
+
+/// A remote or target named in the file that does not exist says where the name came from.
+#[test]
+fn a_remote_or_target_the_configuration_names_must_exist() {
+    let fixture = Fixture::build("generic-go");
+    let path = fixture.path().join(".forkdrift.toml");
+    for (upstream, message) in [
+        (
+            "remote = \"upstraem\"",
+            "the upstream remote `upstraem` that .forkdrift.toml names does not exist here",
+        ),
+        (
+            "target = \"upstream/release-1.222\"",
+            "the target `upstream/release-1.222` that .forkdrift.toml names does not exist here",
+        ),
+    ] {
+        std::fs::write(
+            &path,
+            format!("rules = \"generic\"\n[upstream]\n{upstream}\n"),
+        )
+        .unwrap();
+        fixture
+            .forkdrift(&["audit"])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(message))
+            .stderr(predicate::str::contains("help:"));
+    }
+    // The command line overrides it.
+    fixture
+        .forkdrift(&["audit", "--to", "upstream/main", "--fail-on", "never"])
+        .assert()
+        .success();
+}
