@@ -94,12 +94,31 @@ pub fn analyse(repo: &Repo, git: &Git, facts: Facts) -> Result<Audit> {
         .flat_map(|a| a.commits.iter())
         .filter_map(|id| id.parse().ok())
         .collect();
+    // A merge writes a path only where it resolves its parents; on a PR branch that merged
+    // main, that resolution is part of the work upstream squashed. The path is upstream's
+    // when every commit that authored it is.
+    let merges: HashSet<CommitId> = facts
+        .own
+        .iter()
+        .filter(|c| c.parents.len() > 1)
+        .map(|c| c.id)
+        .collect();
     for change in changes.iter_mut() {
-        change.already_upstream = !change.commits.is_empty()
-            && change
-                .commits
-                .iter()
-                .all(|id| id.parse().is_ok_and(|id| settled.contains(&id)));
+        let authors: Vec<CommitId> = change
+            .commits
+            .iter()
+            .filter_map(|id| id.parse().ok())
+            .filter(|id| !merges.contains(id))
+            .collect();
+        change.already_upstream = !authors.is_empty()
+            && authors.len()
+                + change
+                    .commits
+                    .iter()
+                    .filter(|id| id.parse().is_ok_and(|id| merges.contains(&id)))
+                    .count()
+                == change.commits.len()
+            && authors.iter().all(|id| settled.contains(id));
     }
 
     let raw = conflicts::conflicts(&facts.merges.fork, objects)?;

@@ -208,3 +208,73 @@ fn a_restructure_that_contains_a_small_change_by_size_is_not_the_commit_that_mer
     );
     assert!(!change(&report, "connectors/sources/s3.py").already_upstream);
 }
+
+/// A PR branch that merged main and resolved a conflict there: the merge wrote the file too,
+/// but only the PR's commit authored it, and upstream squashed the resolved result. The path
+/// is upstream's, not a divergent framework edit.
+#[test]
+fn a_path_a_merge_resolved_on_a_squashed_pr_branch_is_upstream() {
+    let fixture = Fixture::from_toml(
+        r#"
+description = "A PR branch merges main, resolving a conflict; upstream squashes the result."
+
+[[step]]
+commit = "upstream/main"
+message = "Framework (#1)"
+write = { "connectors/es/settings.py" = "def settings():\n    timeout = 10\n    retries = 1\n    return timeout, retries\n" }
+
+[[step]]
+commit = "fork/main"
+at = "upstream/main"
+id = "pr"
+message = "Longer timeout"
+edit = [{ path = "connectors/es/settings.py", replace = [["timeout = 10", "timeout = 30"]] }]
+
+[[step]]
+commit = "upstream/main"
+message = "More retries (#2)"
+edit = [{ path = "connectors/es/settings.py", replace = [["retries = 1", "retries = 3"]] }]
+
+[[step]]
+merge = "upstream/main"
+into = "fork/main"
+id = "merge"
+message = "Merge branch 'main' into longer-timeout"
+write = { "connectors/es/settings.py" = "def settings():\n    timeout = 30\n    retries = 3\n    return timeout, retries\n" }
+
+[[step]]
+commit = "upstream/main"
+id = "squash"
+message = "Longer timeout (#3)"
+edit = [{ path = "connectors/es/settings.py", replace = [["timeout = 10", "timeout = 30"]] }]
+"#,
+    );
+    // The merge wrote the path: git shows it in the merge's combined diff.
+    let combined = fixture.git(&[
+        "show",
+        "--format=",
+        "--name-only",
+        "--cc",
+        &fixture.id("merge"),
+    ]);
+    assert_eq!(combined.trim(), "connectors/es/settings.py");
+    let report = fixture.audit(&["--rules", "elastic-connectors"]);
+    assert_eq!(
+        report
+            .already_upstream
+            .iter()
+            .map(|a| (a.upstream_commit.clone(), a.commits.clone()))
+            .collect::<Vec<_>>(),
+        [(fixture.id("squash"), vec![fixture.id("pr")])]
+    );
+    let change = change(&report, "connectors/es/settings.py");
+    assert!(change.already_upstream, "{change:?}");
+    assert!(
+        report
+            .findings
+            .iter()
+            .all(|f| f.path != "connectors/es/settings.py"),
+        "{:?}",
+        report.findings
+    );
+}
