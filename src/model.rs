@@ -477,6 +477,15 @@ pub struct AlreadyUpstream {
     /// original on the default branch when the target is a release branch.
     #[serde(default)]
     pub also_in: Vec<AlsoIn>,
+    /// Whether the target contains `upstream_commit`; false: upstream has the work on another
+    /// ref, and the upgrade to this target does not bring it yet.
+    #[serde(default = "contained")]
+    pub in_target: bool,
+}
+
+/// Reports written before `in_target` existed named the target's copy when there was one.
+fn contained() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -576,6 +576,7 @@ pub fn already_upstream(
             upstream_subject: same.commit.subject.clone(),
             pr: same.pr,
             also_in: same.also_in,
+            in_target: in_target.contains(&same.commit.id),
         });
     }
     found.sort_by(|a, b| a.commit.cmp(&b.commit));

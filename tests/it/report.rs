@@ -145,6 +145,7 @@ fn poisoned(mut report: Report) -> Report {
             commit: evil("also-in-commit"),
             reference: evil("also-in-ref"),
         }],
+        in_target: false,
     });
     report.plan = Some(Plan {
         from_version: Some(evil("from")),

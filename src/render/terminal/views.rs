@@ -137,6 +137,16 @@ pub fn bookkeeping(report: &Report, out: &mut dyn Write, style: &Style) -> io::R
                 theirs.trim_end(),
                 style.dim(&format!("({})", found.method))
             )?;
+            if !found.in_target {
+                writeln!(
+                    out,
+                    "    {}",
+                    style.dim(&format!(
+                        "not in {} yet: upgrading to it does not bring this",
+                        report.target.name
+                    ))
+                )?;
+            }
             if !found.also_in.is_empty() {
                 let copies: Vec<String> = found
                     .also_in
