@@ -229,7 +229,8 @@ pub fn acceptances(text: &str, origin: &Path) -> Result<Vec<Acceptance>> {
     Ok(parse(text, origin)?.accepted)
 }
 
-fn quote(text: &str) -> String {
+/// `text` as a TOML string, escaped.
+pub fn quote(text: &str) -> String {
     toml::Value::String(text.to_string()).to_string()
 }
 

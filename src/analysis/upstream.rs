@@ -64,6 +64,14 @@ pub fn watched_paths(facts: &Facts, changes: &[Change]) -> Vec<String> {
     watched.into_iter().collect()
 }
 
+/// `path` is watched, or lies in a watched directory: what a pathspec of `watched` selects.
+fn watches(watched: &HashSet<&str>, path: &str) -> bool {
+    watched.contains(path)
+        || path
+            .match_indices('/')
+            .any(|(at, _)| watched.contains(&path[..at]))
+}
+
 /// The line changes between two trees. Renames are paired first, so that a move carries only
 /// its edits: a file the fork deleted must not pass for upstream's rename of it.
 pub fn line_changes(
@@ -83,14 +91,8 @@ pub fn line_changes(
             .any(|d| d.old_id.is_none() || d.new_id.is_none())
     {
         let watched: HashSet<&str> = paths.iter().map(String::as_str).collect();
-        let is_watched = |path: &Option<String>| {
-            path.as_deref().is_some_and(|p| {
-                watched.contains(p)
-                    || watched
-                        .iter()
-                        .any(|w| p.strip_prefix(w).is_some_and(|rest| rest.starts_with('/')))
-            })
-        };
+        let is_watched =
+            |path: &Option<String>| path.as_deref().is_some_and(|p| watches(&watched, p));
         deltas = objects
             .diff(from_tree, to_tree, true, &[])?
             .into_iter()
@@ -410,11 +412,7 @@ pub fn already_upstream(
                 let paths: Vec<String> = upstream[u]
                     .paths
                     .iter()
-                    .filter(|p| {
-                        watched_set.contains(p.as_str())
-                            || p.match_indices('/')
-                                .any(|(at, _)| watched_set.contains(&p[..at]))
-                    })
+                    .filter(|p| watches(&watched_set, p))
                     .cloned()
                     .collect();
                 slot.insert(if paths.is_empty() {

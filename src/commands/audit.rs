@@ -104,21 +104,17 @@ pub fn analyse(repo: &Repo, git: &Git, facts: Facts) -> Result<Audit> {
         .map(|c| c.id)
         .collect();
     for change in changes.iter_mut() {
-        let authors: Vec<CommitId> = change
+        let Ok(commits) = change
             .commits
             .iter()
-            .filter_map(|id| id.parse().ok())
-            .filter(|id| !merges.contains(id))
-            .collect();
-        change.already_upstream = !authors.is_empty()
-            && authors.len()
-                + change
-                    .commits
-                    .iter()
-                    .filter(|id| id.parse().is_ok_and(|id| merges.contains(&id)))
-                    .count()
-                == change.commits.len()
-            && authors.iter().all(|id| settled.contains(id));
+            .map(|id| id.parse::<CommitId>())
+            .collect::<std::result::Result<Vec<_>, _>>()
+        else {
+            continue;
+        };
+        let mut authors = commits.iter().filter(|id| !merges.contains(id)).peekable();
+        change.already_upstream =
+            authors.peek().is_some() && authors.all(|id| settled.contains(id));
     }
 
     let raw = conflicts::conflicts(&facts.merges.fork, objects)?;

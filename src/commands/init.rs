@@ -3,6 +3,7 @@
 //! the fork owns, guessed from the directories it added since the merge-base.
 
 use crate::commands::audit::audit;
+use crate::config::quote;
 use crate::error::Result;
 use crate::facts::Files;
 use crate::model::{ChangeClass, Status};
@@ -99,10 +100,6 @@ fn ancestors(path: &str) -> Vec<&str> {
 
 fn parent(dir: &str) -> &str {
     dir.rsplit_once('/').map_or("", |(parent, _)| parent)
-}
-
-fn quote(text: &str) -> String {
-    toml::Value::String(text.to_string()).to_string()
 }
 
 fn render(

@@ -3,9 +3,11 @@
 
 pub mod blame;
 pub mod collect;
+mod fork_config;
 pub mod git;
 pub mod later;
 pub mod merge;
+mod selection;
 
 use crate::error::{Error, GitContext, Result};
 use crate::facts::{

@@ -49,8 +49,6 @@ pub struct Pack {
     /// Registration paths `.forkdrift.toml` declares (`[own] registration`), for packs without
     /// a registration file of their own.
     pub own_registration: Vec<globset::GlobMatcher>,
-    /// The globs of `own_registration`, as written.
-    pub own_registration_text: Vec<String>,
 }
 
 /// Gems that must move together (`[deps]`): which ones, which of their minor series go
@@ -557,7 +555,6 @@ impl Pack {
             deps,
             pins: file.pins,
             own_registration: Vec::new(),
-            own_registration_text: Vec::new(),
             name: file.name.into_inner(),
             description: file.description,
             origin: origin.to_string(),
@@ -600,7 +597,6 @@ impl Pack {
         for pattern in &own.registration {
             self.own_registration
                 .push(glob(pattern).ok_or_else(|| invalid(pattern, "not a glob".into()))?);
-            self.own_registration_text.push(pattern.clone());
         }
         for (text, pattern, layout) in declared {
             self.families.push(UnitFamily {

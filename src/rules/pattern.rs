@@ -46,17 +46,7 @@ impl UnitPattern {
         {
             return Err(format!("only literal directories may come before {marker}"));
         }
-        let rest = if index + 1 < segments.len() {
-            let rest = segments[index + 1..].join("/");
-            let matcher = GlobBuilder::new(&rest)
-                .literal_separator(true)
-                .build()
-                .map_err(|e| format!("after {marker}: {e}"))?
-                .compile_matcher();
-            Some((rest, matcher))
-        } else {
-            None
-        };
+        let rest = rest_after(&segments, index, &marker)?;
         Ok(UnitPattern {
             text: text.to_string(),
             dirs: segments[..index].iter().map(|s| s.to_string()).collect(),
@@ -97,17 +87,7 @@ impl UnitPattern {
             .build()
             .map_err(|e| format!("`{unit}`: {e}"))?
             .compile_matcher();
-        let rest = if index + 1 < segments.len() {
-            let rest = segments[index + 1..].join("/");
-            let matcher = GlobBuilder::new(&rest)
-                .literal_separator(true)
-                .build()
-                .map_err(|e| format!("after `{unit}`: {e}"))?
-                .compile_matcher();
-            Some((rest, matcher))
-        } else {
-            None
-        };
+        let rest = rest_after(&segments, index, &format!("`{unit}`"))?;
         Ok(UnitPattern {
             text: text.to_string(),
             dirs: segments[..index].iter().map(|s| s.to_string()).collect(),
@@ -161,6 +141,24 @@ impl UnitPattern {
         }
         path
     }
+}
+
+/// What may follow the unit's segment, as a glob; None when the segment ends the pattern.
+fn rest_after(
+    segments: &[&str],
+    index: usize,
+    unit: &str,
+) -> Result<Option<(String, GlobMatcher)>, String> {
+    if index + 1 == segments.len() {
+        return Ok(None);
+    }
+    let rest = segments[index + 1..].join("/");
+    let matcher = GlobBuilder::new(&rest)
+        .literal_separator(true)
+        .build()
+        .map_err(|e| format!("after {unit}: {e}"))?
+        .compile_matcher();
+    Ok(Some((rest, matcher)))
 }
 
 #[cfg(test)]
