@@ -39,12 +39,52 @@ pub trait Objects {
     /// git's patch-id of the change between two trees (None when they are equal).
     fn patch_id(&self, old: TreeId, new: TreeId) -> Result<Option<String>>;
 
+    /// Opens more readers of the same objects, one per worker thread (a reader need not be
+    /// Sync); None where reading is cheap enough to stay on one thread.
+    fn opener(&self) -> Option<Opener> {
+        None
+    }
+
     fn read(&self, tree: TreeId, path: &str) -> Result<Option<Vec<u8>>> {
         match self.entry(tree, path)? {
             Some(id) => Ok(Some(self.blob(id)?)),
             None => Ok(None),
         }
     }
+}
+
+/// Opens another reader of the same objects.
+pub type Opener = Box<dyn Fn() -> Result<Box<dyn Objects>> + Send + Sync>;
+
+/// `f` over `items` on every core when `objects` can open more readers (else on this thread),
+/// results in the items' order: reading blobs and diffing them is most of what upstream
+/// matching costs, and each item is independent.
+pub fn par_map<I: Sync, T: Send>(
+    objects: &dyn Objects,
+    items: &[I],
+    f: impl Fn(&dyn Objects, &I) -> Result<T> + Sync,
+) -> Result<Vec<T>> {
+    use rayon::prelude::*;
+    let threads = rayon::current_num_threads();
+    let opener = match objects.opener() {
+        Some(opener) if threads > 1 && items.len() > 1 => opener,
+        _ => return items.iter().map(|item| f(objects, item)).collect(),
+    };
+    // Small chunks balance uneven items (one commit may rewrite a 5,000-line file); each chunk
+    // opens one reader, which costs far less than one item.
+    let chunk = items.len().div_ceil(threads * 4).max(1);
+    let parts = items
+        .par_chunks(chunk)
+        .map(|part| {
+            let local = opener()?;
+            part.iter().map(|item| f(local.as_ref(), item)).collect()
+        })
+        .collect::<Vec<Result<Vec<T>>>>();
+    let mut out = Vec::with_capacity(items.len());
+    for part in parts {
+        out.extend(part?);
+    }
+    Ok(out)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

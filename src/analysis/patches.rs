@@ -84,35 +84,146 @@ fn key(line: Line, context: u64) -> Option<u64> {
     (line.significant >= 3).then(|| mix(line.collapsed, context))
 }
 
-/// For each line, a hash of its chain of enclosing lines (see [`key`]), in one pass.
-fn contexts(lines: &[&[u8]], digests: &[Line]) -> Vec<u64> {
-    let mut open: Vec<(usize, usize)> = Vec::new();
+/// A line still open above the next: its indent, its own chain hash and its collapsed text.
+#[derive(Clone, Copy)]
+struct Open {
+    depth: usize,
+    chain: u64,
+    collapsed: u64,
+}
+
+impl Open {
+    /// The chain hash of a line whose nearest enclosing line this is.
+    fn child_chain(&self) -> u64 {
+        mix(self.chain, self.collapsed)
+    }
+}
+
+/// For each line, a hash of its chain of enclosing lines (see [`key`]), in one pass. `open` are
+/// the enclosing lines still open above the first line (outermost first): a line's parent is
+/// the nearest significant line above it with a smaller indent (for a blank line: the nearest
+/// significant line).
+fn contexts(lines: &[&[u8]], digests: &[Line], mut open: Vec<Open>) -> Vec<u64> {
     let mut chain: Vec<u64> = Vec::with_capacity(lines.len());
     for (at, line) in lines.iter().enumerate() {
-        let parent = if digests[at].significant == 0 {
-            open.last().map(|&(_, i)| i)
+        let own = if digests[at].significant == 0 {
+            open.last().map_or(0, Open::child_chain)
         } else {
             let depth = indent(line);
-            while open.last().is_some_and(|&(d, _)| d >= depth) {
+            while open.last().is_some_and(|o| o.depth >= depth) {
                 open.pop();
             }
-            let parent = open.last().map(|&(_, i)| i);
-            open.push((depth, at));
-            parent
+            let own = open.last().map_or(0, Open::child_chain);
+            open.push(Open {
+                depth,
+                chain: own,
+                collapsed: digests[at].collapsed,
+            });
+            own
         };
-        chain.push(match parent {
-            Some(p) => mix(chain[p], digests[p].collapsed),
-            None => 0,
-        });
+        chain.push(own);
     }
     chain
+}
+
+/// The lines still open where `text[..end]` stops (`end` starts a line): the last significant
+/// line above and its enclosing lines, outermost first, found by reading upwards only as far
+/// as the outermost of them.
+fn open_above(text: &[u8], end: usize) -> Vec<Open> {
+    let mut found: Vec<(usize, Line)> = Vec::new();
+    let mut limit = usize::MAX;
+    let mut stop = end;
+    while stop > 0 && limit > 0 {
+        let line_end = stop - 1;
+        let start = text[..line_end]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |at| at + 1);
+        let line = &text[start..line_end];
+        let digest = Line::of(line);
+        let depth = indent(line);
+        if digest.significant > 0 && depth < limit {
+            found.push((depth, digest));
+            limit = depth;
+        }
+        stop = start;
+    }
+    let mut open: Vec<Open> = Vec::with_capacity(found.len());
+    for (depth, digest) in found.into_iter().rev() {
+        let chain = open.last().map_or(0, Open::child_chain);
+        open.push(Open {
+            depth,
+            chain,
+            collapsed: digest.collapsed,
+        });
+    }
+    open
+}
+
+/// Where two versions of a file stop sharing whole lines: the middle `old[start..old_end]`
+/// against `new[start..new_end]`, where `start` is 0 or follows a newline, and each end is the
+/// version's length or sits on a newline both versions share with everything after it. Split
+/// at newlines, the prefix, the middle and the suffix give the whole file's lines.
+fn common_ends(old: &[u8], new: &[u8]) -> (usize, usize, usize) {
+    let same = common_prefix(old, new);
+    let start = old[..same]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |at| at + 1);
+    let (old_rest, new_rest) = (&old[start..], &new[start..]);
+    let shared = common_suffix(old_rest, new_rest);
+    // The suffix's lines begin after a newline inside the shared bytes.
+    match old_rest[old_rest.len() - shared..]
+        .iter()
+        .position(|&b| b == b'\n')
+    {
+        Some(at) => {
+            let cut = shared - at;
+            (start, old.len() - cut, new.len() - cut)
+        }
+        None => (start, old.len(), new.len()),
+    }
+}
+
+/// Length of the common prefix, compared a block at a time (slice equality is `memcmp`).
+fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    const BLOCK: usize = 64;
+    let limit = a.len().min(b.len());
+    let mut at = 0;
+    while at + BLOCK <= limit && a[at..at + BLOCK] == b[at..at + BLOCK] {
+        at += BLOCK;
+    }
+    at + a[at..limit]
+        .iter()
+        .zip(&b[at..limit])
+        .take_while(|(x, y)| x == y)
+        .count()
+}
+
+fn common_suffix(a: &[u8], b: &[u8]) -> usize {
+    const BLOCK: usize = 64;
+    let limit = a.len().min(b.len());
+    let (a_end, b_end) = (a.len(), b.len());
+    let mut at = 0;
+    while at + BLOCK <= limit
+        && a[a_end - at - BLOCK..a_end - at] == b[b_end - at - BLOCK..b_end - at]
+    {
+        at += BLOCK;
+    }
+    at + a[..a_end - at]
+        .iter()
+        .rev()
+        .zip(b[..b_end - at].iter().rev())
+        .take(limit - at)
+        .take_while(|(x, y)| x == y)
+        .count()
 }
 
 /// Every line of a file as [`LineChanges`] keys it: what a later version still has.
 pub fn line_keys(content: &[u8]) -> HashSet<u64> {
     let lines: Vec<&[u8]> = content.split(|&b| b == b'\n').collect();
     let digests: Vec<Line> = lines.iter().map(|l| Line::of(l)).collect();
-    let context = contexts(&lines, &digests);
+    let context = contexts(&lines, &digests, Vec::new());
     digests
         .into_iter()
         .zip(context)
@@ -123,8 +234,18 @@ pub fn line_keys(content: &[u8]) -> HashSet<u64> {
 impl LineChanges {
     /// Adds the line changes between two versions of one file.
     pub fn add_file(&mut self, old: &[u8], new: &[u8]) {
-        let old_lines: Vec<&[u8]> = old.split(|&b| b == b'\n').collect();
-        let new_lines: Vec<&[u8]> = new.split(|&b| b == b'\n').collect();
+        if old == new {
+            return;
+        }
+        // Most commits change a few lines of a long file: the lines both versions share at the
+        // start and at the end are no change, and are skipped at memory speed before any line
+        // is hashed. Only whole lines are skipped, and the diff of the rest is the diff of the
+        // whole (the diff itself first strips the common lines at both ends).
+        let (start, old_end, new_end) = common_ends(old, new);
+        let old_middle = &old[start..old_end];
+        let new_middle = &new[start..new_end];
+        let old_lines: Vec<&[u8]> = old_middle.split(|&b| b == b'\n').collect();
+        let new_lines: Vec<&[u8]> = new_middle.split(|&b| b == b'\n').collect();
         let old_digests: Vec<Line> = old_lines.iter().map(|l| Line::of(l)).collect();
         let new_digests: Vec<Line> = new_lines.iter().map(|l| Line::of(l)).collect();
         // The diff compares the lines' hashes: integers, not byte strings.
@@ -136,9 +257,9 @@ impl LineChanges {
                 continue;
             }
             if !op.old_range().is_empty() {
-                let context = contexts_of
-                    .0
-                    .get_or_insert_with(|| contexts(&old_lines, &old_digests));
+                let context = contexts_of.0.get_or_insert_with(|| {
+                    contexts(&old_lines, &old_digests, open_above(old, start))
+                });
                 for at in op.old_range() {
                     if let Some(key) = key(old_digests[at], context[at]) {
                         self.removed.insert(key);
@@ -149,9 +270,9 @@ impl LineChanges {
                 }
             }
             if !op.new_range().is_empty() {
-                let context = contexts_of
-                    .1
-                    .get_or_insert_with(|| contexts(&new_lines, &new_digests));
+                let context = contexts_of.1.get_or_insert_with(|| {
+                    contexts(&new_lines, &new_digests, open_above(new, start))
+                });
                 for at in op.new_range() {
                     if let Some(key) = key(new_digests[at], context[at]) {
                         self.added.insert(key);
@@ -235,6 +356,104 @@ pub fn cherry_picked_from(message: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// [`LineChanges::add_file`] as it reads without skipping the shared ends: every line
+    /// hashed, the whole file diffed, every line's context from the top.
+    fn add_whole_file(changes: &mut LineChanges, old: &[u8], new: &[u8]) {
+        let old_lines: Vec<&[u8]> = old.split(|&b| b == b'\n').collect();
+        let new_lines: Vec<&[u8]> = new.split(|&b| b == b'\n').collect();
+        let old_digests: Vec<Line> = old_lines.iter().map(|l| Line::of(l)).collect();
+        let new_digests: Vec<Line> = new_lines.iter().map(|l| Line::of(l)).collect();
+        let old_raw: Vec<u64> = old_digests.iter().map(|l| l.raw).collect();
+        let new_raw: Vec<u64> = new_digests.iter().map(|l| l.raw).collect();
+        let old_context = contexts(&old_lines, &old_digests, Vec::new());
+        let new_context = contexts(&new_lines, &new_digests, Vec::new());
+        for op in capture_diff_slices(Algorithm::Myers, &old_raw, &new_raw) {
+            for at in op.old_range() {
+                if matches!(op, DiffOp::Equal { .. }) {
+                    break;
+                }
+                if let Some(key) = key(old_digests[at], old_context[at]) {
+                    changes.removed.insert(key);
+                    if old_context[at] != 0 {
+                        changes.blocks.insert(key, old_context[at]);
+                    }
+                }
+            }
+            for at in op.new_range() {
+                if matches!(op, DiffOp::Equal { .. }) {
+                    break;
+                }
+                if let Some(key) = key(new_digests[at], new_context[at]) {
+                    changes.added.insert(key);
+                    if new_context[at] != 0 {
+                        changes.blocks.insert(key, new_context[at]);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn skipping_the_shared_ends_changes_nothing() {
+        // A small generator (xorshift) of indented files and edits of them: repeated lines,
+        // blank lines, files with and without a final newline, edits at the very ends.
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move |bound: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % bound as u64) as usize
+        };
+        let words = [
+            "fn a() {", "x = 1", "}", "", "  ", "if y:", "return", "x = 1 ",
+        ];
+        let file = |next: &mut dyn FnMut(usize) -> usize| -> Vec<Vec<u8>> {
+            (0..next(30))
+                .map(|_| {
+                    let mut line = " ".repeat(next(4) * 2).into_bytes();
+                    line.extend_from_slice(words[next(words.len())].as_bytes());
+                    line
+                })
+                .collect()
+        };
+        for round in 0..5_000 {
+            let old_lines = file(&mut next);
+            let mut new_lines = old_lines.clone();
+            for _ in 0..=next(3) {
+                let at = next(new_lines.len() + 1);
+                match next(3) {
+                    0 if at < new_lines.len() => {
+                        new_lines.remove(at);
+                    }
+                    1 if at < new_lines.len() => new_lines[at].push(b'!'),
+                    _ => new_lines.insert(at, file(&mut next).concat()),
+                }
+            }
+            let join = |lines: &[Vec<u8>], end: bool| {
+                let mut text = lines.join(&b'\n');
+                if end {
+                    text.push(b'\n');
+                }
+                text
+            };
+            let (old, new) = (
+                join(&old_lines, next(2) == 0),
+                join(&new_lines, next(2) == 0),
+            );
+            let mut fast = LineChanges::default();
+            fast.add_file(&old, &new);
+            let mut whole = LineChanges::default();
+            add_whole_file(&mut whole, &old, &new);
+            assert_eq!(
+                fast,
+                whole,
+                "round {round}:\n{}\n---\n{}",
+                String::from_utf8_lossy(&old),
+                String::from_utf8_lossy(&new)
+            );
+        }
+    }
 
     #[test]
     fn a_moved_fix_is_contained_in_the_upstream_change() {

@@ -10,7 +10,7 @@
 use super::backports;
 use super::patches::{self, CONTAINED, LineChanges};
 use crate::error::Result;
-use crate::facts::{CommitId, CommitInfo, Facts, Objects, TreeId, Upstream};
+use crate::facts::{BlobId, CommitId, CommitInfo, Facts, Objects, TreeId, Upstream, par_map};
 use crate::model::{AlreadyUpstream, Change, Origin};
 use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -81,6 +81,14 @@ pub fn line_changes(
     paths: &[String],
 ) -> Result<LineChanges> {
     let mut changes = LineChanges::default();
+    if let Some(pairs) = edited_in_place(objects, from_tree, to_tree, paths)? {
+        for (old, new) in pairs {
+            if old != new {
+                add_blobs(objects, &mut changes, Some(old), Some(new))?;
+            }
+        }
+        return Ok(changes);
+    }
     let mut deltas = objects.diff(from_tree, to_tree, true, paths)?;
     // The path filter hides the other side of a move into or out of the watched paths, which
     // then reads as a whole file added or deleted: a pure move commit would pass for every
@@ -100,22 +108,57 @@ pub fn line_changes(
             .collect();
     }
     for delta in deltas {
-        let read = |id: Option<crate::facts::BlobId>| -> Result<Option<Vec<u8>>> {
-            match id {
-                Some(id) => objects.blob_if_present(id),
-                None => Ok(Some(Vec::new())),
-            }
-        };
-        // Binary files and blobs this clone lacks say nothing about lines.
-        let (Some(old), Some(new)) = (read(delta.old_id)?, read(delta.new_id)?) else {
-            continue;
-        };
-        if old.contains(&0) || new.contains(&0) {
-            continue;
-        }
-        changes.add_file(&old, &new);
+        add_blobs(objects, &mut changes, delta.old_id, delta.new_id)?;
     }
     Ok(changes)
+}
+
+/// The blobs of `paths` on both sides, when every path is a file in both trees: then the
+/// change is those files' edits, with no tree diff to run and no added or deleted file to
+/// pair as a move. None when a path is added, deleted or not a file on one side.
+fn edited_in_place(
+    objects: &dyn Objects,
+    from_tree: Option<TreeId>,
+    to_tree: TreeId,
+    paths: &[String],
+) -> Result<Option<Vec<(BlobId, BlobId)>>> {
+    let Some(from_tree) = from_tree.filter(|_| !paths.is_empty()) else {
+        return Ok(None);
+    };
+    let mut pairs = Vec::with_capacity(paths.len());
+    for path in paths {
+        match (
+            objects.entry(from_tree, path)?,
+            objects.entry(to_tree, path)?,
+        ) {
+            (Some(old), Some(new)) => pairs.push((old, new)),
+            _ => return Ok(None),
+        }
+    }
+    Ok(Some(pairs))
+}
+
+/// Adds the line changes between two blobs (None: the file is absent on that side).
+fn add_blobs(
+    objects: &dyn Objects,
+    changes: &mut LineChanges,
+    old: Option<BlobId>,
+    new: Option<BlobId>,
+) -> Result<()> {
+    let read = |id: Option<BlobId>| -> Result<Option<Vec<u8>>> {
+        match id {
+            Some(id) => objects.blob_if_present(id),
+            None => Ok(Some(Vec::new())),
+        }
+    };
+    // Binary files and blobs this clone lacks say nothing about lines.
+    let (Some(old), Some(new)) = (read(old)?, read(new)?) else {
+        return Ok(());
+    };
+    if !old.contains(&0) && !new.contains(&0) {
+        changes.add_file(&old, &new);
+    }
+    Ok(())
 }
 
 fn patch_id(objects: &dyn Objects, commit: &CommitInfo) -> Result<Option<String>> {
@@ -379,25 +422,57 @@ pub fn already_upstream(
         objects,
         files: RefCell::new(HashMap::new()),
     };
-    let mut theirs: HashMap<usize, LineChanges> = HashMap::new();
+    // Every line change the branches below compare, read up front on every core: the own
+    // commits of each branch that meets an upstream commit, and those upstream commits.
+    let lines_met: Vec<(Vec<usize>, BTreeSet<usize>)> = branches(&own, facts)
+        .into_iter()
+        .map(|line| {
+            let candidates: BTreeSet<usize> = line
+                .iter()
+                .flat_map(|&i| related[i].iter().copied())
+                .collect();
+            (line, candidates)
+        })
+        .filter(|(_, candidates)| !candidates.is_empty())
+        .collect();
+    let own_needed: BTreeSet<usize> = lines_met.iter().flat_map(|(l, _)| l).copied().collect();
+    let upstream_needed: BTreeSet<usize> = lines_met.iter().flat_map(|(_, c)| c).copied().collect();
+    let own_needed: Vec<usize> = own_needed.into_iter().collect();
+    let upstream_needed: Vec<usize> = upstream_needed.into_iter().collect();
     let mut mine: Vec<Option<LineChanges>> = vec![None; own.len()];
-    for line in branches(&own, facts) {
-        let candidates: BTreeSet<usize> = line
-            .iter()
-            .flat_map(|&i| related[i].iter().copied())
-            .collect();
-        if candidates.is_empty() {
-            continue;
-        }
-        for &i in &line {
-            if mine[i].is_none() {
-                // A commit's own changed paths are all watched: they narrow the diff.
-                mine[i] = Some(match own_paths(i) {
-                    [] => LineChanges::default(),
-                    paths => line_changes(objects, own[i].parent_tree, own[i].tree, paths)?,
-                });
+    for (i, changes) in own_needed
+        .iter()
+        .zip(par_map(objects, &own_needed, |objects, &i| {
+            // A commit's own changed paths are all watched: they narrow the diff.
+            match own_paths(i) {
+                [] => Ok(LineChanges::default()),
+                paths => line_changes(objects, own[i].parent_tree, own[i].tree, paths),
             }
-        }
+        })?)
+    {
+        mine[*i] = Some(changes);
+    }
+    let theirs: HashMap<usize, LineChanges> = upstream_needed
+        .iter()
+        .copied()
+        .zip(par_map(objects, &upstream_needed, |objects, &u| {
+            let meta = &upstream[u].meta;
+            // The upstream commit's watched paths, not every watched path: a pathspec of
+            // hundreds of paths costs the tree diff more than the commit's own few.
+            let paths: Vec<String> = upstream[u]
+                .paths
+                .iter()
+                .filter(|p| watches(&watched_set, p))
+                .cloned()
+                .collect();
+            if paths.is_empty() {
+                Ok(LineChanges::default())
+            } else {
+                line_changes(objects, meta.parent_tree, meta.tree, &paths)
+            }
+        })?)
+        .collect();
+    for (line, candidates) in lines_met {
         let lines: Vec<LineChanges> = line
             .iter()
             .map(|&i| mine[i].clone().unwrap_or_default())
@@ -405,22 +480,6 @@ pub fn already_upstream(
         let positions: Vec<usize> = (0..line.len()).collect();
         let undone = undone(&positions, &lines);
         for u in candidates {
-            if let std::collections::hash_map::Entry::Vacant(slot) = theirs.entry(u) {
-                let meta = &upstream[u].meta;
-                // The upstream commit's watched paths, not every watched path: a pathspec of
-                // hundreds of paths costs the tree diff more than the commit's own few.
-                let paths: Vec<String> = upstream[u]
-                    .paths
-                    .iter()
-                    .filter(|p| watches(&watched_set, p))
-                    .cloned()
-                    .collect();
-                slot.insert(if paths.is_empty() {
-                    LineChanges::default()
-                } else {
-                    line_changes(objects, meta.parent_tree, meta.tree, &paths)?
-                });
-            }
             let target = &theirs[&u];
             let superseded = |at: usize, tip: usize| {
                 survival.superseded(&lines[at], own_paths(line[at]), own[line[tip]].tree)
@@ -686,15 +745,14 @@ fn read_branch(
 
 /// One-by-one matches that need no line comparison: a `cherry picked from` trailer, the same
 /// patch-id, the same PR number and subject.
-fn exact_matches(
+fn exact_matches<'a>(
     facts: &Facts,
     objects: &dyn Objects,
-    own: &[&CommitInfo],
-    upstream: &[&Upstream],
+    own: &[&'a CommitInfo],
+    upstream: &[&'a Upstream],
     related: &[BTreeSet<usize>],
 ) -> Result<Vec<Proposal>> {
     let all_ids: HashSet<String> = facts.since_base.iter().map(CommitId::to_string).collect();
-    let mut patch_ids: HashMap<CommitId, Option<String>> = HashMap::new();
     let mut out = Vec::new();
     let exact = |i: usize, u: usize, method: &'static str| Proposal {
         upstream: u,
@@ -703,50 +761,78 @@ fn exact_matches(
         share: 1.0,
         explained: 1.0,
     };
-    for (i, commit) in own.iter().enumerate() {
-        if let Some(picked) = patches::cherry_picked_from(&commit.message)
-            .into_iter()
-            .find(|id| {
-                all_ids.contains(id) || all_ids.iter().any(|full| full.starts_with(id.as_str()))
-            })
-        {
-            if let Some(u) = upstream
+    let own_paths = |i: usize| facts.touched.get(&own[i].id).map_or(&[][..], Vec::as_slice);
+    // Equal patch-ids need equal sets of changed paths: only such pairs are worth the two
+    // tree diffs a patch-id costs (a third of an op-geth audit went to patch-ids of pairs
+    // that could never match).
+    let same_paths = |i: usize, u: usize| {
+        let own_paths = own_paths(i);
+        upstream[u].paths.len() == own_paths.len()
+            && upstream[u]
+                .paths
+                .iter()
+                .all(|p| own_paths.binary_search(p).is_ok())
+    };
+    let picked: Vec<Option<usize>> = own
+        .iter()
+        .map(|commit| {
+            let picked = patches::cherry_picked_from(&commit.message)
+                .into_iter()
+                .find(|id| {
+                    all_ids.contains(id) || all_ids.iter().any(|full| full.starts_with(id.as_str()))
+                })?;
+            upstream
                 .iter()
                 .position(|u| u.meta.id.to_string().starts_with(&picked))
-            {
-                out.push(exact(i, u, "cherry-pick"));
-                continue;
-            }
+        })
+        .collect();
+    // Every patch-id the matching below may compare, computed up front on every core. Like
+    // the upstream side's below, a commit whose blobs this clone lacks (a partial clone) has
+    // no patch-id to match, and the other matches still apply.
+    let own_patched: Vec<usize> = (0..own.len())
+        .filter(|&i| picked[i].is_none() && related[i].iter().any(|&u| same_paths(i, u)))
+        .collect();
+    let upstream_patched: Vec<usize> = own_patched
+        .iter()
+        .flat_map(|&i| {
+            related[i]
+                .iter()
+                .copied()
+                .filter(move |&u| same_paths(i, u))
+        })
+        .collect::<BTreeSet<usize>>()
+        .into_iter()
+        .collect();
+    let patch_ids = |commits: &[usize], meta: &(dyn Fn(usize) -> &'a CommitInfo + Sync)| {
+        par_map(objects, commits, |objects, &at| {
+            Ok(patch_id(objects, meta(at)).ok().flatten())
+        })
+        .map(|ids| {
+            commits
+                .iter()
+                .copied()
+                .zip(ids)
+                .collect::<HashMap<usize, Option<String>>>()
+        })
+    };
+    let own_patch_ids = patch_ids(&own_patched, &|i| own[i])?;
+    let upstream_patch_ids = patch_ids(&upstream_patched, &|u| &upstream[u].meta)?;
+    for (i, commit) in own.iter().enumerate() {
+        if let Some(u) = picked[i] {
+            out.push(exact(i, u, "cherry-pick"));
+            continue;
         }
         if related[i].is_empty() {
             continue;
         }
-        let own_paths = facts.touched.get(&commit.id).map_or(&[][..], Vec::as_slice);
-        // Equal patch-ids need equal sets of changed paths: only such pairs are worth the two
-        // tree diffs a patch-id costs (a third of an op-geth audit went to patch-ids of pairs
-        // that could never match).
-        let same_paths = |u: usize| {
-            upstream[u].paths.len() == own_paths.len()
-                && upstream[u]
-                    .paths
-                    .iter()
-                    .all(|p| own_paths.binary_search(p).is_ok())
-        };
-        // Like the upstream side's below: a commit whose blobs this clone lacks (a partial
-        // clone) has no patch-id to match, and the other matches still apply.
-        let mut own_patch = None;
-        if let Some(&u) = related[i].iter().find(|&&u| {
-            same_paths(u)
-                && own_patch
-                    .get_or_insert_with(|| patch_id(objects, commit).ok().flatten())
-                    .is_some()
-                && *patch_ids
-                    .entry(upstream[u].meta.id)
-                    .or_insert_with(|| patch_id(objects, &upstream[u].meta).ok().flatten())
-                    == own_patch.clone().flatten()
-        }) {
-            out.push(exact(i, u, "patch-id"));
-            continue;
+        if let Some(Some(own_patch)) = own_patch_ids.get(&i) {
+            if let Some(&u) = related[i].iter().find(|&&u| {
+                same_paths(i, u)
+                    && upstream_patch_ids.get(&u).and_then(Option::as_ref) == Some(own_patch)
+            }) {
+                out.push(exact(i, u, "patch-id"));
+                continue;
+            }
         }
         let prs = crate::model::pr_numbers(&commit.subject);
         let subject = patches::normalized_subject(&commit.subject);

@@ -455,6 +455,32 @@ impl Repo {
 }
 
 impl Objects for Repo {
+    fn opener(&self) -> Option<crate::facts::Opener> {
+        let handle = self.handle();
+        let scratch: Vec<PathBuf> = self
+            .scratch
+            .borrow()
+            .iter()
+            .map(|s| s.objects().to_path_buf())
+            .collect();
+        Some(Box::new(move || {
+            let local = handle.open()?;
+            // The merges' objects stay owned (and removed) by this handle; the worker only
+            // reads them.
+            {
+                let odb = local
+                    .git
+                    .odb()
+                    .context(|| "could not open the object database".into())?;
+                for dir in &scratch {
+                    odb.add_disk_alternate(&dir.to_string_lossy())
+                        .context(|| "could not read the merge's objects".into())?;
+                }
+            }
+            Ok(Box::new(local) as Box<dyn Objects>)
+        }))
+    }
+
     fn files(&self, tree: TreeId) -> Result<Files> {
         Ok(self.files_and_special(tree)?.0)
     }
