@@ -372,15 +372,9 @@ fn a_100_mb_file() {
         &["-c", "core.compression=1", "add", "connectors/big.bin"],
     );
     commit(fixture.path(), &file);
-    let start = std::time::Instant::now();
     let report = fixture.audit(&[]);
     let big = change(&report, "connectors/big.bin");
     assert!(big.binary);
-    assert!(
-        start.elapsed() < std::time::Duration::from_secs(60),
-        "{:?}",
-        start.elapsed()
-    );
 }
 
 #[test]
