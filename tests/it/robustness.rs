@@ -3,7 +3,7 @@
 //! Never a panic.
 
 use crate::support::{Fixture, change, forkdrift_in, git_ok};
-use forkdrift::model::{ChangeClass, EntryKind, Status};
+use forkdrift::model::{ChangeClass, EntryKind, Origin, Status};
 use predicates::prelude::*;
 use std::path::Path;
 
@@ -375,6 +375,318 @@ fn a_100_mb_file() {
     let report = fixture.audit(&[]);
     let big = change(&report, "connectors/big.bin");
     assert!(big.binary);
+}
+
+/// `text` as a TOML basic string, for scenarios written by a test.
+fn toml_string(text: &str) -> String {
+    let mut out = String::from("\"");
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// What `git merge-tree --write-tree --name-only` finds in conflict when merging `theirs`
+/// into `ours`, in git's order (by path).
+fn merge_tree_conflicts(fixture: &Fixture, ours: &str, theirs: &str) -> Vec<String> {
+    fixture
+        .git(&[
+            "merge-tree",
+            "--write-tree",
+            "--name-only",
+            "--no-messages",
+            ours,
+            theirs,
+        ])
+        .lines()
+        .skip(1)
+        .map(str::to_string)
+        .collect()
+}
+
+/// `forkdrift audit --format json` with the default `--fail-on error`: its exit code and report.
+fn audit_with_exit_code(fixture: &Fixture) -> (Option<i32>, forkdrift::model::Report) {
+    let output = fixture
+        .forkdrift(&["audit", "--format", "json"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let report = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("the JSON report does not parse ({e}): {stderr}"));
+    (output.status.code(), report)
+}
+
+/// The registration line of a connector in `connectors/config.py`.
+fn registration(key: &str, class: &str) -> String {
+    format!("            \"{key}\": \"connectors.sources.{key}:{class}DataSource\",")
+}
+
+/// A module-layout data source whose lines, apart from its name, are its own (`"{n}"`), so
+/// that a copy of it is told from a copy of any other.
+const SOURCE: &str = r#"from connectors.source import BaseDataSource
+
+
+class Src{n}DataSource(BaseDataSource):
+    """Data source {n}."""
+
+    def __init__(self, configuration):
+        super().__init__(configuration=configuration)
+        self.page_size = "{n}"
+
+    async def get_docs(self, filtering=None):
+        async for doc in self.client.fetch("{n}"):
+            yield doc, None
+"#;
+
+/// An elastic-connectors-shaped upstream of 100,002 files — 10,000 data sources, their
+/// 10,000 tests, 80,000 framework modules in 200 packages, the registration file and the
+/// version — and a fork that adds a connector copied from one of them, edits another in place
+/// and edits the framework, against a target that changes some of the same files.
+#[test]
+fn a_tree_of_100_000_files() {
+    const SOURCES: usize = 10_000;
+    let registrations: String = (0..SOURCES)
+        .map(|n| registration(&format!("src{n:04}"), &format!("Src{n:04}")) + "\n")
+        .collect();
+    let config = format!(
+        "def _default_config():\n    return {{\n        \"sources\": {{\n{registrations}        }},\n    }}\n"
+    );
+    let test = "from connectors.sources.src{n} import Src{n}DataSource\n\n\ndef test_src{n}_get_docs():\n    source = Src{n}DataSource(configuration={})\n    assert source.page_size == \"{n}\"\n";
+    let mut generate = vec![
+        format!(
+            "{{ path = \"connectors/sources/src{{n}}.py\", count = {SOURCES}, text = {} }}",
+            toml_string(SOURCE)
+        ),
+        format!(
+            "{{ path = \"tests/sources/test_src{{n}}.py\", count = {SOURCES}, text = {} }}",
+            toml_string(test)
+        ),
+    ];
+    for k in 0..200 {
+        let module = format!(
+            "\"\"\"Framework module p{k:03}/m{{n}}.\"\"\"\n\nLIMIT = \"{k:03}-{{n}}\"\n\n\ndef handle_{{n}}(value):\n    return value\n"
+        );
+        generate.push(format!(
+            "{{ path = \"connectors/lib/p{k:03}/m{{n}}.py\", count = 400, text = {} }}",
+            toml_string(&module)
+        ));
+    }
+    // A `replace` pair that adds a registration line after another.
+    let register_after = |key: &str, class: &str, added: &str, added_class: &str| {
+        let line = registration(key, class);
+        let both = format!("{line}\n{}", registration(added, added_class));
+        format!("[{}, {}]", toml_string(&line), toml_string(&both))
+    };
+    let fixture = Fixture::from_toml(&format!(
+        r#"description = "A 100,000-file upstream and a fork of it"
+# No work tree: checking out 100,000 files is no part of an audit.
+bare = true
+
+[[step]]
+commit = "upstream/main"
+id = "base"
+message = "Connectors framework and {SOURCES} data sources (#1)"
+generate = [{generate}]
+write = {{ "connectors/config.py" = {config}, "connectors/VERSION" = "8.10.0.0\n" }}
+
+[[step]]
+tag = "v8.10.0.0"
+at = "upstream/main"
+
+[[step]]
+commit = "fork/main"
+at = "upstream/main"
+message = "Add the acme connector, a copy of src4242"
+copy = [{{ from = "connectors/sources/src4242.py", to = "connectors/sources/acme.py", replace = [["Src4242", "Acme"]] }}, {{ from = "tests/sources/test_src4242.py", to = "tests/sources/test_acme.py", replace = [["Src4242", "Acme"], ["src4242", "acme"]] }}]
+edit = [{{ path = "connectors/config.py", replace = [{acme}] }}]
+
+[[step]]
+commit = "fork/main"
+message = "Larger pages for src0007"
+edit = [{{ path = "connectors/sources/src0007.py", replace = [['self.page_size = "0007"', 'self.page_size = "0007-large"']] }}]
+
+[[step]]
+commit = "fork/main"
+message = "Raise the framework's limits"
+edit = [{{ path = "connectors/lib/p017/m123.py", replace = [['LIMIT = "017-123"', 'LIMIT = "fork"']] }}, {{ path = "connectors/lib/p042/m007.py", replace = [['LIMIT = "042-007"', 'LIMIT = "fork"']] }}]
+
+[[step]]
+commit = "upstream/main"
+message = "Page src0007 by cursor (#2)"
+edit = [{{ path = "connectors/sources/src0007.py", replace = [['self.page_size = "0007"', 'self.page_size = "cursor"']] }}]
+
+[[step]]
+commit = "upstream/main"
+message = "Tune the framework (#3)"
+delete = ["connectors/lib/p042/m007.py"]
+edit = [{{ path = "connectors/lib/p017/m123.py", replace = [['LIMIT = "017-123"', 'LIMIT = "upstream"']] }}, {{ path = "connectors/lib/p100/m300.py", replace = [['LIMIT = "100-300"', 'LIMIT = "upstream"']] }}]
+
+[[step]]
+commit = "upstream/main"
+message = "Add the zendesk connector (#4)"
+write = {{ "connectors/sources/zendesk.py" = "class ZendeskDataSource:\n    pass\n" }}
+edit = [{{ path = "connectors/config.py", replace = [{zendesk}] }}]
+"#,
+        generate = generate.join(", "),
+        config = toml_string(&config),
+        acme = register_after("src4242", "Src4242", "acme", "Acme"),
+        zendesk = register_after("src9999", "Src9999", "zendesk", "Zendesk"),
+    ));
+    let base = fixture.id("base");
+    let files = fixture.git(&["ls-tree", "-r", "--name-only", &base]);
+    assert_eq!(files.lines().count(), 100_002);
+
+    let (code, report) = audit_with_exit_code(&fixture);
+    // Framework edits are errors: exit 1 with the default `--fail-on error`.
+    assert_eq!(code, Some(1));
+    assert_eq!(report.pack, "elastic-connectors");
+    assert_eq!(report.fork.commit, fixture.id("refs/heads/main"));
+    assert_eq!(
+        report.target.commit,
+        fixture.id("refs/remotes/upstream/main")
+    );
+    assert_eq!((&report.merge_base, &report.fork_point), (&base, &base));
+    let fork = report.fork.commit.as_str();
+    let target = report.target.commit.as_str();
+
+    // The own commits are what git lists, in its order (newest first).
+    let own: Vec<&str> = report
+        .own_commits
+        .iter()
+        .map(|c| c.commit.as_str())
+        .collect();
+    let listed = fixture.git(&["rev-list", fork, "^upstream/main"]);
+    assert_eq!(own, listed.lines().collect::<Vec<_>>());
+    let count = fixture.git(&["rev-list", "--count", fork, "^upstream/main"]);
+    assert_eq!(own.len().to_string(), count.trim());
+    assert_eq!(report.summary.own_commits, 3);
+
+    // The conflicts are git's, and the three the scenario makes.
+    let conflicts: Vec<(&str, &str)> = report
+        .conflicts
+        .iter()
+        .map(|c| (c.path.as_str(), c.kind.as_str()))
+        .collect();
+    assert_eq!(
+        conflicts,
+        vec![
+            ("connectors/lib/p017/m123.py", "content"),
+            ("connectors/lib/p042/m007.py", "modify/delete"),
+            ("connectors/sources/src0007.py", "content"),
+        ]
+    );
+    assert_eq!(
+        conflicts.iter().map(|(p, _)| *p).collect::<Vec<_>>(),
+        merge_tree_conflicts(&fixture, fork, target)
+    );
+    assert!(report.conflicts.iter().all(|c| c.cause == Origin::Fork));
+    assert_eq!(
+        (report.summary.conflicts, report.summary.fork_conflicts),
+        (3, 3)
+    );
+
+    // Every path the fork changed, and only those, classified.
+    let changed = fixture.git(&["diff", "--name-only", &base, fork]);
+    assert_eq!(
+        report
+            .changes
+            .iter()
+            .map(|c| c.path.as_str())
+            .collect::<Vec<_>>(),
+        changed.lines().collect::<Vec<_>>()
+    );
+    let classes: Vec<(&str, ChangeClass, Option<&str>, Status, Origin)> = report
+        .changes
+        .iter()
+        .map(|c| {
+            (
+                c.path.as_str(),
+                c.class,
+                c.unit.as_deref(),
+                c.status,
+                c.origin,
+            )
+        })
+        .collect();
+    use ChangeClass::*;
+    use Origin::Fork;
+    assert_eq!(
+        classes,
+        vec![
+            (
+                "connectors/config.py",
+                Registration,
+                None,
+                Status::Modified,
+                Fork
+            ),
+            (
+                "connectors/lib/p017/m123.py",
+                Framework,
+                None,
+                Status::Modified,
+                Fork
+            ),
+            (
+                "connectors/lib/p042/m007.py",
+                Framework,
+                None,
+                Status::Modified,
+                Fork
+            ),
+            (
+                "connectors/sources/acme.py",
+                ConnectorAdded,
+                Some("acme"),
+                Status::Added,
+                Fork
+            ),
+            (
+                "connectors/sources/src0007.py",
+                ConnectorModified,
+                Some("src0007"),
+                Status::Modified,
+                Fork
+            ),
+            (
+                "tests/sources/test_acme.py",
+                Test,
+                Some("acme"),
+                Status::Added,
+                Fork
+            ),
+        ]
+    );
+    assert_eq!(
+        change(&report, "connectors/config.py").registers,
+        vec!["acme"]
+    );
+    for (copy, source, unit) in [
+        (
+            "connectors/sources/acme.py",
+            "connectors/sources/src4242.py",
+            "src4242",
+        ),
+        (
+            "tests/sources/test_acme.py",
+            "tests/sources/test_src4242.py",
+            "src4242",
+        ),
+    ] {
+        let from = change(&report, copy)
+            .copied_from
+            .as_ref()
+            .unwrap_or_else(|| panic!("{copy} is no copy"));
+        assert_eq!((from.path.as_str(), from.unit.as_str()), (source, unit));
+    }
+    assert!(report.already_upstream.is_empty());
 }
 
 #[test]
