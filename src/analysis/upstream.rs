@@ -294,10 +294,22 @@ fn belongs(
 /// superseded, and rides along in the PR that carried it.
 struct Survival<'o> {
     objects: &'o dyn Objects,
-    files: RefCell<HashMap<(TreeId, String), HashSet<u64>>>,
+    /// The blob at each (tree, path) asked about, and each blob's line keys: a file's blob
+    /// is the same in most of the trees asked about, and its keys are read once (keyed by
+    /// tree and path, op-geth's audit held a copy per upstream commit: 100 MB).
+    entries: RefCell<HashMap<(TreeId, String), Option<BlobId>>>,
+    keys: RefCell<HashMap<BlobId, HashSet<u64>>>,
 }
 
 impl Survival<'_> {
+    fn new(objects: &dyn Objects) -> Survival<'_> {
+        Survival {
+            objects,
+            entries: RefCell::default(),
+            keys: RefCell::default(),
+        }
+    }
+
     /// The share of `change` (made in `paths`) that is gone at `tip`: lines it added that are
     /// not there, lines it removed that are back.
     fn superseded(&self, change: &LineChanges, paths: &[String], tip: TreeId) -> f64 {
@@ -306,14 +318,19 @@ impl Survival<'_> {
         }
         let mut at_tip: HashSet<u64> = HashSet::new();
         for path in paths {
-            let mut files = self.files.borrow_mut();
-            let keys = files.entry((tip, path.clone())).or_insert_with(|| {
+            let blob = *self
+                .entries
+                .borrow_mut()
+                .entry((tip, path.clone()))
+                .or_insert_with(|| self.objects.entry(tip, path).ok().flatten());
+            let Some(blob) = blob else {
+                continue;
+            };
+            let mut keys = self.keys.borrow_mut();
+            let keys = keys.entry(blob).or_insert_with(|| {
                 // A file this clone cannot read says nothing about what survived.
-                match self.objects.entry(tip, path) {
-                    Ok(Some(blob)) => match self.objects.blob_if_present(blob) {
-                        Ok(Some(bytes)) => patches::line_keys(&bytes),
-                        _ => HashSet::new(),
-                    },
+                match self.objects.blob_if_present(blob) {
+                    Ok(Some(bytes)) => patches::line_keys(&bytes),
                     _ => HashSet::new(),
                 }
             });
@@ -418,10 +435,7 @@ pub fn already_upstream(
 
     let mut proposals = exact_matches(facts, objects, &own, &upstream, &related)?;
 
-    let survival = Survival {
-        objects,
-        files: RefCell::new(HashMap::new()),
-    };
+    let survival = Survival::new(objects);
     // Every line change the branches below compare, read up front on every core: the own
     // commits of each branch that meets an upstream commit, and those upstream commits.
     let lines_met: Vec<(Vec<usize>, BTreeSet<usize>)> = branches(&own, facts)

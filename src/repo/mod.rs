@@ -60,6 +60,25 @@ impl From<BlobId> for [u8; 20] {
 }
 
 /// A repository's location, to be opened by another thread.
+/// How much of the pack files libgit2 keeps mapped. Its defaults (1 GiB windows, 8 GiB in
+/// all) keep every page a run touched resident until exit: on op-geth half of the audit's
+/// peak RSS (207 MiB) was mapped pack data read once. Windows are re-mapped from the page
+/// cache when needed again, which costs no measurable time (4.3–4.7 s either way).
+const PACK_WINDOW: usize = 32 << 20;
+const PACK_WINDOWS_MAPPED: usize = 64 << 20;
+
+fn limit_pack_windows() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: libgit2 reads these globals when it maps a pack window; they are set once,
+        // before the first repository of the process is opened.
+        unsafe {
+            let _ = git2::opts::set_mwindow_size(PACK_WINDOW);
+            let _ = git2::opts::set_mwindow_mapped_limit(PACK_WINDOWS_MAPPED);
+        }
+    });
+}
+
 #[derive(Debug, Clone)]
 pub struct RepoHandle(PathBuf);
 
@@ -97,6 +116,7 @@ impl Repo {
         // git does not re-hash every object it reads, and neither do we: 16–22 % of a run went
         // to libgit2 verifying SHA-1s of objects the repository already vouches for.
         git2::opts::strict_hash_verification(false);
+        limit_pack_windows();
         let git = Repository::open_ext(
             dir,
             RepositoryOpenFlags::empty(),
