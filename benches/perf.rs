@@ -10,8 +10,10 @@
 //!
 //! 1. audit: a fork with 50 own commits (copies, in-place edits, framework edits) of an
 //!    elastic-shaped upstream of 5,000 files that moved on by 2,000 commits. Yardstick: the
-//!    plumbing an audit needs — merge-base, rev-list of own commits, diff --numstat -M,
-//!    merge-tree of fork and of fork point with the target, log of upstream churn.
+//!    plumbing that does an audit's jobs, as issue 12 lists it — merge-base, rev-list of own
+//!    commits, merge-tree of fork and of fork point with the target, log of upstream churn,
+//!    the fork's diff with `-C -C --find-copies-harder`, upstream's diff with `-M`, `git
+//!    cherry` — and its narrow part without copies and upstream matching.
 //! 2. sweep: 30 release points of a real repository (go-ethereum), each merged with the fork
 //!    and with its fork point. Yardstick: `git merge-tree --write-tree` run once per merge.
 #![allow(clippy::print_stdout)]
@@ -364,10 +366,14 @@ fn generate(dir: &Path, shape: Shape) -> PathBuf {
     repo
 }
 
-/// The git plumbing an audit needs, run as forkdrift runs git (objects written to a scratch
-/// directory): merge-base, the own commits, the fork's diff with renames, both merges, and the
-/// log of upstream's changes to the fork's paths.
-fn plumbing(path: &Path, objects: &Path, run: &forkdrift::model::Report, remote: &str) {
+/// The git plumbing that does an audit's jobs, run as forkdrift runs git (objects written to
+/// a scratch directory), as issue 12 defines it: merge-base, the own commits, both merges,
+/// the log of upstream's changes to the fork's paths, the fork's diff with copies found as
+/// `-C -C --find-copies-harder` finds them, upstream's diff with renames, and `git cherry`
+/// (patch-ids of the own commits against upstream's). Returns the time of the first five,
+/// the narrower yardstick of the first rounds (no copies, no upstream matching).
+fn plumbing(path: &Path, objects: &Path, run: &forkdrift::model::Report, remote: &str) -> Duration {
+    let started = Instant::now();
     let scratch = tempfile::tempdir().unwrap();
     let (fork, target, base, point) = (
         &run.fork.commit,
@@ -393,6 +399,35 @@ fn plumbing(path: &Path, objects: &Path, run: &forkdrift::model::Report, remote:
     let paths: Vec<&str> = run.changes.iter().map(|c| c.path.as_str()).collect();
     log.extend(paths);
     git_in_store(path, store, &log);
+    let narrow = started.elapsed();
+    git_in_store(
+        path,
+        store,
+        &[
+            "diff",
+            "--numstat",
+            "-C",
+            "-C",
+            "--find-copies-harder",
+            base,
+            fork,
+        ],
+    );
+    git_in_store(path, store, &["diff", "--numstat", "-M", base, target]);
+    git_in_store(path, store, &["cherry", target, fork]);
+    narrow
+}
+
+/// [`plumbing`] [`RUNS`] times: the medians of the whole yardstick and of its narrow part.
+fn time_plumbing(
+    path: &Path,
+    objects: &Path,
+    run: &forkdrift::model::Report,
+    remote: &str,
+) -> (Duration, Duration) {
+    let mut narrow = Vec::new();
+    let (full, _) = time(|| narrow.push(plumbing(path, objects, run, remote)));
+    (full, median(narrow))
 }
 
 /// The peak resident set of this process so far (Linux), in MiB.
@@ -426,12 +461,14 @@ fn bench_audit(temp: &Path) {
     );
     let (hops, with_hops) = time(|| audit(&repo, &git, &selection, true).unwrap().report);
     let objects = path.join(".git/objects");
-    let (yardstick, _) = time(|| plumbing(&path, &objects, &run, "upstream"));
+    let (yardstick, narrow) = time_plumbing(&path, &objects, &run, "upstream");
     println!(
-        "audit                     {:>8.2?}   git plumbing of the same job {:>8.2?}   ratio {:.1}",
+        "audit                     {:>8.2?}   git plumbing of the same job {:>8.2?}   ratio {:.1}   (narrow plumbing {:>8.2?}, ratio {:.1})",
         ours,
         yardstick,
-        ours.as_secs_f64() / yardstick.as_secs_f64()
+        ours.as_secs_f64() / yardstick.as_secs_f64(),
+        narrow,
+        ours.as_secs_f64() / narrow.as_secs_f64()
     );
     println!(
         "audit --hops ({} hops)     {:>8.2?}",
@@ -477,7 +514,7 @@ fn bench_growth(temp: &Path) {
                     .report
             });
             let objects = path.join(".git/objects");
-            let (yardstick, _) = time(|| plumbing(&path, &objects, &run, "upstream"));
+            let (yardstick, _) = time_plumbing(&path, &objects, &run, "upstream");
             println!(
                 "growth: {name:<17} {k}×  {:>8.2?}  {:>8.2?}  {:>5.1}  ({}, {})",
                 ours,
@@ -512,7 +549,7 @@ fn bench_real(args: &[String]) {
     let (ours, run) = time(|| audit(&repo, &git, &selection, false).unwrap().report);
     let rss = peak_rss_mib();
     let objects = repo.objects_dir();
-    let (yardstick, _) = time(|| plumbing(&path, &objects, &run, "upstream"));
+    let (yardstick, narrow) = time_plumbing(&path, &objects, &run, "upstream");
     println!(
         "{}: {} own commits, {} changes, {} conflicts",
         path.display(),
@@ -521,11 +558,13 @@ fn bench_real(args: &[String]) {
         run.conflicts.len()
     );
     println!(
-        "audit {:>8.2?}   git plumbing of the same job {:>8.2?}   ratio {:.1}   peak RSS {} MiB",
+        "audit {:>8.2?}   git plumbing of the same job {:>8.2?}   ratio {:.1}   peak RSS {} MiB   (narrow plumbing {:>8.2?}, ratio {:.1})",
         ours,
         yardstick,
         ours.as_secs_f64() / yardstick.as_secs_f64(),
-        rss.map_or("?".into(), |m| format!("{m:.0}"))
+        rss.map_or("?".into(), |m| format!("{m:.0}")),
+        narrow,
+        ours.as_secs_f64() / narrow.as_secs_f64()
     );
 }
 

@@ -689,9 +689,13 @@ fn read_branch(
         paths_of,
         superseded,
     } = branch;
-    let blocks = target.touched_blocks();
     let strict = |at: usize| belongs(&lines[at], &undone[at], target, None);
-    let near = |at: usize| belongs(&lines[at], &undone[at], target, Some(&blocks));
+    // Read once a seed is found: most candidates have none.
+    let blocks = std::cell::OnceCell::new();
+    let near = |at: usize| {
+        let blocks = blocks.get_or_init(|| target.touched_blocks());
+        belongs(&lines[at], &undone[at], target, Some(blocks))
+    };
     let seeds: Vec<usize> = (0..line.len())
         .filter(|&at| {
             related[line[at]].contains(&u)

@@ -19,6 +19,12 @@ pub use super::selection::{Selection, detect_pack, resolve_version, target_name}
 
 /// Reads everything the analysis needs, and merges the next upgrade.
 pub fn collect(repo: &Repo, git: &Git, selection: &Selection) -> Result<Facts> {
+    // Before git is first asked anything: a git too old says so, not that a pipe broke.
+    git.require(
+        "the exact conflict list",
+        super::git::MERGE_TREE_MIN,
+        "2.40",
+    )?;
     crate::progress::phase("resolving the fork, the target and the rule pack");
     let Endpoints {
         pack,
@@ -85,24 +91,32 @@ pub fn collect(repo: &Repo, git: &Git, selection: &Selection) -> Result<Facts> {
         }
     }
 
-    let touched: HashMap<CommitId, Vec<String>> = {
-        let by_id: HashMap<CommitId, &CommitInfo> = commits.iter().map(|c| (c.id, c)).collect();
-        let range: Vec<CommitId> = fork_range.clone();
-        repo.par_map(&range, |local, id| {
-            Ok(Some((id, local.touched_paths(by_id[&id])?)))
-        })?
-        .into_iter()
-        .collect()
-    };
-
-    // One diff per upstream commit: every path it changed, for upstream matching, churn,
-    // stale copies and release notes alike.
+    // One diff per commit, in one git process: every path each upstream commit changed (for
+    // upstream matching, churn, stale copies and release notes alike) and what each commit
+    // of the fork's range touched.
     let to_scan: Vec<&CommitInfo> = commits
         .iter()
         .filter(|c| !c.is_merge() && (since_base.contains(&c.id) || since_point.contains(&c.id)))
         .collect();
     crate::progress::phase("scanning what upstream's commits changed");
-    let upstream = scan(repo, git, &to_scan)?;
+    let in_fork_range: HashSet<CommitId> = fork_range.iter().copied().collect();
+    let scanned: HashSet<CommitId> = to_scan.iter().map(|c| c.id).collect();
+    let fork_side: Vec<&CommitInfo> = commits
+        .iter()
+        .filter(|c| in_fork_range.contains(&c.id) && !scanned.contains(&c.id))
+        .collect();
+    let mut paths = changed_paths(repo, git, to_scan.iter().chain(&fork_side).copied())?;
+    let touched: HashMap<CommitId, Vec<String>> = fork_range
+        .iter()
+        .map(|id| (*id, paths.get(id).cloned().unwrap_or_default()))
+        .collect();
+    let upstream: Vec<Upstream> = to_scan
+        .iter()
+        .map(|commit| Upstream {
+            meta: (*commit).clone(),
+            paths: paths.remove(&commit.id).unwrap_or_default(),
+        })
+        .collect();
 
     let graph = Graph::new(order_like(&graph_ids, commits));
     crate::progress::phase("reading the release points and the acceptances");
@@ -159,17 +173,36 @@ fn order_like(ids: &[CommitId], commits: Vec<CommitInfo>) -> Vec<CommitInfo> {
     ids.iter().filter_map(|id| by_id.remove(id)).collect()
 }
 
-/// Every path each commit changed against its first parent: one `git log --raw` for all of
-/// them (git's tree diff in one process is an order of magnitude faster than one libgit2 diff
-/// per commit).
+/// Every path each upstream commit changed against its first parent.
 pub(super) fn scan(repo: &Repo, git: &Git, commits: &[&CommitInfo]) -> Result<Vec<Upstream>> {
-    if commits.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut input = String::with_capacity(commits.len() * 41);
+    let mut paths = changed_paths(repo, git, commits.iter().copied())?;
+    Ok(commits
+        .iter()
+        .map(|commit| Upstream {
+            meta: (*commit).clone(),
+            paths: paths.remove(&commit.id).unwrap_or_default(),
+        })
+        .collect())
+}
+
+/// The paths each commit changed: against its parent, and for a merge the paths where it
+/// differs from every parent (what the merge itself wrote: conflict resolutions, evil
+/// merges), as git's combined diff lists them. One `git log --raw` for all of them: git's
+/// tree diff in one process is an order of magnitude faster than one libgit2 diff per
+/// commit, and a merge from upstream differs from its first parent in every path upstream
+/// changed.
+fn changed_paths<'c>(
+    repo: &Repo,
+    git: &Git,
+    commits: impl Iterator<Item = &'c CommitInfo>,
+) -> Result<HashMap<CommitId, Vec<String>>> {
+    let mut input = String::new();
     for commit in commits {
         input.push_str(&commit.id.to_string());
         input.push('\n');
+    }
+    if input.is_empty() {
+        return Ok(HashMap::new());
     }
     let mut command = git.command(Some(repo.git_dir()));
     command.args([
@@ -182,18 +215,11 @@ pub(super) fn scan(repo: &Repo, git: &Git, commits: &[&CommitInfo]) -> Result<Ve
         "--no-abbrev",
         "--root",
         "--no-show-signature",
-        "--diff-merges=off",
+        "--diff-merges=combined",
         "--format=%x00%H",
     ]);
     let output = git.run(command, Some(input.as_bytes()))?;
-    let mut paths = parse_raw(&output);
-    Ok(commits
-        .iter()
-        .map(|commit| Upstream {
-            meta: (*commit).clone(),
-            paths: paths.remove(&commit.id).unwrap_or_default(),
-        })
-        .collect())
+    Ok(parse_raw(&output))
 }
 
 /// `git log --raw -z --format=%x00%H`: NUL-separated fields; a commit id opens each commit,
