@@ -342,6 +342,67 @@ impl Survival<'_> {
     }
 }
 
+/// For an own commit (an index into `own`, oldest first), the own commits that descend from
+/// it, merges looked through, oldest first.
+fn descendants<'f>(facts: &'f Facts, own: &[&CommitInfo]) -> impl Fn(usize) -> Vec<usize> + 'f {
+    let mut children: HashMap<CommitId, Vec<CommitId>> = HashMap::new();
+    for commit in &facts.own {
+        for parent in &commit.parents {
+            children.entry(*parent).or_default().push(commit.id);
+        }
+    }
+    let index: HashMap<CommitId, usize> = own.iter().enumerate().map(|(i, c)| (c.id, i)).collect();
+    let ids: Vec<CommitId> = own.iter().map(|c| c.id).collect();
+    move |from: usize| {
+        let mut seen: HashSet<CommitId> = HashSet::new();
+        let mut stack = vec![ids[from]];
+        while let Some(id) = stack.pop() {
+            for child in children.get(&id).into_iter().flatten() {
+                if seen.insert(*child) {
+                    stack.push(*child);
+                }
+            }
+        }
+        let mut out: Vec<usize> = seen
+            .iter()
+            .filter_map(|id| index.get(id).copied())
+            .collect();
+        out.sort_unstable();
+        out
+    }
+}
+
+/// Whether the own commits `later` than `members` take the members' net change back (a
+/// revert, or the old lines written again by hand).
+fn taken_back<'c>(
+    members: &[usize],
+    later: &[usize],
+    changes_of: &dyn Fn(usize) -> Option<&'c LineChanges>,
+) -> bool {
+    if later.is_empty() {
+        return false;
+    }
+    let made = compose(members.iter().filter_map(|&i| changes_of(i)));
+    if made.is_empty() {
+        return false;
+    }
+    let kept = compose(
+        members
+            .iter()
+            .chain(later.iter().filter(|i| !members.contains(i)))
+            .filter_map(|&i| changes_of(i)),
+    );
+    // Both halves are undone: the lines added are gone and the lines removed are back. A
+    // later edit of the same lines (a fix adopted, then tuned) removes what it added but does
+    // not bring the old lines back.
+    let undone = |mine: &HashSet<u64>, net: &HashSet<u64>| {
+        mine.is_empty()
+            || mine.iter().filter(|k| !net.contains(k)).count() as f64 / mine.len() as f64
+                >= BELONGS
+    };
+    undone(&made.added, &kept.added) && undone(&made.removed, &kept.removed)
+}
+
 /// The net change of commits applied in order: a line added and removed again is no change.
 fn compose<'a>(changes: impl IntoIterator<Item = &'a LineChanges>) -> LineChanges {
     let mut net = LineChanges::default();
@@ -524,6 +585,18 @@ pub fn already_upstream(
             }
         }
     }
+
+    // A change the fork itself took back later (telegraf's fork moved a workflow to
+    // actions/checkout@v3, as upstream did, and back to v2 an hour later) is no work of the
+    // fork's that upstream has: there is nothing left to drop.
+    // A revert touches the paths of what it reverts, so it met the same upstream commits and
+    // its line changes were read above.
+    let changes_of = |i: usize| mine[i].as_ref();
+    let later = descendants(facts, &own);
+    proposals.retain(|p| {
+        let newest = p.members.iter().copied().max();
+        !newest.is_some_and(|newest| taken_back(&p.members, &later(newest), &changes_of))
+    });
 
     // The readings compete for the commits: the best reading takes its commits first.
     let evidence = |p: &Proposal| {

@@ -307,3 +307,70 @@ fn the_same_line_elsewhere_and_a_removal_of_everything_are_not_the_forks_work() 
             .any(|f| f.path == "connectors/utils.py")
     );
 }
+
+/// Edits one file of the fork's work tree and commits it on the fork's branch.
+fn commit_edit(fixture: &Fixture, path: &str, from: &str, to: &str, message: &str) {
+    let file = fixture.path().join(path);
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains(from), "{path}: {from}");
+    std::fs::write(&file, text.replace(from, to)).unwrap();
+    git_ok(
+        fixture.path(),
+        &[
+            "-c",
+            "user.name=Fin",
+            "-c",
+            "user.email=fin@fork.example",
+            "commit",
+            "--quiet",
+            "-am",
+            message,
+        ],
+    );
+}
+
+#[test]
+fn a_change_the_fork_took_back_is_no_work_upstream_has() {
+    let fixture = Fixture::build("upstream-work");
+    // The Confluence fix goes back to what it was: upstream's fix is nothing left to drop.
+    commit_edit(
+        &fixture,
+        "connectors/sources/confluence.py",
+        "{self.root}{relative}",
+        "{relative}",
+        "Revert \"Report Confluence errors with the page's URL\"",
+    );
+    // The Drive fix is tuned, not taken back: the commit that made it is still upstream's.
+    commit_edit(
+        &fixture,
+        "connectors/sources/google_drive.py",
+        "@retryable(retries=5, interval=2",
+        "@retryable(retries=6, interval=2",
+        "Retry Google Drive calls six times",
+    );
+    let report = fixture.audit(&[]);
+    let mut found: Vec<(String, Vec<String>)> = report
+        .already_upstream
+        .iter()
+        .map(|a| (a.method.clone(), a.commits.clone()))
+        .collect();
+    found.sort();
+    let ids = |names: &[&str]| names.iter().map(|n| fixture.id(n)).collect::<Vec<_>>();
+    let mut expected = vec![
+        ("patch-id".to_string(), ids(&["jira-pick"])),
+        ("pr-number".to_string(), ids(&["drive-retry"])),
+        (
+            "squash".to_string(),
+            ids(&["jitter-3", "jitter-2", "jitter-1"]),
+        ),
+    ];
+    expected.sort();
+    assert_eq!(found, expected);
+    // Without the fix or its revert, the fork has no change to Confluence at all.
+    assert!(
+        !report
+            .changes
+            .iter()
+            .any(|c| c.path == "connectors/sources/confluence.py")
+    );
+}
