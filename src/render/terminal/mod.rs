@@ -47,7 +47,7 @@ pub(super) fn ranges(list: &[[u64; 2]]) -> String {
 }
 
 pub fn render(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result<()> {
-    header(report, out, style)?;
+    header(report, "audit", out, style)?;
     act_on(report, out, style)?;
     conflicts(report, out, style)?;
     hops(report, out, style)?;
@@ -70,12 +70,18 @@ pub fn render(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result
     Ok(())
 }
 
-pub fn header(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result<()> {
+/// The lines every view opens with, named after the command that wrote it.
+pub fn header(
+    report: &Report,
+    command: &str,
+    out: &mut dyn Write,
+    style: &Style,
+) -> io::Result<()> {
     let summary = &report.summary;
     writeln!(
         out,
         "{} {}",
-        style.bold("forkdrift audit"),
+        style.bold(&format!("forkdrift {command}")),
         style.dim(&format!("· rule pack {}", report.pack))
     )?;
     writeln!(
@@ -496,7 +502,7 @@ pub(super) fn deps_section(report: &Report, out: &mut dyn Write, style: &Style) 
 /// `forkdrift deps`: the header, the coupled gems, the pins the fork changed and the findings
 /// about them.
 pub fn deps(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result<()> {
-    header(report, out, style)?;
+    header(report, "deps", out, style)?;
     if report.deps.is_none() && report.pins.is_empty() {
         writeln!(
             out,

@@ -4,7 +4,7 @@ use super::*;
 
 /// `forkdrift plan`: the header, then each hop with what it takes.
 pub fn plan(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result<()> {
-    header(report, out, style)?;
+    header(report, "plan", out, style)?;
     deps_section(report, out, style)?;
     let Some(plan) = &report.plan else {
         return Ok(());
@@ -239,7 +239,7 @@ pub fn bookkeeping(report: &Report, out: &mut dyn Write, style: &Style) -> io::R
 
 /// `forkdrift candidates`: the header, then the bookkeeping sections and the notes.
 pub fn candidates(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result<()> {
-    header(report, out, style)?;
+    header(report, "candidates", out, style)?;
     bookkeeping(report, out, style)?;
     if report.pr_candidates.is_empty() {
         writeln!(
