@@ -678,7 +678,7 @@ fn bench_sweep(temp: &Path, geth: &Path) {
     let (ours, merges) = time(|| {
         forkdrift::repo::later::merge_points(&repo, &git_binary, &facts, &release).unwrap()
     });
-    let total: usize = merges.iter().map(|[fork, _]| fork.len()).sum();
+    let total: usize = merges.iter().map(|m| m.conflicts.len()).sum();
     let session = &facts;
     let scratch = tempfile::tempdir().unwrap();
     let (fork_id, point_id) = (session.fork.id.to_string(), session.fork_point.to_string());

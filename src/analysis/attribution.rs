@@ -93,6 +93,19 @@ pub fn attribute(
         }
         None => HashSet::new(),
     };
+    attribute_against(facts, changes, raw, blame, settled, &point_paths)
+}
+
+/// [`attribute`] for a merge with another point than the target (a hop), whose fork point
+/// conflicts in `point_paths`.
+pub fn attribute_against(
+    facts: &Facts,
+    changes: &[Change],
+    raw: Vec<RawConflict>,
+    blame: &Blame,
+    settled: &HashSet<CommitId>,
+    point_paths: &HashSet<String>,
+) -> Vec<Conflict> {
     let fork_paths = ForkPaths::new(facts, changes);
     let mut out = Vec::with_capacity(raw.len());
     for conflict in raw {

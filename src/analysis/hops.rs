@@ -2,10 +2,10 @@
 //! it would cost: conflicts in total and caused by the fork, a risk score, and the protocol
 //! verdict since the previous hop.
 
+use super::gate;
 use super::placement::orphaned_between;
 use super::protocol::Verdict;
 use super::risk::{self, OverallFacts, PathFacts};
-use super::{attribution, gate};
 use crate::error::Result;
 use crate::facts::{Facts, Objects, ReleasePoint};
 use crate::model::{Change, Conflict, Hop, Origin, Status};
@@ -18,24 +18,18 @@ pub struct HopMerge {
 }
 
 impl HopMerge {
-    /// `[fork, fork point]` conflicted paths, attributed by the audit's rule
-    /// ([`attribution::cause`]): a hop has no blame of its own, so the own lines behind a path
-    /// are those the audit found at the target. Conflicts on work upstream already has are not
-    /// the fork's to resolve, as in the audit's count.
-    pub fn new([fork, point]: [Vec<String>; 2], audited: &[Conflict]) -> HopMerge {
-        let upstream: HashSet<&String> = point.iter().collect();
-        let fork_conflicts = fork
+    /// A point's merges: the fork's conflicted paths, and those of its conflicts the fork
+    /// causes (attributed as the audit attributes its own: [`attribution::cause`] over the
+    /// fork point's conflicts at this point and the blame of the fork's lines in each
+    /// conflict). Conflicts on work upstream already has are not the fork's to resolve.
+    pub fn new(conflicts: Vec<String>, attributed: &[Conflict]) -> HopMerge {
+        let fork_conflicts = attributed
             .iter()
-            .filter(|p| {
-                let at_target = audited.iter().find(|c| &c.path == *p);
-                let own_lines = at_target.is_some_and(|c| c.cause == Origin::Fork);
-                let settled = at_target.is_some_and(|c| c.already_upstream);
-                attribution::cause(upstream.contains(p), own_lines) == Origin::Fork && !settled
-            })
-            .cloned()
+            .filter(|c| c.cause == Origin::Fork && !c.already_upstream)
+            .map(|c| c.path.clone())
             .collect();
         HopMerge {
-            conflicts: fork,
+            conflicts,
             fork_conflicts,
         }
     }

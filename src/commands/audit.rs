@@ -2,6 +2,7 @@
 //! `--hops`, merge every release point on the way as well.
 
 use crate::analysis::candidates::{self, Candidate};
+use crate::analysis::conflicts::RawConflict;
 use crate::analysis::protocol::Verdict;
 use crate::analysis::{
     attribution, changes, churn, conflicts, copying, deps, findings, gate, hops, pins, placement,
@@ -23,6 +24,10 @@ pub struct Audit {
     pub refused: bool,
     /// PR candidates with what `candidates --export` needs.
     pub candidates: Vec<Candidate>,
+    /// Who wrote the fork's side of the target's conflicts, and the own commits upstream
+    /// already has: what a hop's conflicts are attributed with.
+    pub blame: attribution::Blame,
+    pub settled: HashSet<CommitId>,
 }
 
 impl Audit {
@@ -66,14 +71,75 @@ pub fn audit(repo: &Repo, git: &Git, selection: &Selection, with_hops: bool) -> 
         crate::progress::phase("merging the release points on the way");
         let (_, points) = releases::hop_points(&audit.facts, repo)?;
         let ids: Vec<CommitId> = points.iter().map(|p| p.commit).collect();
-        let merges = crate::repo::later::merge_points(repo, git, &audit.facts, &ids)?
-            .into_iter()
-            .map(|pair| hops::HopMerge::new(pair, &audit.report.conflicts))
-            .collect();
+        let merges = hop_merges(repo, git, &audit, &ids)?;
         audit.report.hops =
             hops::sweep(&audit.facts, repo, &audit.report.changes, &points, merges)?;
     }
     Ok(audit)
+}
+
+/// The fork and its fork point merged with each point, the fork's conflicts attributed as
+/// the audit attributes the target's: its lines in each conflict blamed (what the target's
+/// conflicts did not already blame), against the fork point's conflicts at that point. A
+/// hop's count of conflicts the fork causes is then what an audit to that point says.
+pub fn hop_merges(
+    repo: &Repo,
+    git: &Git,
+    audit: &Audit,
+    points: &[CommitId],
+) -> Result<Vec<hops::HopMerge>> {
+    let facts = &audit.facts;
+    let changes = &audit.report.changes;
+    let merged = crate::repo::later::merge_points(repo, git, facts, points)?;
+    // Blame decides a conflict's cause only where the fork point conflicts too (elsewhere the
+    // fork causes it), and whether it is settled only when some own work is upstream's; and
+    // it can name an own commit only in a file some own commit touched.
+    let own_touched: HashSet<&String> = facts
+        .own
+        .iter()
+        .filter_map(|c| facts.touched.get(&c.id))
+        .flatten()
+        .collect();
+    let mut wanted: Vec<(String, usize, usize)> = merged
+        .iter()
+        .flat_map(|m| {
+            let decides: Vec<RawConflict> = m
+                .raw
+                .iter()
+                .filter(|c| !audit.settled.is_empty() || m.fork_point_conflicts.contains(&c.path))
+                .cloned()
+                .collect();
+            attribution::blame_requests(facts, changes, &decides)
+        })
+        .filter(|range| !audit.blame.contains_key(range) && own_touched.contains(&range.0))
+        .collect();
+    wanted.sort();
+    wanted.dedup();
+    let mut blame = audit.blame.clone();
+    if !wanted.is_empty() {
+        blame.extend(crate::repo::blame::blame(
+            repo,
+            git,
+            facts.fork.id,
+            facts.merge_base,
+            &wanted,
+        ));
+    }
+    Ok(merged
+        .into_iter()
+        .map(|m| {
+            let point: HashSet<String> = m.fork_point_conflicts.into_iter().collect();
+            let attributed = attribution::attribute_against(
+                facts,
+                changes,
+                m.raw,
+                &blame,
+                &audit.settled,
+                &point,
+            );
+            hops::HopMerge::new(m.conflicts, &attributed)
+        })
+        .collect())
 }
 
 /// Every step of the audit on facts already read. The repository is asked only for what the
@@ -225,6 +291,8 @@ pub fn analyse(repo: &Repo, git: &Git, facts: Facts) -> Result<Audit> {
         report,
         refused,
         candidates,
+        blame,
+        settled,
     })
 }
 

@@ -14,10 +14,7 @@ pub fn plan(repo: &Repo, git: &Git, selection: &Selection) -> Result<Audit> {
     crate::progress::phase("merging the release points on the way");
     let (from_version, points) = releases::hop_points(facts, repo)?;
     let ids: Vec<CommitId> = points.iter().map(|p| p.commit).collect();
-    let merges: Vec<HopMerge> = crate::repo::later::merge_points(repo, git, facts, &ids)?
-        .into_iter()
-        .map(|pair| HopMerge::new(pair, &audit.report.conflicts))
-        .collect();
+    let merges: Vec<HopMerge> = audit::hop_merges(repo, git, &audit, &ids)?;
     let plan = plan::plan(
         facts,
         repo,

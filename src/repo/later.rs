@@ -6,20 +6,31 @@ use super::Repo;
 use super::collect::scan;
 use super::git::Git;
 use super::merge::{self, MergeRequest, Side};
+use crate::analysis::conflicts::{self, RawConflict};
 use crate::error::Result;
 use crate::facts::{CommitId, CommitInfo, Facts, MergeOutcome, TreeId, Upstream};
 
+/// One release point merged with the fork and with its fork point.
+pub struct PointMerge {
+    /// The fork's conflicted paths, as `git merge-tree --name-only` lists them.
+    pub conflicts: Vec<String>,
+    /// The same conflicts with the fork's and the point's line ranges, for blame.
+    pub raw: Vec<RawConflict>,
+    pub fork_point_conflicts: Vec<String>,
+}
+
 /// Merges the fork and its fork point with each point, in parallel batches (one
-/// `git merge-tree --stdin` process per batch): the conflicted paths of each pair.
+/// `git merge-tree --stdin` process per batch).
 pub fn merge_points(
     repo: &Repo,
     git: &Git,
     facts: &Facts,
     points: &[CommitId],
-) -> Result<Vec<[Vec<String>; 2]>> {
+) -> Result<Vec<PointMerge>> {
     use rayon::prelude::*;
     let git = &git.with_attributes_of(facts.fork.id);
     let (git_dir, objects) = (repo.git_dir().to_path_buf(), repo.objects_dir());
+    let handle = repo.handle();
     let requests: Vec<[MergeRequest; 2]> = points
         .iter()
         .map(|p| [facts.fork.id, facts.fork_point].map(|ours| MergeRequest::commits(ours, *p)))
@@ -28,15 +39,25 @@ pub fn merge_points(
         .len()
         .div_ceil(rayon::current_num_threads().max(1))
         .max(1);
-    let results: Vec<Result<Vec<[Vec<String>; 2]>>> = requests
+    let results: Vec<Result<Vec<PointMerge>>> = requests
         .par_chunks(batch)
         .map(|chunk| {
             let flat: Vec<MergeRequest> = chunk.iter().flatten().copied().collect();
-            let (_scratch, outcomes) = merge::merge_all_at(&git_dir, &objects, git, &flat)?;
-            Ok(outcomes
+            let (scratch, outcomes) = merge::merge_all_at(&git_dir, &objects, git, &flat)?;
+            // The conflicts' stages are read while the merges' objects (a virtual merge base)
+            // are still there.
+            let local = handle.open()?;
+            local.add_scratch(scratch)?;
+            outcomes
                 .chunks(2)
-                .map(|pair| [pair[0].conflicted_paths(), pair[1].conflicted_paths()])
-                .collect())
+                .map(|pair| {
+                    Ok(PointMerge {
+                        conflicts: pair[0].conflicted_paths(),
+                        raw: conflicts::conflicts(&pair[0], &local)?,
+                        fork_point_conflicts: pair[1].conflicted_paths(),
+                    })
+                })
+                .collect()
         })
         .collect();
     let mut out = Vec::with_capacity(points.len());

@@ -440,3 +440,134 @@ fn each_hops_conflict_paths_are_what_git_merge_tree_names() {
         }
     }
 }
+
+#[test]
+fn each_hops_fork_conflicts_are_what_an_audit_to_that_point_says() {
+    for name in ["demo", "release-branch"] {
+        let fixture = Fixture::build(name);
+        let report = fixture.audit(&["--hops"]);
+        assert!(
+            report.hops.iter().any(|h| h.fork_conflicts > 0),
+            "{name}: no hop has conflicts the fork causes, so nothing would be compared"
+        );
+        for hop in &report.hops {
+            let alone = fixture.audit(&["--to", &hop.commit]);
+            let caused = alone
+                .conflicts
+                .iter()
+                .filter(|c| c.cause == forkdrift::model::Origin::Fork && !c.already_upstream)
+                .count();
+            assert_eq!(hop.fork_conflicts, caused, "{name}: hop {}", hop.name);
+        }
+    }
+}
+
+#[test]
+fn a_hop_attributes_its_own_conflicts() {
+    // The fork lives on the 8.10 branch, whose backport conflicts with main's next release
+    // in the timeout; the fork's own edit (the retries) conflicts only with the release after.
+    // At 8.11 the one conflict is upstream's (the fork point has it too and no own line is in
+    // it); at the target the same file conflicts in the fork's lines as well.
+    let fixture = Fixture::from_toml(
+        r#"description = "A fork on a release branch whose hops differ in who causes a conflict."
+
+[[step]]
+commit = "upstream/main"
+message = "Connectors framework (#1)"
+write = { "connectors/utils.py" = """TIMEOUT = 30
+
+def helper_0():
+    return 0
+
+def helper_1():
+    return 1
+
+def helper_2():
+    return 2
+
+def helper_3():
+    return 3
+
+def helper_4():
+    return 4
+
+def helper_5():
+    return 5
+
+def helper_6():
+    return 6
+
+def helper_7():
+    return 7
+
+RETRIES = 3
+""", "connectors/VERSION" = "8.10.0.0\n" }
+
+[[step]]
+tag = "v8.10.0.0"
+at = "upstream/main"
+
+[[step]]
+branch = "upstream/8.10"
+at = "upstream/main"
+
+[[step]]
+commit = "upstream/8.10"
+message = "[8.10] Shorter timeout (#2) (#3)"
+edit = [{ path = "connectors/utils.py", replace = [["TIMEOUT = 30", "TIMEOUT = 20"]] }]
+
+[[step]]
+commit = "fork/main"
+at = "upstream/8.10"
+message = "Retry more"
+edit = [{ path = "connectors/utils.py", replace = [["RETRIES = 3", "RETRIES = 9"]] }]
+
+[[step]]
+commit = "upstream/main"
+message = "Longer timeout (#4)"
+edit = [
+  { path = "connectors/utils.py", replace = [["TIMEOUT = 30", "TIMEOUT = 60"]] },
+  { path = "connectors/VERSION", replace = [["8.10.0.0", "8.11.0.0"]] },
+]
+
+[[step]]
+tag = "v8.11.0.0"
+at = "upstream/main"
+
+[[step]]
+commit = "upstream/main"
+message = "Retry less (#5)"
+edit = [
+  { path = "connectors/utils.py", replace = [["RETRIES = 3", "RETRIES = 2"]] },
+  { path = "connectors/VERSION", replace = [["8.11.0.0", "8.12.0.0"]] },
+]
+
+[[step]]
+tag = "v8.12.0.0"
+at = "upstream/main"
+"#,
+    );
+    let rules = ["--rules", "elastic-connectors"];
+    let report = fixture.audit(&[&rules[..], &["--hops"]].concat());
+    let counts: Vec<(String, usize, usize)> = report
+        .hops
+        .iter()
+        .map(|h| (h.version.clone(), h.conflicts, h.fork_conflicts))
+        .collect();
+    assert_eq!(
+        counts,
+        [
+            ("8.11.0.0".to_string(), 1, 0),
+            ("8.12.0.0".to_string(), 1, 1)
+        ]
+    );
+    for hop in &report.hops {
+        let alone = fixture.audit(&[&rules[..], &["--to", &hop.commit]].concat());
+        let caused = alone
+            .conflicts
+            .iter()
+            .filter(|c| c.cause == forkdrift::model::Origin::Fork && !c.already_upstream)
+            .count();
+        assert_eq!(hop.fork_conflicts, caused, "hop {}", hop.version);
+    }
+}
