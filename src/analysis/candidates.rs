@@ -164,6 +164,15 @@ pub fn rank(
     {
         let clean = steps.len() == commits.len();
         let first = commits[0];
+        // Whether a series applies says nothing when there is nothing to propose.
+        if restores_upstream(facts, objects, &commits) {
+            notes.push(format!(
+                "{} \"{}\" is not a PR candidate: it only brings back upstream's own lines, which the fork had changed (upstream has them)",
+                first.id.short(),
+                first.subject,
+            ));
+            continue;
+        }
         if !clean {
             notes.push(format!(
                 "{} \"{}\" does not apply cleanly to {}: rebase it before proposing it upstream",
@@ -269,6 +278,75 @@ pub fn rank(
 
 /// Work meant for the fork's own debugging is no upstream fix: a series whose changed lines
 /// only log (or turn logging up), or a long series that is mostly debugging by its subjects.
+/// Whether a series only undoes the fork's own divergence: in each of its files, the version
+/// after it lies on a shortest way from the version before it to the merge-base's, so the
+/// series is a step back toward upstream (extremenetworks/telegraf commented out every output
+/// plug-in in `plugins/outputs/all/all.go` and later un-commented one: upstream has that
+/// line, there is nothing to propose). An edit of the fork's own code is no such step, even
+/// when its new line happens to exist upstream elsewhere in the file.
+fn restores_upstream(facts: &Facts, objects: &dyn Objects, commits: &[&CommitInfo]) -> bool {
+    let (Some(first), Some(last)) = (commits.first(), commits.last()) else {
+        return false;
+    };
+    let Some(before) = first.parent_tree else {
+        return false;
+    };
+    let paths: BTreeSet<&String> = commits
+        .iter()
+        .filter_map(|c| facts.touched.get(&c.id))
+        .flatten()
+        .collect();
+    // Lines compared without their indentation: the fork's ` \t_ "…/discard"` brings back
+    // upstream's `\t_ "…/discard"`.
+    let read = |tree: TreeId, path: &str| -> Option<String> {
+        match objects.read(tree, path) {
+            Ok(Some(bytes)) => String::from_utf8(bytes)
+                .ok()
+                .map(|text| text.lines().map(str::trim).collect::<Vec<_>>().join("\n")),
+            Ok(None) => Some(String::new()),
+            Err(_) => None,
+        }
+    };
+    // Lines inserted and deleted by a shortest edit script (Myers' is one).
+    let distance = |a: &str, b: &str| {
+        similar::TextDiff::from_lines(a, b)
+            .iter_all_changes()
+            .filter(|c| c.tag() != similar::ChangeTag::Equal)
+            .count()
+    };
+    let mut brought_back = 0;
+    for path in paths {
+        let (Some(old), Some(new), Some(base)) = (
+            read(before, path),
+            read(last.tree, path),
+            read(facts.trees.base, path),
+        ) else {
+            return false;
+        };
+        // A file upstream lacks has nothing of upstream's to bring back.
+        if base.is_empty() {
+            return false;
+        }
+        // Every line it writes is upstream's (a lone brace proves nothing: the shortest way
+        // through two files that differ by a fork-only block can pass any brace)...
+        let at_base: HashSet<&str> = base.lines().collect();
+        for change in similar::TextDiff::from_lines(&old, &new).iter_all_changes() {
+            let line = change.value().trim_end_matches('\n');
+            if change.tag() == similar::ChangeTag::Insert && line.len() >= 3 {
+                if !at_base.contains(line) {
+                    return false;
+                }
+                brought_back += 1;
+            }
+        }
+        // ... and the step is one along a shortest way back to upstream's version.
+        if distance(&new, &base) + distance(&old, &new) != distance(&old, &base) {
+            return false;
+        }
+    }
+    brought_back > 0
+}
+
 fn debugging(objects: &dyn Objects, commits: &[&CommitInfo]) -> Option<String> {
     let debug_subject = Regex::new(r"(?i)\b(debug\w*|logging|log level|verbose|wip|tmp|temp)\b")
         .expect("a valid pattern");

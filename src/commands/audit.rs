@@ -202,8 +202,7 @@ pub fn analyse(repo: &Repo, git: &Git, facts: Facts) -> Result<Audit> {
     let (series, mut candidate_notes) = candidates::series(&facts, objects, &changes, &settled)?;
     crate::progress::phase("trying the pull-request candidates on the target");
     let picked: Vec<Vec<_>> = series.iter().map(|s| s.commits.clone()).collect();
-    let steps =
-        crate::repo::later::cherry_pick(repo, git, facts.fork.id, facts.trees.target, &picked)?;
+    let steps = crate::repo::later::cherry_pick(repo, git, facts.target.id, &picked)?;
     let candidates = candidates::rank(
         &facts,
         objects,

@@ -67,16 +67,20 @@ pub fn merge_points(
     Ok(out)
 }
 
-/// Cherry-picks every series onto `target`, one step of every series per git process. For
-/// each series, the trees after each clean step; a series stops at its first conflict.
+/// Cherry-picks every series onto the target commit, one step of every series per git
+/// process. For each series, the trees after each clean step; a series stops at its first
+/// conflict.
 pub fn cherry_pick(
     repo: &Repo,
     git: &Git,
-    fork: CommitId,
-    target: TreeId,
+    target: CommitId,
     series: &[Vec<&CommitInfo>],
 ) -> Result<Vec<Vec<TreeId>>> {
-    let git = &git.with_attributes_of(fork);
+    // A pull request lands on upstream's tree with upstream's merge attributes: the fork's
+    // `merge=union` would paste a fork's whole import block into a file upstream rewrote
+    // (extremenetworks/telegraf's plugins/outputs/all/all.go) and call that clean.
+    let git = &git.with_attributes_of(target);
+    let target = repo.tree_of(target)?;
     // Each step merges onto the tree the previous step wrote: one scratch store for them all.
     let scratch = merge::Scratch::new()?;
     let mut steps: Vec<Vec<TreeId>> = vec![Vec::new(); series.len()];

@@ -374,3 +374,53 @@ fn a_change_the_fork_took_back_is_no_work_upstream_has() {
             .any(|c| c.path == "connectors/sources/confluence.py")
     );
 }
+
+#[test]
+fn a_commit_that_only_brings_back_upstreams_lines_is_no_pr_candidate() {
+    let fixture = Fixture::from_toml(
+        r##"description = "A fork that switched off framework imports, then switched one back on."
+
+[[step]]
+commit = "upstream/main"
+message = "Connectors framework (#1)"
+write = { "connectors/config.py" = "def _default_config():\n    return {\"service\": {\"idling\": 30}}\n", "connectors/utils.py" = "import asyncio\nimport os\nimport random\nimport time\n\n\ndef pause():\n    return asyncio.sleep(1)\n", "connectors/sources/mysql.py" = "class MySqlDataSource:\n    pass\n", "connectors/VERSION" = "8.10.0.0\n" }
+
+[[step]]
+tag = "v8.10.0.0"
+at = "upstream/main"
+
+[[step]]
+commit = "fork/main"
+at = "upstream/main"
+message = "Trim the imports we do not ship"
+edit = [{ path = "connectors/utils.py", replace = [["import os\nimport random\nimport time\n", "# import os\n# import random\n# import time\n"]] }]
+
+[[step]]
+commit = "fork/main"
+message = "Raise the idle time"
+edit = [{ path = "connectors/config.py", replace = [['"idling": 30', '"idling": 60']] }]
+
+[[step]]
+commit = "fork/main"
+id = "random-back"
+message = "Jitter needs random after all"
+edit = [{ path = "connectors/utils.py", replace = [["# import random\n", "import random\n"]] }]
+"##,
+    );
+    let report = fixture.audit(&["--rules", "elastic-connectors"]);
+    let back = fixture.id("random-back");
+    assert!(
+        !report
+            .pr_candidates
+            .iter()
+            .any(|c| c.commits.contains(&back)),
+        "{:?}",
+        report.pr_candidates
+    );
+    assert!(
+        report.notes.iter().any(|n| n.contains(&back[..12])
+            && n.contains("only brings back upstream's own lines")),
+        "{:?}",
+        report.notes
+    );
+}
