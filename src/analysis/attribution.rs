@@ -36,14 +36,34 @@ impl<'a> ForkPaths<'a> {
             }
         }
         let stage2_entries = facts.merges.fork.entries.iter().filter(|e| e.stage == 2);
+        let mut by_blob: HashMap<BlobId, &str> = stage2_entries
+            .clone()
+            .filter_map(|e| Some((e.id, *owner.get(e.path.as_str())?)))
+            .collect();
+        // A file merge-ort moved where upstream moved its directory, while no change of the
+        // fork's says so (top-gg's config.yml.example, now app/connectors_service/…): the
+        // fork's tree holds the stage-2 blob at the fork's path.
+        let unknown: HashSet<BlobId> = stage2_entries
+            .clone()
+            .map(|e| e.id)
+            .filter(|id| !by_blob.contains_key(id))
+            .collect();
+        // Only a blob at one path names it (identical files, an empty __init__.py, do not).
+        let mut found: HashMap<BlobId, Option<&str>> = HashMap::new();
+        if !unknown.is_empty() {
+            for (path, id) in &facts.fork_files {
+                if unknown.contains(id) {
+                    found
+                        .entry(*id)
+                        .and_modify(|p| *p = None)
+                        .or_insert(Some(path.as_str()));
+                }
+            }
+        }
+        by_blob.extend(found.into_iter().filter_map(|(id, p)| Some((id, p?))));
         ForkPaths {
-            stage2: stage2_entries
-                .clone()
-                .map(|e| (e.path.as_str(), e.id))
-                .collect(),
-            by_blob: stage2_entries
-                .filter_map(|e| Some((e.id, *owner.get(e.path.as_str())?)))
-                .collect(),
+            stage2: stage2_entries.map(|e| (e.path.as_str(), e.id)).collect(),
+            by_blob,
             by_target,
         }
     }
