@@ -26,6 +26,8 @@ pub mod progress;
 pub mod render;
 pub mod repo;
 pub mod rules;
+#[cfg(test)]
+mod test_support;
 pub mod time;
 
 pub use cli::Config;

@@ -398,13 +398,7 @@ mod tests {
     fn skipping_the_shared_ends_changes_nothing() {
         // A small generator (xorshift) of indented files and edits of them: repeated lines,
         // blank lines, files with and without a final newline, edits at the very ends.
-        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
-        let mut next = move |bound: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % bound as u64) as usize
-        };
+        let mut next = crate::test_support::xorshift(0x9e37_79b9_7f4a_7c15);
         let words = [
             "fn a() {", "x = 1", "}", "", "  ", "if y:", "return", "x = 1 ",
         ];

@@ -274,13 +274,7 @@ mod tests {
 
     #[test]
     fn name_patterns_match_as_their_regex_does() {
-        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
-        let mut next = move |bound: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % bound as u64) as usize
-        };
+        let mut next = crate::test_support::xorshift(0x2545_f491_4f6c_dd1d);
         let pieces = [
             "ab", "A", "b", "_", "-", " ", "x", "AB_b", "\u{212a}", "k", ".", "a-b",
         ];

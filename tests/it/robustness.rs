@@ -2,7 +2,7 @@
 //! every row): the audit completes, or ends with exit 2 and a diagnostic that says what to do.
 //! Never a panic.
 
-use crate::support::{Fixture, change, forkdrift_in, git_ok};
+use crate::support::{Fixture, change, commit_as_fork, forkdrift_in, git_ok};
 use forkdrift::model::{ChangeClass, EntryKind, Origin, Status};
 use predicates::prelude::*;
 use std::path::Path;
@@ -38,19 +38,7 @@ fn fails_with(mut command: assert_cmd::Command, message: &str, help: &str) {
 
 /// A fork commit made with the system git, with a pinned identity.
 fn commit(dir: &Path, message_file: &Path) {
-    git_ok(
-        dir,
-        &[
-            "-c",
-            "user.name=Fin",
-            "-c",
-            "user.email=fin@fork.example",
-            "commit",
-            "--quiet",
-            "-F",
-            message_file.to_str().unwrap(),
-        ],
-    );
+    commit_as_fork(dir, &["-F", message_file.to_str().unwrap()]);
 }
 
 fn commit_all(fixture: &Fixture, message: &[u8]) {

@@ -153,6 +153,20 @@ pub fn kinds(report: &Report) -> Vec<(String, String)> {
 }
 
 /// Like [`git_in`], for set-up steps that must succeed.
+/// `git commit --quiet ARGS` as the fork's developer (a test's own commit on top of a fixture).
+pub fn commit_as_fork(dir: &Path, args: &[&str]) {
+    let mut full = vec![
+        "-c",
+        "user.name=Fin",
+        "-c",
+        "user.email=fin@fork.example",
+        "commit",
+        "--quiet",
+    ];
+    full.extend_from_slice(args);
+    git_ok(dir, &full);
+}
+
 pub fn git_ok(dir: &Path, args: &[&str]) -> String {
     let output = run_git(dir, args);
     assert!(

@@ -1,7 +1,7 @@
 //! A command-line tool people trust at first touch: it touches only what is its own, keeps
 //! its exit codes through broken pipes and signals, and every diagnostic helps.
 
-use crate::support::{Fixture, forkdrift_in, git_ok};
+use crate::support::{Fixture, commit_as_fork, forkdrift_in, git_ok};
 use predicates::prelude::*;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -526,19 +526,7 @@ fn paths_with_control_characters_are_quoted() {
     let name = "connectors/odd\nname.py";
     std::fs::write(fixture.path().join(name), "x = 1\n").unwrap();
     fixture.git(&["add", "--", name]);
-    git_ok(
-        fixture.path(),
-        &[
-            "-c",
-            "user.name=Fin",
-            "-c",
-            "user.email=fin@fork.example",
-            "commit",
-            "--quiet",
-            "-m",
-            "odd name",
-        ],
-    );
+    commit_as_fork(fixture.path(), &["-m", "odd name"]);
     let terminal = fixture
         .forkdrift(&["audit", "--fail-on", "never", "--all"])
         .output()

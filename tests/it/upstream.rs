@@ -1,6 +1,6 @@
 //! Issue 5: what upstream already has, what it should get, and what the fork's copies miss.
 
-use crate::support::{Fixture, change, git_in, git_ok};
+use crate::support::{Fixture, change, commit_as_fork, git_in, git_ok};
 
 #[test]
 fn finds_fork_work_upstream_already_has_by_every_method() {
@@ -314,19 +314,7 @@ fn commit_edit(fixture: &Fixture, path: &str, from: &str, to: &str, message: &st
     let text = std::fs::read_to_string(&file).unwrap();
     assert!(text.contains(from), "{path}: {from}");
     std::fs::write(&file, text.replace(from, to)).unwrap();
-    git_ok(
-        fixture.path(),
-        &[
-            "-c",
-            "user.name=Fin",
-            "-c",
-            "user.email=fin@fork.example",
-            "commit",
-            "--quiet",
-            "-am",
-            message,
-        ],
-    );
+    commit_as_fork(fixture.path(), &["-am", message]);
 }
 
 #[test]
