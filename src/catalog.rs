@@ -134,9 +134,9 @@ pub const CATALOG: &[Entry] = &[
         key: "protocol-edit",
         name: "protocol edit",
         severity: Severity::Error,
-        summary: "The fork edits a protocol anchor.",
+        summary: "The fork changes the protocol: an anchor's values or document, or a whole-file anchor.",
         description: "The protocol is upstream's contract with the rest of the stack; a fork that changes it breaks that contract.",
-        message: "the fork edits protocol anchor {path}",
+        message: "the fork changes the protocol in {path}",
         help: Some(
             "the protocol is upstream's contract with the stack: propose the change upstream instead",
         ),

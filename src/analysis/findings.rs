@@ -9,6 +9,7 @@ use crate::model::{
     Change, ChangeClass, Conflict, Finding, ProtocolReport, Severity, StaleCopy, Status,
 };
 use crate::rules::Pack;
+use std::collections::HashSet;
 
 /// Stable for the same finding across runs and commits: it hashes what the finding is about,
 /// never commit ids or line numbers.
@@ -233,9 +234,12 @@ fn stale_findings(copies: &[CopiedUnit], copy: &StaleCopy, builder: &mut Finding
 
 /// A protocol change between the fork point and the target, and fork edits of the protocol;
 /// added to `findings`, which stay sorted.
+/// `protocol_edited`: the anchors' paths where the fork's own work changed the protocol (its
+/// values, its document, or a whole-file anchor's bytes), from the fork point to the fork.
 pub fn protocol_findings(
     pack: &Pack,
     changes: &[Change],
+    protocol_edited: &HashSet<&str>,
     verdict: Verdict,
     protocol: &ProtocolReport,
     findings: &mut Vec<Finding>,
@@ -243,9 +247,10 @@ pub fn protocol_findings(
     let mut builder = FindingBuilder::new(pack);
     let anchors = anchor_paths(pack);
     for change in changes.iter().filter(|c| c.is_divergent()) {
-        let touches = anchors
-            .iter()
-            .any(|a| *a == change.path || change.old_path.as_deref() == Some(a));
+        let touches = anchors.iter().any(|a| {
+            (*a == change.path || change.old_path.as_deref() == Some(a))
+                && protocol_edited.contains(a.as_str())
+        });
         if touches {
             builder.add(NewFinding {
                 kind: Kind::ProtocolEdit,

@@ -226,7 +226,24 @@ pub fn analyse(repo: &Repo, git: &Git, facts: Facts) -> Result<Audit> {
     let in_place = stale::in_place_edits(&facts.pack, &index, &changes, &facts.fork_files);
 
     let mut findings = findings::findings(&facts.pack, &changes, &conflicts, &copies, &stale);
-    findings::protocol_findings(&facts.pack, &changes, verdict, &protocol, &mut findings);
+    // What the fork's own edits did to the protocol: an edit of a file that holds the
+    // protocol's values, elsewhere in that file (karafka-web's sampler.rb, whose
+    // SCHEMA_VERSION a macOS `ps` fix leaves alone), is a framework edit, not a protocol edit.
+    let (_, own_protocol) = gate::compare(&facts, objects, facts.fork_point, facts.fork.id)?;
+    let protocol_edited: HashSet<&str> = own_protocol
+        .anchors
+        .iter()
+        .filter(|a| a.verdict != Verdict::None.as_str())
+        .map(|a| a.path.as_str())
+        .collect();
+    findings::protocol_findings(
+        &facts.pack,
+        &changes,
+        &protocol_edited,
+        verdict,
+        &protocol,
+        &mut findings,
+    );
     let deps = deps::check(&facts, objects)?.map(|(deps, more)| {
         findings::merge(&mut findings, more);
         deps

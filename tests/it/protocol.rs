@@ -1,6 +1,6 @@
 //! Issue 4: the protocol gate (exit 3), acceptances, and the upgrade plan.
 
-use crate::support::Fixture;
+use crate::support::{Fixture, commit_as_fork};
 use forkdrift::model::Report;
 use predicates::prelude::*;
 
@@ -443,4 +443,41 @@ fn a_karafka_web_plan_from_08_to_011_hops_once_per_minor_with_its_upgrade_notes(
         ]
     );
     assert!(plan.hops.iter().all(|h| h.protocol == "none"));
+}
+
+#[test]
+fn an_edit_beside_the_protocols_values_is_no_protocol_edit() {
+    let fixture = Fixture::build("karafka-web");
+    let sampler = "lib/karafka/web/tracking/consumers/sampler.rb";
+    let edit = |from: &str, to: &str, message: &str| {
+        let file = fixture.path().join(sampler);
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert!(text.contains(from), "{from}");
+        std::fs::write(&file, text.replace(from, to)).unwrap();
+        commit_as_fork(fixture.path(), &["-am", message]);
+    };
+    let on_sampler = |report: &Report| -> Vec<String> {
+        report
+            .findings
+            .iter()
+            .filter(|f| f.path == sampler)
+            .map(|f| f.id.clone())
+            .collect()
+    };
+    // A fix in the sampler's code: a framework edit, the protocol untouched.
+    edit(
+        "{ schema_version: SCHEMA_VERSION }",
+        "{ schema_version: SCHEMA_VERSION, threads: 1 }",
+        "Report the thread count",
+    );
+    let (_, report) = audit_json(&fixture, &["--to", "v0.11.5"]);
+    assert_eq!(on_sampler(&report), ["FD101"]);
+    // The schema version itself: the protocol, the fork's to propose upstream.
+    edit(
+        "SCHEMA_VERSION = '1.5.0'",
+        "SCHEMA_VERSION = '1.5.1'",
+        "Bump the schema",
+    );
+    let (_, report) = audit_json(&fixture, &["--to", "v0.11.5"]);
+    assert_eq!(on_sampler(&report), ["FD101", "FD301"]);
 }
