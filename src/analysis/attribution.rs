@@ -80,10 +80,10 @@ impl<'a> ForkPaths<'a> {
 }
 
 /// The line ranges to blame on the fork's side: `(fork path, first, last)`, 1-based.
-pub fn blame_requests(
+pub fn blame_requests<'r>(
     facts: &Facts,
     changes: &[Change],
-    raw: &[RawConflict],
+    raw: impl IntoIterator<Item = &'r RawConflict>,
 ) -> Vec<(String, usize, usize)> {
     let fork_paths = ForkPaths::new(facts, changes);
     let mut out = Vec::new();

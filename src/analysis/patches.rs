@@ -160,6 +160,26 @@ fn open_above(text: &[u8], end: usize) -> Vec<Open> {
     open
 }
 
+/// The net change of commits applied in order: a line added and removed again is no change.
+pub fn compose<'a>(changes: impl IntoIterator<Item = &'a LineChanges>) -> LineChanges {
+    let mut net = LineChanges::default();
+    for change in changes {
+        net.blocks
+            .extend(change.blocks.iter().map(|(k, b)| (*k, *b)));
+        for key in &change.removed {
+            if !net.added.remove(key) {
+                net.removed.insert(*key);
+            }
+        }
+        for key in &change.added {
+            if !net.removed.remove(key) {
+                net.added.insert(*key);
+            }
+        }
+    }
+    net
+}
+
 /// Where two versions of a file stop sharing whole lines: the middle `old[start..old_end]`
 /// against `new[start..new_end]`, where `start` is 0 or follows a newline, and each end is the
 /// version's length or sits on a newline both versions share with everything after it. Split

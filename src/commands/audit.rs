@@ -2,7 +2,6 @@
 //! `--hops`, merge every release point on the way as well.
 
 use crate::analysis::candidates::{self, Candidate};
-use crate::analysis::conflicts::RawConflict;
 use crate::analysis::protocol::Verdict;
 use crate::analysis::{
     attribution, changes, churn, conflicts, copying, deps, findings, gate, hops, pins, placement,
@@ -103,13 +102,11 @@ pub fn hop_merges(
     let mut wanted: Vec<(String, usize, usize)> = merged
         .iter()
         .flat_map(|m| {
-            let decides: Vec<RawConflict> = m
+            let decides = m
                 .raw
                 .iter()
-                .filter(|c| !audit.settled.is_empty() || m.fork_point_conflicts.contains(&c.path))
-                .cloned()
-                .collect();
-            attribution::blame_requests(facts, changes, &decides)
+                .filter(|c| !audit.settled.is_empty() || m.fork_point_conflicts.contains(&c.path));
+            attribution::blame_requests(facts, changes, decides)
         })
         .filter(|range| !audit.blame.contains_key(range) && own_touched.contains(&range.0))
         .collect();

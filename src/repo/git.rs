@@ -21,6 +21,8 @@ pub struct Git {
     /// The commit whose `.gitattributes` merges obey (merge drivers such as `merge=union`), so
     /// that a merge depends on the fork, not on the directory forkdrift was started in.
     attr_source: Option<String>,
+    /// `git --version`, asked once per run: every merge batch checks it, and clones share it.
+    version: std::sync::Arc<std::sync::OnceLock<(u32, u32, String)>>,
 }
 
 impl Git {
@@ -30,6 +32,7 @@ impl Git {
             program: std::env::var_os("FORKDRIFT_GIT").unwrap_or_else(|| "git".into()),
             hermetic: false,
             attr_source: None,
+            version: Default::default(),
         }
     }
 
@@ -138,6 +141,9 @@ impl Git {
     }
 
     pub fn version(&self) -> Result<(u32, u32, String)> {
+        if let Some(known) = self.version.get() {
+            return Ok(known.clone());
+        }
         let mut command = self.command(None);
         command.arg("--version");
         let text = String::from_utf8_lossy(&self.run(command, None)?)
@@ -147,7 +153,7 @@ impl Git {
         let mut parts = numbers.split(|c: char| !c.is_ascii_digit());
         let major = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
         let minor = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
-        Ok((major, minor, numbers))
+        Ok(self.version.get_or_init(|| (major, minor, numbers)).clone())
     }
 
     pub fn require(

@@ -1,6 +1,6 @@
 //! Issue 4: the protocol gate (exit 3), acceptances, and the upgrade plan.
 
-use crate::support::{Fixture, commit_as_fork};
+use crate::support::Fixture;
 use forkdrift::model::Report;
 use predicates::prelude::*;
 
@@ -449,13 +449,8 @@ fn a_karafka_web_plan_from_08_to_011_hops_once_per_minor_with_its_upgrade_notes(
 fn an_edit_beside_the_protocols_values_is_no_protocol_edit() {
     let fixture = Fixture::build("karafka-web");
     let sampler = "lib/karafka/web/tracking/consumers/sampler.rb";
-    let edit = |from: &str, to: &str, message: &str| {
-        let file = fixture.path().join(sampler);
-        let text = std::fs::read_to_string(&file).unwrap();
-        assert!(text.contains(from), "{from}");
-        std::fs::write(&file, text.replace(from, to)).unwrap();
-        commit_as_fork(fixture.path(), &["-am", message]);
-    };
+    let edit =
+        |from: &str, to: &str, message: &str| fixture.commit_edit(sampler, from, to, message);
     let on_sampler = |report: &Report| -> Vec<String> {
         report
             .findings

@@ -76,6 +76,16 @@ impl Fixture {
     pub fn git(&self, args: &[&str]) -> String {
         git_in(self.path(), args)
     }
+
+    /// Replaces `from` by `to` in one file of the fork's work tree and commits it on the fork's
+    /// branch.
+    pub fn commit_edit(&self, path: &str, from: &str, to: &str, message: &str) {
+        let file = self.path().join(path);
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert!(text.contains(from), "{path}: {from}");
+        std::fs::write(&file, text.replace(from, to)).unwrap();
+        commit_as_fork(self.path(), &["-am", message]);
+    }
 }
 
 pub fn hermetic_env(command: &mut Command, home: &Path) {

@@ -1,6 +1,6 @@
 //! Issue 5: what upstream already has, what it should get, and what the fork's copies miss.
 
-use crate::support::{Fixture, change, commit_as_fork, git_in, git_ok};
+use crate::support::{Fixture, change, git_in, git_ok};
 
 #[test]
 fn finds_fork_work_upstream_already_has_by_every_method() {
@@ -308,29 +308,18 @@ fn the_same_line_elsewhere_and_a_removal_of_everything_are_not_the_forks_work() 
     );
 }
 
-/// Edits one file of the fork's work tree and commits it on the fork's branch.
-fn commit_edit(fixture: &Fixture, path: &str, from: &str, to: &str, message: &str) {
-    let file = fixture.path().join(path);
-    let text = std::fs::read_to_string(&file).unwrap();
-    assert!(text.contains(from), "{path}: {from}");
-    std::fs::write(&file, text.replace(from, to)).unwrap();
-    commit_as_fork(fixture.path(), &["-am", message]);
-}
-
 #[test]
 fn a_change_the_fork_took_back_is_no_work_upstream_has() {
     let fixture = Fixture::build("upstream-work");
     // The Confluence fix goes back to what it was: upstream's fix is nothing left to drop.
-    commit_edit(
-        &fixture,
+    fixture.commit_edit(
         "connectors/sources/confluence.py",
         "{self.root}{relative}",
         "{relative}",
         "Revert \"Report Confluence errors with the page's URL\"",
     );
     // The Drive fix is tuned, not taken back: the commit that made it is still upstream's.
-    commit_edit(
-        &fixture,
+    fixture.commit_edit(
         "connectors/sources/google_drive.py",
         "@retryable(retries=5, interval=2",
         "@retryable(retries=6, interval=2",
