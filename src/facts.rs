@@ -283,6 +283,11 @@ pub struct MergeOutcome {
     pub clean: bool,
     pub entries: Vec<StageEntry>,
     pub messages: Vec<MergeMessage>,
+    /// What git wrote after the opening and the closing conflict markers: the names the
+    /// merge was asked with (ours, theirs), `:path` added where the side knows the file by
+    /// another path. A file may hold marker-like lines of its own (telegraf's smart_test.go
+    /// quotes a `<<<<<<< HEAD`).
+    pub labels: [String; 2],
 }
 
 impl MergeOutcome {

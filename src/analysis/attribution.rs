@@ -139,7 +139,11 @@ pub fn attribute_against(
                 commits.extend(lines.iter().filter(|c| facts.own_ids.contains(c)));
             }
         }
-        if !blamed {
+        let own_lines = blamed && !commits.is_empty();
+        // Lines an own commit deleted leave nothing to blame (op-geth's api.go, where git's
+        // region holds only upstream's lines): the own commits that touched the path are
+        // behind it then, as when blame could not run.
+        if !own_lines {
             commits.extend(
                 facts
                     .own
@@ -153,10 +157,7 @@ pub fn attribute_against(
                     .map(|c| c.id),
             );
         }
-        let cause = cause(
-            point_paths.contains(&conflict.path),
-            blamed && !commits.is_empty(),
-        );
+        let cause = cause(point_paths.contains(&conflict.path), own_lines);
         // Newest first, like the own commits list.
         let ordered: Vec<String> = facts
             .own

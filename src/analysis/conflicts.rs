@@ -1,8 +1,9 @@
 //! The conflicts of a merge, as git's merge-ort decided them: which paths, of which kind, and
 //! for content conflicts the conflicting line ranges of both sides. Paths and kinds come from
-//! git; line ranges from a three-way line merge of the stages git recorded.
+//! git; line ranges from the conflict markers git wrote into the merged file, placed in the
+//! stages git recorded.
 
-use super::diff3;
+use super::{diff3, markers};
 use crate::facts::{BlobId, MergeMessage, MergeOutcome, Objects};
 use std::collections::BTreeMap;
 
@@ -56,6 +57,7 @@ pub fn conflicts(outcome: &MergeOutcome, objects: &dyn Objects) -> crate::Result
             slot[usize::from(entry.stage) - 1] = Some(entry.id);
         }
     }
+    let labels = [outcome.labels[0].as_str(), outcome.labels[1].as_str()];
     let mut out = Vec::with_capacity(stages.len());
     for (path, [base, ours, theirs]) in stages {
         let message = message_for(&outcome.messages, path);
@@ -80,7 +82,17 @@ pub fn conflicts(outcome: &MergeOutcome, objects: &dyn Objects) -> crate::Result
                     diff3::lines(&ours_bytes),
                     diff3::lines(&theirs_bytes),
                 );
-                if let diff3::Merged::Conflicts(regions) = diff3::merge(&b, &o, &t) {
+                let merged = match objects.entry(outcome.tree, path)? {
+                    Some(id) => read(id)?,
+                    None => Vec::new(),
+                };
+                if let Some((ours, theirs)) =
+                    markers::conflict_ranges(&diff3::lines(&merged), labels, &o, &t)
+                {
+                    (ours_ranges, theirs_ranges) = (ours, theirs);
+                } else if let diff3::Merged::Conflicts(regions) = diff3::merge(&b, &o, &t) {
+                    // No markers git's way (a union or custom merge driver, a binary
+                    // attribute): a three-way merge of our own places the regions.
                     for region in regions {
                         ours_ranges.push(region.ours);
                         theirs_ranges.push(region.theirs);

@@ -17,6 +17,7 @@ pub mod findings;
 pub mod gate;
 pub mod gemfile;
 pub mod hops;
+mod markers;
 pub mod patches;
 pub mod pins;
 pub mod placement;

@@ -162,7 +162,7 @@ fn merge_batch(
         }
         return Err(super::git::failure(&command, &output.stderr));
     }
-    parse(&output.stdout, requests.len())
+    parse(&output.stdout, requests)
 }
 
 fn malformed(what: &str) -> Error {
@@ -172,12 +172,12 @@ fn malformed(what: &str) -> Error {
     }
 }
 
-fn parse(stdout: &[u8], expected: usize) -> Result<Vec<MergeOutcome>> {
+fn parse(stdout: &[u8], requests: &[MergeRequest]) -> Result<Vec<MergeOutcome>> {
     let mut fields = stdout
         .split(|&b| b == 0)
         .map(|f| String::from_utf8_lossy(f).into_owned());
-    let mut outcomes = Vec::with_capacity(expected);
-    for _ in 0..expected {
+    let mut outcomes = Vec::with_capacity(requests.len());
+    for request in requests {
         let status = fields
             .next()
             .ok_or_else(|| malformed("missing merge status"))?;
@@ -235,6 +235,7 @@ fn parse(stdout: &[u8], expected: usize) -> Result<Vec<MergeOutcome>> {
             clean,
             entries,
             messages,
+            labels: [request.ours.to_string(), request.theirs.to_string()],
         });
     }
     Ok(outcomes)

@@ -37,6 +37,95 @@ fn conflict_paths_equal_git_merge_tree_on_every_fixture() {
     }
 }
 
+/// The regions git marks in a merged file: each side's lines between the markers.
+fn marked_regions(merged: &str) -> Vec<(Vec<&str>, Vec<&str>)> {
+    let mut regions = Vec::new();
+    let mut lines = merged.lines();
+    while let Some(line) = lines.next() {
+        if !line.starts_with("<<<<<<< ") {
+            continue;
+        }
+        let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+        let mut side = Some(&mut ours);
+        for line in lines.by_ref() {
+            if line.starts_with(">>>>>>> ") {
+                break;
+            } else if line == "=======" {
+                side = Some(&mut theirs);
+            } else if line.starts_with("||||||| ") {
+                side = None;
+            } else if let Some(side) = side.as_mut() {
+                side.push(line);
+            }
+        }
+        regions.push((ours, theirs));
+    }
+    regions
+}
+
+#[test]
+fn conflict_regions_are_the_ones_git_marks_on_every_fixture() {
+    let mut checked = 0;
+    for name in mergeable() {
+        let fixture = Fixture::build(&name);
+        let report = fixture.audit(&[]);
+        let merge = fixture.git(&["merge-tree", "--write-tree", "HEAD", &report.target.commit]);
+        let tree = merge.lines().next().unwrap().to_string();
+        // `<mode> <blob> <stage>\t<path>` lines name the fork's and the target's versions.
+        let stage = |path: &str, stage: &str| {
+            merge.lines().find_map(|line| {
+                let (meta, at) = line.split_once('\t')?;
+                let fields: Vec<&str> = meta.split(' ').collect();
+                (at == path && fields.len() == 3 && fields[2] == stage)
+                    .then(|| fixture.git(&["cat-file", "blob", fields[1]]))
+            })
+        };
+        for conflict in report.conflicts.iter().filter(|c| c.kind == "content") {
+            let merged = fixture.git(&["cat-file", "blob", &format!("{tree}:{}", conflict.path)]);
+            let regions = marked_regions(&merged);
+            let (ours, theirs) = (
+                stage(&conflict.path, "2").unwrap(),
+                stage(&conflict.path, "3").unwrap(),
+            );
+            let text = |file: &str, [first, last]: [u64; 2]| -> Vec<String> {
+                let lines: Vec<&str> = file.lines().collect();
+                lines[first as usize - 1..last as usize]
+                    .iter()
+                    .map(|l| l.to_string())
+                    .collect()
+            };
+            assert_eq!(
+                conflict.ours_lines.len(),
+                regions.len(),
+                "{name}: {}",
+                conflict.path
+            );
+            assert_eq!(
+                conflict.theirs_lines.len(),
+                regions.len(),
+                "{name}: {}",
+                conflict.path
+            );
+            for (at, (mine, upstreams)) in regions.iter().enumerate() {
+                assert_eq!(
+                    text(&ours, conflict.ours_lines[at]),
+                    *mine,
+                    "{name}: {}",
+                    conflict.path
+                );
+                assert_eq!(
+                    text(&theirs, conflict.theirs_lines[at]),
+                    *upstreams,
+                    "{name}: {}",
+                    conflict.path
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 5, "only {checked} content conflicts");
+}
+
 #[test]
 fn comparing_a_repository_with_itself_finds_nothing() {
     for name in mergeable() {
