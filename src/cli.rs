@@ -178,6 +178,9 @@ enum Command {
         selection: SelectionArgs,
         #[command(flatten)]
         output: OutputArgs,
+        /// The plan always walks every hop; `--hops` as on `audit` is taken, not refused.
+        #[arg(long, hide = true)]
+        hops: bool,
     },
     /// Whether the coupled gems (Karafka's lockstep family) move together in the fork's lock.
     Deps {
@@ -517,7 +520,9 @@ impl Cli {
                     hops,
                 }
             }
-            Command::Plan { selection, output } => Job::Plan {
+            Command::Plan {
+                selection, output, ..
+            } => Job::Plan {
                 selection: selection.resolve()?,
                 format: output.format,
                 fail_on: fail_on(output.fail_on),

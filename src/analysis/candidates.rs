@@ -427,10 +427,14 @@ fn body(
     } else {
         "a fix to an upstream connector"
     };
+    // The generic pack knows no project by name: "a downstream fork of generic" says nothing.
+    let of = match pack {
+        "generic" => String::new(),
+        name => format!(" of {name}"),
+    };
     let mut body = format!(
-        "This is {what} a downstream fork of {} carries. Upstream is the right home for it: \
+        "This is {what} a downstream fork{of} carries. Upstream is the right home for it: \
          the fork would stop diverging here{}.\n\nCommits:\n",
-        pack,
         if removes > 0 {
             format!(", and {removes} conflict(s) of its next upgrade would go away")
         } else {

@@ -154,6 +154,17 @@ fn without_the_configuration_the_generic_pack_sees_only_framework() {
         "{:?}",
         classes(&report)
     );
+    // The pack names no project: a PR body says "a downstream fork", not "of generic".
+    assert!(!report.pr_candidates.is_empty());
+    for candidate in &report.pr_candidates {
+        assert!(
+            candidate
+                .body
+                .starts_with("This is a framework change a downstream fork carries."),
+            "{}",
+            candidate.body
+        );
+    }
 }
 
 /// The configuration is read from the work tree wherever forkdrift runs, and from the fork's

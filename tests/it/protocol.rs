@@ -345,6 +345,13 @@ fn plan_takes_a_version_as_its_target() {
         .map(|h| h.version.as_str())
         .collect();
     assert_eq!(versions, vec!["8.11.0.0", "8.12.0.0"]);
+    // `--hops`, as on audit, is what the plan does anyway.
+    let with_hops = fixture
+        .forkdrift(&["plan", "--to", "8.12", "--format", "json", "--hops"])
+        .output()
+        .unwrap();
+    assert_eq!(with_hops.status.code(), Some(0));
+    assert_eq!(with_hops.stdout, output.stdout);
 }
 
 #[test]
