@@ -299,12 +299,25 @@ pub fn render(report: &Report, refusal: Option<&Refused>, out: &mut dyn Write) -
     writeln!(out, "\n</details>")?;
     if !report.notes.is_empty() {
         writeln!(out, "\n### Notes\n")?;
-        for note in &report.notes {
+        // A deep fork has a note per framework commit that does not apply to the target: the
+        // rest fold away, as the changes table does.
+        let (first, rest) = report.notes.split_at(report.notes.len().min(SHOWN_NOTES));
+        for note in first {
             writeln!(out, "- {}", cell(note))?;
+        }
+        if !rest.is_empty() {
+            writeln!(out, "\n<details><summary>{} more</summary>\n", rest.len())?;
+            for note in rest {
+                writeln!(out, "- {}", cell(note))?;
+            }
+            writeln!(out, "\n</details>")?;
         }
     }
     Ok(())
 }
+
+/// Notes shown before the rest fold away.
+const SHOWN_NOTES: usize = 20;
 
 fn plan_section(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
     writeln!(

@@ -633,3 +633,42 @@ fn readme_demo_output_is_what_the_demo_prints() {
         "the README's demo output is stale: FORKDRIFT_UPDATE_README=1 cargo test --test it readme"
     );
 }
+
+#[test]
+fn a_screen_shows_twenty_notes_and_says_how_many_more() {
+    let fixture = Fixture::build("upstream-work");
+    // Each commit edits the framework and the fork's own connector: a note each.
+    for n in 0..25 {
+        for path in ["connectors/source.py", "connectors/sources/acme.py"] {
+            let file = fixture.path().join(path);
+            let text = std::fs::read_to_string(&file).unwrap();
+            std::fs::write(&file, format!("{text}\nSTEP_{n} = {n}\n")).unwrap();
+        }
+        commit_as_fork(fixture.path(), &["-am", &format!("Step {n}")]);
+    }
+    let report = fixture.audit(&[]);
+    let total = report.notes.len();
+    assert!(total > 25, "{:?}", report.notes);
+    let run = |args: &[&str]| {
+        let output = fixture.forkdrift(args).output().unwrap();
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let terminal = run(&["audit", "--fail-on", "never"]);
+    let shown = report.notes.iter().filter(|n| terminal.contains(n.as_str())).count();
+    assert_eq!(shown, 20, "{terminal}");
+    assert!(
+        terminal.contains(&format!(
+            "… and {} more notes (`--all` or `--format json` lists every note)",
+            total - 20
+        )),
+        "{terminal}"
+    );
+    let all = run(&["audit", "--fail-on", "never", "--all"]);
+    assert!(report.notes.iter().all(|n| all.contains(n.as_str())));
+    assert!(!all.contains("more notes"));
+    let markdown = run(&["audit", "--fail-on", "never", "--format", "markdown"]);
+    assert!(
+        markdown.contains(&format!("<details><summary>{} more</summary>", total - 20)),
+        "{markdown}"
+    );
+}

@@ -56,12 +56,7 @@ pub fn render(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result
     deps_section(report, out, style)?;
     pins_section(report, out, style)?;
     changes(report, out, style)?;
-    if !report.notes.is_empty() {
-        writeln!(out, "\n{}", style.bold("Notes"))?;
-        for note in &report.notes {
-            writeln!(out, "  {note}")?;
-        }
-    }
+    notes(report, out, style)?;
     writeln!(
         out,
         "\n{}",
@@ -71,6 +66,33 @@ pub fn render(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result
 }
 
 /// The lines every view opens with, named after the command that wrote it.
+/// Notes a screen can hold: a deep fork has one per framework commit that does not apply
+/// to the target (op-geth: 157).
+const SHOWN_NOTES: usize = 20;
+
+/// The report's notes: the first [`SHOWN_NOTES`] of them, or all with `--all`.
+pub fn notes(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result<()> {
+    if report.notes.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "\n{}", style.bold("Notes"))?;
+    let shown = if style.all { usize::MAX } else { SHOWN_NOTES };
+    for note in report.notes.iter().take(shown) {
+        writeln!(out, "  {note}")?;
+    }
+    if let Some(more) = report.notes.len().checked_sub(shown).filter(|&n| n > 0) {
+        writeln!(
+            out,
+            "  {}",
+            style.dim(&format!(
+                "… and {} (`--all` or `--format json` lists every note)",
+                plural(more, "more note", "more notes")
+            ))
+        )?;
+    }
+    Ok(())
+}
+
 pub fn header(
     report: &Report,
     command: &str,

@@ -247,11 +247,6 @@ pub fn candidates(report: &Report, out: &mut dyn Write, style: &Style) -> io::Re
             "\nNo pull-request candidates: no self-contained framework fix applies cleanly to the target."
         )?;
     }
-    if !report.notes.is_empty() {
-        writeln!(out, "\n{}", style.bold("Notes"))?;
-        for note in &report.notes {
-            writeln!(out, "  {note}")?;
-        }
-    }
+    super::notes(report, out, style)?;
     Ok(())
 }
