@@ -17,7 +17,7 @@ pub enum Error {
     NotARepository {
         path: PathBuf,
         #[source]
-        source: git2::Error,
+        source: LibGit2,
     },
 
     #[error("{} does not exist", path.display())]
@@ -37,7 +37,7 @@ pub enum Error {
     NotOwned {
         path: PathBuf,
         #[source]
-        source: git2::Error,
+        source: LibGit2,
     },
 
     #[error("the repository has no remote named `{name}`")]
@@ -141,7 +141,7 @@ pub enum Error {
     Git {
         context: String,
         #[source]
-        source: git2::Error,
+        source: LibGit2,
     },
 
     #[error("{context}")]
@@ -193,10 +193,29 @@ fn git_missing_help(from_env: bool) -> &'static str {
     }
 }
 
+/// A libgit2 error as a person reads it: its message, without the `; class=…; code=…` that
+/// git2's own Display appends for programmers.
+#[derive(Debug)]
+pub struct LibGit2(pub git2::Error);
+
+impl std::fmt::Display for LibGit2 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0.message())
+    }
+}
+
+impl std::error::Error for LibGit2 {}
+
+impl From<git2::Error> for LibGit2 {
+    fn from(error: git2::Error) -> LibGit2 {
+        LibGit2(error)
+    }
+}
+
 /// What to do about a git2 error: by the kind of thing that could not be read.
-fn git_help(source: &git2::Error) -> &'static str {
+fn git_help(source: &LibGit2) -> &'static str {
     use git2::ErrorClass;
-    match source.class() {
+    match source.0.class() {
         ErrorClass::Odb | ErrorClass::Object | ErrorClass::Zlib | ErrorClass::Tree => {
             "an object could not be read: `git fsck` finds damage; in a partial or shallow clone, fetch the full history (`git fetch --unshallow`, `git fetch --refetch upstream`)"
         }
@@ -241,7 +260,7 @@ impl<T> GitContext<T> for std::result::Result<T, git2::Error> {
     fn context(self, context: impl FnOnce() -> String) -> Result<T> {
         self.map_err(|source| Error::Git {
             context: context(),
-            source,
+            source: source.into(),
         })
     }
 }

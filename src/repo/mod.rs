@@ -125,11 +125,11 @@ impl Repo {
         .map_err(|source| match source.code() {
             ErrorCode::Owner => Error::NotOwned {
                 path: std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf()),
-                source,
+                source: source.into(),
             },
             _ => Error::NotARepository {
                 path: dir.to_path_buf(),
-                source,
+                source: source.into(),
             },
         })?;
         let git_dir = git.path().to_path_buf();
@@ -568,7 +568,7 @@ impl Objects for Repo {
                 if error.code() != ErrorCode::NotFound {
                     return Err(Error::Git {
                         context: "rename detection failed".into(),
-                        source: error,
+                        source: error.into(),
                     });
                 }
             }

@@ -408,7 +408,27 @@ pub fn resolve_version(repo: &Repo, selection: &Selection) -> Result<Selection> 
                 ..selection.clone()
             }
         }
-        None => selection.clone(),
+        // A version no release carries: say which there are, not "unknown revision".
+        None => {
+            let mut released: Vec<&str> = points
+                .iter()
+                .filter(|p| !p.version.is_prerelease())
+                .map(|p| p.version.text.as_str())
+                .collect();
+            released.dedup();
+            let newest: Vec<&str> = released.iter().rev().take(3).copied().collect();
+            return Err(Error::UnknownRevision {
+                rev: to.clone(),
+                help: if newest.is_empty() {
+                    "no release tag of upstream's matches the rule pack: fetch them (`git fetch upstream --tags`), or name the target with a branch, tag or commit".into()
+                } else {
+                    format!(
+                        "no upstream release is version {to}; the newest are {}: name one of those, or a branch, tag or commit",
+                        newest.join(", ")
+                    )
+                },
+            });
+        }
     })
 }
 

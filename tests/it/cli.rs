@@ -24,6 +24,13 @@ fn outside_a_repository() {
         "is not inside a git repository",
         "point at it with -C",
     );
+    // libgit2's message, without the class and code git2 adds for programmers.
+    let mut command = forkdrift_in(dir.path());
+    command.arg("-C").arg(dir.path()).arg("audit");
+    command
+        .assert()
+        .stderr(predicate::str::contains("could not find repository"))
+        .stderr(predicate::str::contains("class=").not());
 }
 
 #[test]
@@ -64,6 +71,12 @@ fn unknown_revision() {
         fixture.forkdrift(&["audit", "--fork", "nope"]),
         "unknown revision `nope`",
         "rev-parse",
+    );
+    // A version no release carries: the help names the releases there are.
+    fails_with(
+        fixture.forkdrift(&["plan", "--to", "9.9"]),
+        "unknown revision `9.9`",
+        "no upstream release is version 9.9; the newest are 8.10.0.0: name one of those",
     );
 }
 

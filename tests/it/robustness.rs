@@ -1128,7 +1128,7 @@ fn a_forks_own_release_tags_are_no_upstream_releases() {
     fails_with(
         fixture.forkdrift(&["plan", "--to", "8.101000"]),
         "unknown revision `8.101000`",
-        "git rev-parse --verify",
+        "no upstream release is version 8.101000; the newest are ",
     );
 }
 

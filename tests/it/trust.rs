@@ -654,7 +654,11 @@ fn a_screen_shows_twenty_notes_and_says_how_many_more() {
         String::from_utf8_lossy(&output.stdout).into_owned()
     };
     let terminal = run(&["audit", "--fail-on", "never"]);
-    let shown = report.notes.iter().filter(|n| terminal.contains(n.as_str())).count();
+    let shown = report
+        .notes
+        .iter()
+        .filter(|n| terminal.contains(n.as_str()))
+        .count();
     assert_eq!(shown, 20, "{terminal}");
     assert!(
         terminal.contains(&format!(
