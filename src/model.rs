@@ -266,8 +266,12 @@ pub struct Summary {
     pub changes: usize,
     /// The fork's own changes that upstream does not have: what `by_class` counts.
     pub divergent: usize,
-    /// Own changes upstream already has (not divergence).
+    /// Own changes upstream already has (not divergence): paths, not commits.
     pub already_upstream: usize,
+    /// Own commits upstream already has (those of `own_commits` with `already_upstream`).
+    /// Added in the same schema version: older reports read as 0.
+    #[serde(default)]
+    pub own_commits_already_upstream: usize,
     pub by_class: BTreeMap<String, usize>,
     pub by_origin: BTreeMap<String, usize>,
     pub findings: BTreeMap<String, usize>,

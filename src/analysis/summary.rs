@@ -7,6 +7,11 @@ pub fn summarize(report: &mut Report) {
     report.changes.sort_by(|a, b| a.path.cmp(&b.path));
     let mut summary = Summary {
         own_commits: report.own_commits.len(),
+        own_commits_already_upstream: report
+            .own_commits
+            .iter()
+            .filter(|c| c.already_upstream)
+            .count(),
         changes: report.changes.len(),
         ..Summary::default()
     };

@@ -63,6 +63,8 @@ fn finds_fork_work_upstream_already_has_by_every_method() {
         .map(|c| c.subject.as_str())
         .collect();
     assert_eq!(settled.len(), 6);
+    // Four paths, six commits: the summary counts both.
+    assert_eq!(report.summary.own_commits_already_upstream, 6);
     // The conflict on google_drive.py is real (git reports it), but the fork's side is upstream's.
     let drive = report
         .conflicts

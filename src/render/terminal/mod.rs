@@ -183,11 +183,7 @@ pub fn header(
             writeln!(out, "  {}", warning_line(warning))?;
         }
     }
-    let settled = report
-        .own_commits
-        .iter()
-        .filter(|c| c.already_upstream)
-        .count();
+    let settled = summary.own_commits_already_upstream;
     if settled > 0 {
         writeln!(
             out,
