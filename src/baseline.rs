@@ -15,9 +15,8 @@
 //! ([`crate::check::compare`]). The same file holds `[[protocol.accepted]]` tables
 //! (`accept-protocol`); each parser ignores the other's table.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, FileError, FileKind, Result};
 use crate::model::Finding;
-use miette::{Diagnostic, NamedSource, SourceSpan};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::ops::Range;
@@ -38,22 +37,6 @@ pub struct Accepted {
     pub upstream_pr: Option<String>,
     /// `YYYY-MM-DD`; the acceptance holds through that day.
     pub expires: Option<String>,
-}
-
-/// A baseline that does not parse, pointing at the offending text.
-#[derive(Debug, thiserror::Error, Diagnostic)]
-#[error("invalid baseline in {name}: {message}")]
-#[diagnostic(code(forkdrift::invalid_baseline))]
-pub struct BaselineError {
-    pub name: String,
-    pub message: String,
-    #[source_code]
-    pub src: NamedSource<String>,
-    #[label("{label}")]
-    pub span: Option<SourceSpan>,
-    pub label: String,
-    #[help]
-    pub help: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -104,14 +87,15 @@ fn valid_fingerprint(text: &str) -> bool {
 /// A file without a `[baseline]` table has an empty baseline.
 pub fn parse(text: &str, name: &str) -> Result<Vec<Accepted>> {
     let fail = |message: String, span: Option<Range<usize>>, label: &str, help: Option<&str>| {
-        Error::InvalidBaseline(Box::new(BaselineError {
-            name: name.to_string(),
+        FileError::error(
+            FileKind::Baseline,
+            name,
+            text,
             message,
-            src: NamedSource::new(name, text.to_string()),
-            span: span.map(|r| SourceSpan::from(r.start..r.end)),
-            label: label.to_string(),
-            help: help.map(str::to_string),
-        }))
+            span,
+            label,
+            help.unwrap_or(HELP).to_string(),
+        )
     };
     let file: ConfigFile = toml::from_str(text)
         .map_err(|e| fail(e.message().to_string(), e.span(), "here", Some(HELP)))?;
@@ -269,7 +253,7 @@ mod tests {
     use crate::model::Severity;
 
     fn line_of(err: &Error, text: &str) -> usize {
-        let Error::InvalidBaseline(e) = err else {
+        let Error::InvalidFile(e) = err else {
             panic!("not a baseline error: {err:?}");
         };
         let offset = e.span.expect("a span").offset();

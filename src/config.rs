@@ -3,7 +3,7 @@
 //! declares its own, and the reviewed protocols and accepted findings the commands record
 //! (format in docs/configuration.md).
 
-use crate::error::{Error, IoContext, Result};
+use crate::error::{Error, FileError, FileKind, IoContext, Result};
 use crate::rules::pattern::UnitPattern;
 use serde::{Deserialize, Serialize};
 use std::ops::Range;
@@ -99,22 +99,6 @@ struct ProtocolFile {
     accepted: Vec<Acceptance>,
 }
 
-/// A configuration file that does not parse or validate, pointing at the offending text.
-#[derive(Debug, thiserror::Error, miette::Diagnostic)]
-#[error("invalid forkdrift configuration {name}: {message}")]
-#[diagnostic(code(forkdrift::invalid_config))]
-pub struct ConfigError {
-    pub name: String,
-    pub message: String,
-    #[source_code]
-    pub src: miette::NamedSource<String>,
-    #[label("{label}")]
-    pub span: Option<miette::SourceSpan>,
-    pub label: String,
-    #[help]
-    pub help: String,
-}
-
 const FORMAT_HELP: &str =
     "see docs/configuration.md; `forkdrift init` writes a commented file to start from";
 
@@ -122,14 +106,15 @@ const FORMAT_HELP: &str =
 pub fn parse(text: &str, origin: &Path) -> Result<ForkConfig> {
     let name = origin.display().to_string();
     let fail = |message: String, span: Option<Range<usize>>, label: &str, help: &str| {
-        Error::InvalidConfig(Box::new(ConfigError {
-            name: name.clone(),
+        FileError::error(
+            FileKind::Config,
+            &name,
+            text,
             message,
-            src: miette::NamedSource::new(&name, text.to_string()),
-            span: span.map(|r| (r.start..r.end).into()),
-            label: label.to_string(),
-            help: help.to_string(),
-        }))
+            span,
+            label,
+            help.to_string(),
+        )
     };
     let file: ConfigFile = toml::from_str(text).map_err(|e| {
         fail(

@@ -76,11 +76,7 @@ pub enum Error {
 
     #[error(transparent)]
     #[diagnostic(transparent)]
-    InvalidPack(Box<PackError>),
-
-    #[error(transparent)]
-    #[diagnostic(transparent)]
-    InvalidBaseline(Box<crate::baseline::BaselineError>),
+    InvalidFile(Box<FileError>),
 
     #[error("no rule pack named `{name}`")]
     #[diagnostic(
@@ -152,29 +148,94 @@ pub enum Error {
         source: std::io::Error,
     },
 
-    #[error(transparent)]
-    #[diagnostic(transparent)]
-    InvalidConfig(Box<crate::config::ConfigError>),
-
     #[error("{message}")]
     #[diagnostic(code(forkdrift::usage), help("{help}"))]
     Usage { message: String, help: String },
 }
 
-/// A rule pack that does not load, pointing at the offending text.
-#[derive(Debug, thiserror::Error, Diagnostic)]
-#[error("invalid rule pack {name}: {message}")]
-#[diagnostic(code(forkdrift::invalid_pack))]
-pub struct PackError {
+/// Which file a [`FileError`] is about: its diagnostic code and its message's first words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    Pack,
+    Config,
+    Baseline,
+}
+
+impl FileKind {
+    fn what(self) -> &'static str {
+        match self {
+            FileKind::Pack => "rule pack",
+            FileKind::Config => "forkdrift configuration",
+            FileKind::Baseline => "baseline in",
+        }
+    }
+
+    fn code(self) -> &'static str {
+        match self {
+            FileKind::Pack => "forkdrift::invalid_pack",
+            FileKind::Config => "forkdrift::invalid_config",
+            FileKind::Baseline => "forkdrift::invalid_baseline",
+        }
+    }
+}
+
+/// A TOML file forkdrift reads (a rule pack, `.forkdrift.toml`, its baseline) that does not
+/// parse or validate, pointing at the offending text.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid {} {name}: {message}", kind.what())]
+pub struct FileError {
+    pub kind: FileKind,
     pub name: String,
     pub message: String,
-    #[source_code]
     pub src: NamedSource<String>,
-    #[label("{label}")]
     pub span: Option<SourceSpan>,
     pub label: String,
-    #[help]
-    pub help: Option<String>,
+    pub help: String,
+}
+
+impl FileError {
+    /// The error for `text`, read as `name`: `message` about the text at `span`, which
+    /// `label` marks.
+    pub fn error(
+        kind: FileKind,
+        name: &str,
+        text: &str,
+        message: String,
+        span: Option<std::ops::Range<usize>>,
+        label: &str,
+        help: String,
+    ) -> Error {
+        Error::InvalidFile(Box::new(FileError {
+            kind,
+            name: name.to_string(),
+            message,
+            src: NamedSource::new(name, text.to_string()),
+            span: span.map(|r| SourceSpan::from(r.start..r.end)),
+            label: label.to_string(),
+            help,
+        }))
+    }
+}
+
+impl Diagnostic for FileError {
+    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        Some(Box::new(self.kind.code()))
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        Some(Box::new(&self.help))
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        Some(&self.src)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
+        let span = self.span?;
+        Some(Box::new(std::iter::once(
+            miette::LabeledSpan::new_with_span(Some(self.label.clone()), span),
+        )))
+    }
 }
 
 fn no_merge_base_help(shallow: bool) -> &'static str {

@@ -13,7 +13,6 @@ use crate::catalog::{CATALOG, Kind};
 use crate::error::{Error, Result};
 use crate::model::{ChangeClass, Severity};
 use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
-use miette::{NamedSource, SourceSpan};
 use pattern::UnitPattern;
 use regex::Regex;
 use serde::Deserialize;
@@ -250,15 +249,16 @@ impl Pack {
                     span: Option<std::ops::Range<usize>>,
                     label: &str,
                     help: Option<String>| {
-            Error::InvalidPack(Box::new(crate::error::PackError {
-                name: display_name.to_string(),
+            crate::error::FileError::error(
+                crate::error::FileKind::Pack,
+                display_name,
+                text,
                 message,
-                src: NamedSource::new(display_name, text.to_string()),
-                span: span.map(|r| SourceSpan::from(r.start..r.end)),
-                label: label.to_string(),
+                span,
+                label,
                 // Every diagnostic has a help line: the format reference at least.
-                help: help.or_else(|| Some("see docs/rule-packs.md for the pack format".into())),
-            }))
+                help.unwrap_or_else(|| "see docs/rule-packs.md for the pack format".into()),
+            )
         };
         let file: PackFile = toml::from_str(text).map_err(|e| {
             fail(
