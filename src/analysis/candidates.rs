@@ -6,7 +6,7 @@
 //! as mbox series that `git am` applies onto the target.
 
 use crate::error::Result;
-use crate::facts::{CommitId, CommitInfo, Facts, Objects, TreeId};
+use crate::facts::{CommitId, CommitInfo, Facts, Files, Objects, TreeId};
 use crate::model::{Change, ChangeClass, Conflict, PrCandidate};
 use regex::Regex;
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -98,6 +98,25 @@ pub fn series<'f>(
                 .map(str::to_string),
             None => None,
         };
+        // Removing upstream's plug-ins or parsers is what this fork wants, not a fix upstream
+        // lacks (extremenetworks/telegraf's "remove starlak plugin").
+        // A follow-up on the same files joins the previous commit's series.
+        let follows_up = series.last().is_some_and(|last: &Series| {
+            last.kind == kind
+                && paths.iter().any(|p| last.paths.contains(*p))
+                && last
+                    .commits
+                    .last()
+                    .is_some_and(|c| commit.parents[0] == c.id)
+        });
+        if !follows_up && only_disables(objects, commit, &facts.base_files)? {
+            notes.push(format!(
+                "{} \"{}\" is not a PR candidate: it only deletes or comments out upstream's code, the fork's choice rather than a fix",
+                commit.id.short(),
+                commit.subject,
+            ));
+            continue;
+        }
         if let Some(path) = coupled_path {
             notes.push(format!(
                 "{} \"{}\" is not a PR candidate: it also changes the fork's own {path}",
@@ -116,16 +135,8 @@ pub fn series<'f>(
             continue;
         }
         let paths: BTreeSet<String> = paths.into_iter().cloned().collect();
-        // A follow-up on the same files joins the previous commit's series.
         match series.last_mut() {
-            Some(last)
-                if last.kind == kind
-                    && !last.paths.is_disjoint(&paths)
-                    && last
-                        .commits
-                        .last()
-                        .is_some_and(|c| commit.parents[0] == c.id) =>
-            {
+            Some(last) if follows_up => {
                 last.commits.push(commit);
                 last.paths.extend(paths);
             }
@@ -391,6 +402,69 @@ fn read(objects: &dyn Objects, id: Option<crate::facts::BlobId>) -> Result<Vec<u
         .transpose()?
         .flatten()
         .unwrap_or_default())
+}
+
+/// Whether a commit only switches upstream's code off: it deletes upstream's files or
+/// comments out its lines (as the merge-base has them, `base_files`: `//`, `#`, `--`, `;`,
+/// `/*` …), and adds nothing else. extremenetworks/telegraf's "remove starlak
+/// plugin" turns an import into `//_ "…/starlark"`. Taking out the fork's own lines (its
+/// debug logs) is a clean-up of the fork's work, not this.
+fn only_disables(objects: &dyn Objects, commit: &CommitInfo, base_files: &Files) -> Result<bool> {
+    let deltas = objects.diff(commit.parent_tree, commit.tree, false, &[])?;
+    if deltas.is_empty() || deltas.iter().any(|d| d.old_id.is_none()) {
+        return Ok(false);
+    }
+    let code = |line: &[u8]| -> Vec<u8> {
+        line.iter()
+            .copied()
+            .filter(|b| !b.is_ascii_whitespace())
+            .collect()
+    };
+    let uncommented = |line: &[u8]| -> Vec<u8> {
+        let mut text = code(line);
+        while let Some(rest) = ["//", "#", "--", ";", "/*"]
+            .iter()
+            .find_map(|marker| text.strip_prefix(marker.as_bytes()))
+        {
+            text = rest.to_vec();
+        }
+        text
+    };
+    // Deleting lines alone is how many fixes look ("Remove unused variable to fix linter"):
+    // only a deleted file or a commented-out line says the code is switched off.
+    let mut switched_off = false;
+    for delta in &deltas {
+        let Some(upstreams) = delta.old_path.as_ref().and_then(|p| base_files.get(p)) else {
+            return Ok(false);
+        };
+        let upstreams = read(objects, Some(*upstreams))?;
+        let upstreams: HashSet<&[u8]> = upstreams.split(|&b| b == b'\n').collect();
+        let (old, new) = (read(objects, delta.old_id)?, read(objects, delta.new_id)?);
+        let old_lines: Vec<&[u8]> = old.split(|&b| b == b'\n').collect();
+        let new_lines: Vec<&[u8]> = new.split(|&b| b == b'\n').collect();
+        let kept: HashSet<&[u8]> = new_lines.iter().copied().collect();
+        let before: HashSet<&[u8]> = old_lines.iter().copied().collect();
+        let gone: Vec<&[u8]> = old_lines
+            .iter()
+            .copied()
+            .filter(|l| !kept.contains(l))
+            .collect();
+        if gone.iter().any(|l| !upstreams.contains(l)) {
+            return Ok(false);
+        }
+        let gone: HashSet<Vec<u8>> = gone.iter().map(|l| code(l)).collect();
+        for line in new_lines.iter().filter(|l| !before.contains(*l)) {
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            if !gone.contains(&uncommented(line)) || gone.contains(&code(line)) {
+                return Ok(false);
+            }
+            switched_off = true;
+        }
+        switched_off |= delta.new_id.is_none();
+    }
+    Ok(switched_off)
 }
 
 /// The lines a commit adds, and with `removed` also those it removes, as text.

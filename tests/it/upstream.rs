@@ -403,3 +403,83 @@ edit = [{ path = "connectors/utils.py", replace = [["# import random\n", "import
         report.notes
     );
 }
+
+#[test]
+fn a_commit_that_only_switches_upstreams_code_off_is_no_pr_candidate() {
+    let fixture = Fixture::from_toml(
+        r##"description = "A fork that comments out an upstream source, deletes a stale upstream line, and drops its own debug line."
+
+[[step]]
+commit = "upstream/main"
+message = "Connectors framework (#1)"
+write = { "connectors/config.py" = "SOURCES = {\n    \"mysql\": \"connectors.sources.mysql:MySqlDataSource\",\n    \"jira\": \"connectors.sources.jira:JiraDataSource\",\n}\n", "connectors/utils.py" = "import asyncio\nimport os\n\n\ndef pause():\n    return asyncio.sleep(1)\n", "connectors/sources/mysql.py" = "class MySqlDataSource:\n    pass\n", "connectors/VERSION" = "8.10.0.0\n" }
+
+[[step]]
+tag = "v8.10.0.0"
+at = "upstream/main"
+
+[[step]]
+commit = "fork/main"
+at = "upstream/main"
+id = "switch-off"
+message = "We do not ship MySQL"
+edit = [{ path = "connectors/config.py", replace = [["    \"mysql\"", "    # \"mysql\""]] }]
+
+[[step]]
+commit = "fork/main"
+message = "Notes"
+write = { "docs/NOTES.md" = "ours\n" }
+
+[[step]]
+commit = "fork/main"
+id = "stale-import"
+message = "Drop an unused import"
+edit = [{ path = "connectors/utils.py", replace = [["import os\n", ""]] }]
+
+[[step]]
+commit = "fork/main"
+message = "More notes"
+write = { "docs/NOTES.md" = "ours\nmore\n" }
+
+[[step]]
+commit = "fork/main"
+id = "debug-on"
+message = "Log pauses"
+edit = [{ path = "connectors/utils.py", replace = [["    return asyncio.sleep(1)\n", "    print(\"pause\")\n    return asyncio.sleep(1)\n"]] }]
+
+[[step]]
+commit = "fork/main"
+message = "Even more notes"
+write = { "docs/NOTES.md" = "ours\nmore\nand more\n" }
+
+[[step]]
+commit = "fork/main"
+id = "debug-off"
+message = "No more pause logs"
+edit = [{ path = "connectors/utils.py", replace = [["    print(\"pause\")\n", ""]] }]
+"##,
+    );
+    let report = fixture.audit(&["--rules", "elastic-connectors"]);
+    let switched_off = |id: &str| {
+        let id = fixture.id(id);
+        report.notes.iter().any(|n| {
+            n.contains(&id[..12]) && n.contains("only deletes or comments out upstream's code")
+        })
+    };
+    assert!(switched_off("switch-off"), "{:?}", report.notes);
+    let candidates: Vec<&String> = report
+        .pr_candidates
+        .iter()
+        .flat_map(|c| &c.commits)
+        .collect();
+    assert!(!candidates.contains(&&fixture.id("switch-off")));
+    // Deleting a line is how many fixes look; dropping the fork's own line is its clean-up.
+    for id in ["stale-import", "debug-off"] {
+        assert!(!switched_off(id), "{id}: {:?}", report.notes);
+    }
+    assert!(
+        candidates.contains(&&fixture.id("stale-import")),
+        "{:?}",
+        report.pr_candidates
+    );
+}
