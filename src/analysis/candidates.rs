@@ -109,7 +109,7 @@ pub fn series<'f>(
                     .last()
                     .is_some_and(|c| commit.parents[0] == c.id)
         });
-        if !follows_up && only_disables(objects, commit, &facts.base_files)? {
+        if !follows_up && only_disables(objects, commit, &paths, &facts.base_files)? {
             notes.push(format!(
                 "{} \"{}\" is not a PR candidate: it only deletes or comments out upstream's code, the fork's choice rather than a fix",
                 commit.id.short(),
@@ -409,7 +409,16 @@ fn read(objects: &dyn Objects, id: Option<crate::facts::BlobId>) -> Result<Vec<u
 /// `/*` …), and adds nothing else. extremenetworks/telegraf's "remove starlak
 /// plugin" turns an import into `//_ "…/starlark"`. Taking out the fork's own lines (its
 /// debug logs) is a clean-up of the fork's work, not this.
-fn only_disables(objects: &dyn Objects, commit: &CommitInfo, base_files: &Files) -> Result<bool> {
+fn only_disables(
+    objects: &dyn Objects,
+    commit: &CommitInfo,
+    paths: &[&String],
+    base_files: &Files,
+) -> Result<bool> {
+    // Most commits add a file or a line of code: tell them before reading upstream's files.
+    if paths.iter().any(|p| !base_files.contains_key(p.as_str())) {
+        return Ok(false);
+    }
     let deltas = objects.diff(commit.parent_tree, commit.tree, false, &[])?;
     if deltas.is_empty() || deltas.iter().any(|d| d.old_id.is_none()) {
         return Ok(false);
@@ -433,12 +442,8 @@ fn only_disables(objects: &dyn Objects, commit: &CommitInfo, base_files: &Files)
     // Deleting lines alone is how many fixes look ("Remove unused variable to fix linter"):
     // only a deleted file or a commented-out line says the code is switched off.
     let mut switched_off = false;
+    let mut gone_lines: Vec<(&str, Vec<Vec<u8>>)> = Vec::new();
     for delta in &deltas {
-        let Some(upstreams) = delta.old_path.as_ref().and_then(|p| base_files.get(p)) else {
-            return Ok(false);
-        };
-        let upstreams = read(objects, Some(*upstreams))?;
-        let upstreams: HashSet<&[u8]> = upstreams.split(|&b| b == b'\n').collect();
         let (old, new) = (read(objects, delta.old_id)?, read(objects, delta.new_id)?);
         let old_lines: Vec<&[u8]> = old.split(|&b| b == b'\n').collect();
         let new_lines: Vec<&[u8]> = new.split(|&b| b == b'\n').collect();
@@ -449,22 +454,37 @@ fn only_disables(objects: &dyn Objects, commit: &CommitInfo, base_files: &Files)
             .copied()
             .filter(|l| !kept.contains(l))
             .collect();
-        if gone.iter().any(|l| !upstreams.contains(l)) {
-            return Ok(false);
-        }
-        let gone: HashSet<Vec<u8>> = gone.iter().map(|l| code(l)).collect();
+        let gone_code: HashSet<Vec<u8>> = gone.iter().map(|l| code(l)).collect();
         for line in new_lines.iter().filter(|l| !before.contains(*l)) {
             if line.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            if !gone.contains(&uncommented(line)) || gone.contains(&code(line)) {
+            if !gone_code.contains(&uncommented(line)) || gone_code.contains(&code(line)) {
                 return Ok(false);
             }
             switched_off = true;
         }
         switched_off |= delta.new_id.is_none();
+        let Some(path) = delta.old_path.as_deref() else {
+            return Ok(false);
+        };
+        gone_lines.push((path, gone.iter().map(|l| l.to_vec()).collect()));
     }
-    Ok(switched_off)
+    if !switched_off {
+        return Ok(false);
+    }
+    // What is switched off must be upstream's: taking out the fork's own lines is not.
+    for (path, gone) in gone_lines {
+        let Some(&upstreams) = base_files.get(path) else {
+            return Ok(false);
+        };
+        let upstreams = read(objects, Some(upstreams))?;
+        let upstreams: HashSet<&[u8]> = upstreams.split(|&b| b == b'\n').collect();
+        if gone.iter().any(|l| !upstreams.contains(l.as_slice())) {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 /// The lines a commit adds, and with `removed` also those it removes, as text.
