@@ -393,8 +393,8 @@ fn show_report(
     let terminal = outcome.format == Format::Terminal;
     let mut page = Page::default();
     let out = &mut page.stdout;
-    if let (Some((path, _)), true) = (&outcome.demo, terminal) {
-        out.extend(text::demo_header(path, style).into_bytes());
+    if let (Some((path, kept)), true) = (&outcome.demo, terminal) {
+        out.extend(text::demo_header(path, *kept, style).into_bytes());
     }
     let rendered = match (outcome.format, outcome.view) {
         (Format::Terminal, View::Plan) => render::terminal::plan(report, out, style),

@@ -298,7 +298,7 @@ pub fn render(report: &Report, refusal: Option<&Refused>, out: &mut dyn Write) -
     }
     writeln!(out, "\n</details>")?;
     if !report.notes.is_empty() {
-        writeln!(out, "\n### Notes\n")?;
+        writeln!(out, "\n### Remarks\n")?;
         // A deep fork has a note per framework commit that does not apply to the target: the
         // rest fold away, as the changes table does.
         let (first, rest) = report.notes.split_at(report.notes.len().min(SHOWN_NOTES));

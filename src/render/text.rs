@@ -8,15 +8,23 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 pub fn explanation(explanation: &Explanation, style: &Style) -> String {
+    let unit = explanation
+        .unit
+        .as_ref()
+        .map(|u| format!(" (unit {u})"))
+        .unwrap_or_default();
+    // A path the fork left alone has no class of change: say what a change would be, not
+    // that an untouched upstream connector is "modified".
+    let class = match explanation.change {
+        Some(_) => format!("{}{unit}", explanation.class.as_str()),
+        None => format!(
+            "none, unchanged{unit}; a change here would be {}",
+            explanation.class.as_str()
+        ),
+    };
     let mut text = format!(
-        "{}\n  class  {}{}\n  rule   {}\n  pack   {} ({})\n",
+        "{}\n  class  {class}\n  rule   {}\n  pack   {} ({})\n",
         style.bold(&explanation.path),
-        explanation.class.as_str(),
-        explanation
-            .unit
-            .as_ref()
-            .map(|u| format!(" (unit {u})"))
-            .unwrap_or_default(),
         explanation.rule,
         explanation.pack,
         explanation.pack_origin,
@@ -82,12 +90,17 @@ pub fn exported(dir: &Path, written: &[PathBuf]) -> String {
     text
 }
 
-pub fn demo_header(path: &Path, style: &Style) -> String {
+pub fn demo_header(path: &Path, kept: bool, style: &Style) -> String {
+    // Without --keep the directory is gone by the time anyone reads its name.
+    let place = if kept {
+        format!("built in {}", path.display())
+    } else {
+        "built in a temporary directory".into()
+    };
     format!(
         "{}\n\n",
         style.dim(&format!(
-            "Demo: a fork of an elastic/connectors-shaped upstream, built in {}",
-            path.display()
+            "Demo: a fork of an elastic/connectors-shaped upstream, {place}"
         ))
     )
 }

@@ -391,7 +391,10 @@ fn explain_names_the_rule() {
         .output()
         .unwrap();
     let text = String::from_utf8(output.stdout).unwrap();
-    assert!(text.contains("class  framework"), "{text}");
+    assert!(
+        text.contains("class  none, unchanged; a change here would be framework"),
+        "{text}"
+    );
     assert!(
         text.contains("`generic_database` exists upstream but is not registered: a shared helper"),
         "{text}"
@@ -405,6 +408,18 @@ fn explain_names_the_rule() {
     assert!(
         text.contains(
             "its tests belong at tests/sources/test_acme.py, tests/sources/fixtures/acme/"
+        ),
+        "{text}"
+    );
+    // An upstream connector the fork left alone is not "connector-modified".
+    let output = fixture
+        .forkdrift(&["explain", "connectors/sources/s3.py"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        text.contains(
+            "class  none, unchanged (unit s3); a change here would be connector-modified"
         ),
         "{text}"
     );

@@ -254,7 +254,7 @@ fn the_page_is_self_contained_and_has_every_section() {
         ">Upgrade plan</h2>",
         ">Work already upstream</h2>",
         ">Trends</h2>",
-        ">Notes</h2>",
+        ">Remarks</h2>",
     ] {
         assert!(page.contains(heading), "no {heading}");
     }

@@ -662,14 +662,14 @@ fn a_screen_shows_twenty_notes_and_says_how_many_more() {
     assert_eq!(shown, 20, "{terminal}");
     assert!(
         terminal.contains(&format!(
-            "… and {} more notes (`--all` or `--format json` lists every note)",
+            "… and {} more remarks (`--all` or `--format json` lists them all)",
             total - 20
         )),
         "{terminal}"
     );
     let all = run(&["audit", "--fail-on", "never", "--all"]);
     assert!(report.notes.iter().all(|n| all.contains(n.as_str())));
-    assert!(!all.contains("more notes"));
+    assert!(!all.contains("more remarks"));
     let markdown = run(&["audit", "--fail-on", "never", "--format", "markdown"]);
     assert!(
         markdown.contains(&format!("<details><summary>{} more</summary>", total - 20)),

@@ -272,7 +272,7 @@ pub(super) fn header(page: &mut String, report: &Report, current: Option<&Metric
         r##"<header>
 <h1>Divergence of <code>{fork}</code> from <code>{target}</code></h1>
 <p>fork <code title="{fork_id}">{fork_short}</code> · target <code title="{target_id}">{target_short}</code> · merge-base <code title="{base}">{base_short}</code> · fork point <code title="{point}">{point_short}</code> · rule pack <code>{pack}</code>{date}</p>
-<nav aria-label="Sections"><ul><li><a href="#connectors">Connectors</a></li><li><a href="#framework">Framework files</a></li><li><a href="#conflicts">Conflicts</a></li><li><a href="#candidates">PR candidates</a></li><li><a href="#plan">Upgrade plan</a></li><li><a href="#upstream">Already upstream</a></li><li><a href="#trends">Trends</a></li><li><a href="#notes">Notes</a></li></ul></nav>
+<nav aria-label="Sections"><ul><li><a href="#connectors">Connectors</a></li><li><a href="#framework">Framework files</a></li><li><a href="#conflicts">Conflicts</a></li><li><a href="#candidates">PR candidates</a></li><li><a href="#plan">Upgrade plan</a></li><li><a href="#upstream">Already upstream</a></li><li><a href="#trends">Trends</a></li><li><a href="#notes">Remarks</a></li></ul></nav>
 </header>
 "##,
         fork = e(&report.fork.name),

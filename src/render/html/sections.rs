@@ -249,7 +249,7 @@ pub(super) fn trends(page: &mut String, history: &[&Metrics]) {
 }
 
 pub(super) fn notes(page: &mut String, report: &Report) {
-    page.push_str(r#"<section id="notes"><h2>Notes</h2>"#);
+    page.push_str(r#"<section id="notes"><h2>Remarks</h2>"#);
     if report.notes.is_empty() {
         empty(page, "Nothing else to know.");
     } else {

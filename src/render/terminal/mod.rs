@@ -37,7 +37,7 @@ pub(super) fn ranges(list: &[[u64; 2]]) -> String {
             if a == b {
                 a.to_string()
             } else if b < a {
-                format!("after {b}")
+                format!("none, after line {b}")
             } else {
                 format!("{a}-{b}")
             }
@@ -75,7 +75,7 @@ pub fn notes(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result<
     if report.notes.is_empty() {
         return Ok(());
     }
-    writeln!(out, "\n{}", style.bold("Notes"))?;
+    writeln!(out, "\n{}", style.bold("Remarks"))?;
     let shown = if style.all { usize::MAX } else { SHOWN_NOTES };
     for note in report.notes.iter().take(shown) {
         writeln!(out, "  {note}")?;
@@ -85,8 +85,8 @@ pub fn notes(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result<
             out,
             "  {}",
             style.dim(&format!(
-                "… and {} (`--all` or `--format json` lists every note)",
-                plural(more, "more note", "more notes")
+                "… and {} (`--all` or `--format json` lists them all)",
+                plural(more, "more remark", "more remarks")
             ))
         )?;
     }
