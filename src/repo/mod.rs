@@ -216,9 +216,17 @@ impl Repo {
         let object = not_found(self.git.revparse_single(rev))
             .context(|| format!("could not resolve {rev}"))?;
         let Some(object) = object else {
+            let help = match self.nearest_ref(rev) {
+                Some(near) => {
+                    format!("did you mean `{near}`? (`git branch -a` and `git tag` list the names)")
+                }
+                None => format!(
+                    "check the name with `git rev-parse --verify {rev}`; upstream's branches and tags need `git fetch upstream --tags` first"
+                ),
+            };
             return Err(Error::UnknownRevision {
                 rev: rev.to_string(),
-                help: "check the name with `git rev-parse --verify <rev>`; upstream refs need `git fetch upstream --tags` first".into(),
+                help,
             });
         };
         object
@@ -231,6 +239,28 @@ impl Repo {
                     object.kind().map_or("object", |k| k.str())
                 ),
             })
+    }
+
+    /// The branch, remote branch or tag whose short name is nearest to a mistyped `rev`
+    /// (at most two edits away, and at most half its length).
+    fn nearest_ref(&self, rev: &str) -> Option<String> {
+        let references = self.git.references().ok()?;
+        let mut best: Option<(usize, String)> = None;
+        for reference in references.flatten() {
+            let Ok(name) = reference.name() else { continue };
+            let short = ["refs/heads/", "refs/remotes/", "refs/tags/"]
+                .iter()
+                .find_map(|prefix| name.strip_prefix(prefix));
+            let Some(short) = short else { continue };
+            let distance = edit_distance(rev, short);
+            if distance <= 2
+                && 2 * distance <= rev.chars().count()
+                && best.as_ref().is_none_or(|(d, _)| distance < *d)
+            {
+                best = Some((distance, short.to_string()));
+            }
+        }
+        best.map(|(_, name)| name)
     }
 
     pub fn has_remote(&self, name: &str) -> bool {
@@ -666,5 +696,35 @@ impl Objects for Repo {
             deleted: deleted as u64,
             binary,
         })
+    }
+}
+
+/// Levenshtein distance over characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1)
+                .min(row[j] + 1)
+                .min(diagonal + usize::from(ca != *cb));
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn edit_distance_counts_insertions_deletions_and_substitutions() {
+        assert_eq!(super::edit_distance("main", "main"), 0);
+        assert_eq!(super::edit_distance("mian", "main"), 2);
+        assert_eq!(super::edit_distance("upstream/man", "upstream/main"), 1);
+        assert_eq!(super::edit_distance("", "abc"), 3);
+        assert_eq!(super::edit_distance("kitten", "sitting"), 3);
     }
 }

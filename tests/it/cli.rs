@@ -70,7 +70,13 @@ fn unknown_revision() {
     fails_with(
         fixture.forkdrift(&["audit", "--fork", "nope"]),
         "unknown revision `nope`",
-        "rev-parse",
+        "git rev-parse --verify nope",
+    );
+    // A typo of a ref that exists names it.
+    fails_with(
+        fixture.forkdrift(&["audit", "--to", "upstream/mian"]),
+        "unknown revision `upstream/mian`",
+        "did you mean `upstream/main`?",
     );
     // A version no release carries: the help names the releases there are.
     fails_with(
