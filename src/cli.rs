@@ -11,7 +11,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 const AFTER_HELP: &str = "\
-Exit codes: 0 ok · 1 findings at or above --fail-on · 2 usage or runtime error · 3 refused: the protocol changed · 130/143 interrupted.
+Exit codes: 0 ok · 1 findings at or above --fail-on · 2 usage or runtime error · 3 refused: the protocol changed · 130/143/129 interrupted (SIGINT, SIGTERM, SIGHUP).
 Start with `forkdrift demo`; on your fork: `git remote add upstream <url> && git fetch upstream --tags && forkdrift audit`.";
 
 #[derive(Debug, Parser)]

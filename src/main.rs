@@ -425,5 +425,10 @@ fn show_report(
             miette::Report::new(text::refusal(refused))
         ));
     }
+    // An exit status of 1 with nothing saying why reads as a failure of the tool.
+    if outcome.exit_code() == exit::FINDINGS && terminal && verbosity > Verbosity::Quiet {
+        page.stderr
+            .push_str(&text::failing(&outcome.failing(), outcome.fail_on.as_str()));
+    }
     Ok(page)
 }

@@ -118,26 +118,34 @@ impl ReportOutcome {
     /// 3 when the protocol gate refused (the report is still written), else 1 for findings
     /// at or above `--fail-on`.
     pub fn exit_code(&self) -> u8 {
-        if matches!(self.view, View::Candidates | View::Demo) {
-            return exit::OK;
-        }
-        if self.view == View::Deps {
-            // Only dependencies are this command's business: not the protocol, not the paths.
-            let fails = self.report.findings.iter().any(|f| {
-                crate::model::is_dependency_finding(&self.report, f)
-                    && f.severity >= self.fail_on
-                    && self.fail_on != Severity::Off
-            });
-            return if fails { exit::FINDINGS } else { exit::OK };
-        }
-        if self.refusal.is_some() {
+        if self.refusal.is_some()
+            && !matches!(self.view, View::Candidates | View::Demo | View::Deps)
+        {
             return exit::PROTOCOL;
         }
-        if self.report.fails(self.fail_on) {
-            exit::FINDINGS
-        } else {
+        if self.failing().is_empty() {
             exit::OK
+        } else {
+            exit::FINDINGS
         }
+    }
+
+    /// The findings that make the run exit 1: those at or above `--fail-on` that the
+    /// command answers for (`candidates` and the demo answer for none, `deps` for the
+    /// dependency findings only).
+    pub fn failing(&self) -> Vec<&crate::model::Finding> {
+        if matches!(self.view, View::Candidates | View::Demo) || self.fail_on == Severity::Off {
+            return Vec::new();
+        }
+        self.report
+            .findings
+            .iter()
+            .filter(|f| f.severity >= self.fail_on)
+            // Only dependencies are `deps`' business: not the protocol, not the paths.
+            .filter(|f| {
+                self.view != View::Deps || crate::model::is_dependency_finding(&self.report, f)
+            })
+            .collect()
     }
 }
 

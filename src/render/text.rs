@@ -90,6 +90,18 @@ pub fn exported(dir: &Path, written: &[PathBuf]) -> String {
     text
 }
 
+/// Why the run exits 1: the findings at or above `--fail-on`, by rule.
+pub fn failing(findings: &[&crate::model::Finding], fail_on: &str) -> String {
+    let mut ids: Vec<&str> = findings.iter().map(|f| f.id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    format!(
+        "exit 1: {} at or above --fail-on {fail_on} ({}); `--fail-on never` reports without failing\n",
+        super::plural(findings.len(), "finding", "findings"),
+        ids.join(", ")
+    )
+}
+
 pub fn demo_header(path: &Path, kept: bool, style: &Style) -> String {
     // Without --keep the directory is gone by the time anyone reads its name.
     let place = if kept {

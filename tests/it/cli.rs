@@ -392,3 +392,21 @@ fn timings_go_to_stderr_and_change_nothing_else() {
         .assert()
         .code(2);
 }
+
+#[test]
+fn an_exit_status_of_one_says_which_findings_caused_it() {
+    let fixture = Fixture::build("demo");
+    let output = fixture.forkdrift(&["audit"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("exit 1: 1 finding at or above --fail-on error (FD101); `--fail-on never` reports without failing"),
+        "{stderr}"
+    );
+    // Quiet runs and machine formats keep stderr for errors.
+    for args in [&["audit", "-q"][..], &["audit", "--format", "json"]] {
+        let output = fixture.forkdrift(args).output().unwrap();
+        assert_eq!(output.status.code(), Some(1));
+        assert!(!String::from_utf8_lossy(&output.stderr).contains("exit 1"));
+    }
+}
