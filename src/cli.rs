@@ -95,7 +95,7 @@ struct SelectionArgs {
     #[arg(long, value_name = "REMOTE")]
     upstream: Option<String>,
 
-    /// The upgrade target: a branch, tag or commit; for plan also a version (`--to 9.1`)
+    /// The upgrade target: a branch, tag or commit, or a version (`--to 9.1`: its newest release)
     /// [default: the remote's default branch].
     #[arg(long, value_name = "REV")]
     to: Option<String>,
@@ -312,7 +312,8 @@ enum Command {
     },
     /// Print the man page (roff), e.g. `forkdrift man > ~/.local/share/man/man1/forkdrift.1`.
     Man,
-    /// Build a fixture scenario into DIR (for exploring and for bug reports).
+    /// Build a fixture scenario into DIR (for exploring and for bug reports). Its upstream is
+    /// there as refs only, with no repository to fetch from: `demo --keep DIR` writes one.
     #[command(hide = true)]
     Fixture {
         /// A bundled scenario name, or a path to a scenario .toml.
