@@ -19,9 +19,23 @@ fn main() -> ExitCode {
     let stdout_closed = stdout_was_closed();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(error) => {
+        Err(error) if !error.use_stderr() || asks_for_help(&error) => {
             let _ = error.print();
             return ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(exit::ERROR));
+        }
+        Err(error) => {
+            // The run's own handler needs the parsed --color; this one prints plainly.
+            miette::set_hook(Box::new(|_| {
+                Box::new(
+                    miette::MietteHandlerOpts::new()
+                        .color(false)
+                        .unicode(false)
+                        .wrap_lines(false)
+                        .build(),
+                )
+            }))
+            .ok();
+            return fail(usage_error(&error));
         }
     };
     on_signals();
@@ -82,6 +96,42 @@ fn run(cli: Cli, progress: &Progress, verbosity: Verbosity, stdout_closed: bool)
     }
     write_stderr(&page.stderr);
     ExitCode::from(code)
+}
+
+fn asks_for_help(error: &clap::Error) -> bool {
+    error.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+}
+
+/// clap's words for a bad command line, as the diagnostic every other bad input gets: what
+/// is wrong, and a `help:` line with clap's tip and the usage.
+fn usage_error(error: &clap::Error) -> forkdrift::Error {
+    let rendered = error.render().to_string();
+    let mut lines = rendered.lines().map(str::trim).filter(|l| !l.is_empty());
+    let message = lines
+        .next()
+        .map(|l| l.strip_prefix("error: ").unwrap_or(l).to_string())
+        .unwrap_or_else(|| "the command line could not be read".into());
+    let mut message = message;
+    let mut help: Vec<String> = Vec::new();
+    for line in lines {
+        if let Some(tip) = line.strip_prefix("tip: ") {
+            help.push(tip.to_string());
+        } else if let Some(usage) = line.strip_prefix("Usage: ") {
+            help.push(format!("usage: {usage}"));
+        } else if line.starts_with('[') {
+            // `[possible values: terminal, json, markdown]`
+            help.push(line.trim_matches(['[', ']']).to_string());
+        } else if !line.starts_with("For more information") {
+            // The missing arguments clap lists under its first line.
+            message.push(' ');
+            message.push_str(line);
+        }
+    }
+    help.push("`--help` lists the options".into());
+    forkdrift::Error::Usage {
+        message,
+        help: help.join("; "),
+    }
 }
 
 fn fail(error: forkdrift::Error) -> ExitCode {

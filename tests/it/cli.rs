@@ -410,3 +410,28 @@ fn an_exit_status_of_one_says_which_findings_caused_it() {
         assert!(!String::from_utf8_lossy(&output.stderr).contains("exit 1"));
     }
 }
+
+#[test]
+fn a_bad_command_line_is_a_diagnostic_with_help_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let mut command = forkdrift_in(dir.path());
+        command.args(args);
+        command
+    };
+    fails_with(
+        run(&["audit", "--format", "yaml"]),
+        "invalid value 'yaml' for '--format <FORMAT>'",
+        "possible values: terminal, json, markdown",
+    );
+    fails_with(
+        run(&["audti"]),
+        "unrecognized subcommand 'audti'",
+        "a similar subcommand exists: 'audit'",
+    );
+    fails_with(
+        run(&["check"]),
+        "the following required arguments were not provided: --base <REV>",
+        "usage: forkdrift check --base <REV>",
+    );
+}
