@@ -533,6 +533,11 @@ pub struct InPlaceEdit {
     pub files: Vec<[String; 2]>,
     pub tests: Vec<[String; 2]>,
     pub registration: Option<String>,
+    /// `files` and `tests` where the target keeps them, when upstream moved the unit (the
+    /// elastic 9.3 restructure): a copy made at the fork's paths would be left behind by the
+    /// upgrade. Empty when the target keeps them where the fork has them.
+    #[serde(default)]
+    pub at_target: Vec<[String; 2]>,
 }
 
 impl Report {

@@ -159,6 +159,7 @@ pub fn in_place_edits(
     index: &UnitIndex,
     changes: &[Change],
     fork_files: &Files,
+    target_files: &Files,
 ) -> Vec<InPlaceEdit> {
     let edited: BTreeSet<UnitKey> = changes
         .iter()
@@ -260,14 +261,81 @@ pub fn in_place_edits(
             }
             _ => None,
         };
+        let at_target = at_target(
+            pack,
+            changes,
+            &files,
+            &unit,
+            &new_unit,
+            key,
+            &new_key,
+            target_files,
+        );
         out.push(InPlaceEdit {
             unit: unit.clone(),
             suggested_unit: new_unit,
             files,
             tests,
             registration,
+            at_target,
         });
     }
+    out
+}
+
+/// Where the copy belongs after the upgrade, when upstream moved the unit (the elastic 9.3
+/// restructure turned `connectors/sources/postgresql.py` into a package under
+/// `app/connectors_service/`): the unit's files and tests at the target, each under the
+/// target layout's name for the new unit. Empty when the target keeps the fork's paths.
+#[allow(clippy::too_many_arguments)]
+fn at_target(
+    pack: &Pack,
+    changes: &[Change],
+    files: &[[String; 2]],
+    unit: &str,
+    new_unit: &str,
+    key: &str,
+    new_key: &str,
+    target_files: &Files,
+) -> Vec<[String; 2]> {
+    let moved = changes.iter().find_map(|c| {
+        let target = c.target_path.as_deref()?;
+        (target != c.path && files.iter().any(|[from, _]| *from == c.path)).then_some(target)
+    });
+    let Some(moved) = moved else {
+        return Vec::new();
+    };
+    // The family whose layout the target's file is in.
+    let Some(family) = pack.families.iter().find(|f| {
+        let dir = f.path.instantiate(unit);
+        moved.starts_with(dir.trim_end_matches(f.module_suffix.as_str()))
+    }) else {
+        return Vec::new();
+    };
+    let strip = |path: String| {
+        path.trim_end_matches(family.module_suffix.as_str())
+            .to_string()
+    };
+    let mut places = vec![(
+        strip(family.path.instantiate(unit)),
+        strip(family.path.instantiate(new_unit)),
+    )];
+    for template in &family.tests {
+        let (old, new) = if template.placeholder == "key" {
+            (key, new_key)
+        } else {
+            (unit, new_unit)
+        };
+        places.push((template.instantiate(old), template.instantiate(new)));
+    }
+    let mut out = Vec::new();
+    for (from, to) in places {
+        for path in target_files.keys().filter(|p| p.starts_with(&from)) {
+            out.push([path.clone(), format!("{to}{}", &path[from.len()..])]);
+        }
+    }
+    out.sort();
+    out.dedup();
     out
 }
 

@@ -220,7 +220,13 @@ pub fn analyse(repo: &Repo, git: &Git, facts: Facts) -> Result<Audit> {
         }
     }
     let stale = stale::stale_copies(&facts, objects, &copies, &changes, &older)?;
-    let in_place = stale::in_place_edits(&facts.pack, &index, &changes, &facts.fork_files);
+    let in_place = stale::in_place_edits(
+        &facts.pack,
+        &index,
+        &changes,
+        &facts.fork_files,
+        &facts.target_files,
+    );
 
     let mut findings = findings::findings(&facts.pack, &changes, &conflicts, &copies, &stale);
     // What the fork's own edits did to the protocol: an edit of a file that holds the

@@ -660,3 +660,31 @@ at = "upstream/main"
         assert_eq!(hop.fork_conflicts, caused, "hop {}", hop.version);
     }
 }
+
+#[test]
+fn an_in_place_edit_across_the_restructure_is_advised_at_the_targets_paths_too() {
+    let fixture = Fixture::build("restructure");
+    let report = fixture.audit(&[]);
+    let mysql = report
+        .in_place_edits
+        .iter()
+        .find(|e| e.unit == "mysql")
+        .expect("mysql is edited in place");
+    // Before the upgrade: the fork's module layout.
+    assert!(mysql.files.contains(&[
+        "connectors/sources/mysql.py".to_string(),
+        "connectors/sources/mysql_custom.py".to_string()
+    ]));
+    // After it: the target's package, every file of it, and its tests.
+    let target_files = fixture.git(&["ls-tree", "-r", "--name-only", &report.target.commit]);
+    let expected: Vec<[String; 2]> = target_files
+        .lines()
+        .filter(|p| {
+            p.starts_with("app/connectors_service/connectors/sources/mysql/")
+                || *p == "app/connectors_service/tests/sources/test_mysql.py"
+        })
+        .map(|p| [p.to_string(), p.replacen("mysql", "mysql_custom", 1)])
+        .collect();
+    assert!(!expected.is_empty());
+    assert_eq!(mysql.at_target, expected);
+}

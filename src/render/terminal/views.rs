@@ -232,6 +232,16 @@ pub fn bookkeeping(report: &Report, out: &mut dyn Write, style: &Style) -> io::R
             if let Some(line) = &edit.registration {
                 writeln!(out, "    register: {line}")?;
             }
+            if !edit.at_target.is_empty() {
+                writeln!(
+                    out,
+                    "    {} upstream moved it; after the upgrade the copy belongs at:",
+                    style.severity(Severity::Warning, "at the target:")
+                )?;
+                for [from, to] in &edit.at_target {
+                    writeln!(out, "    {from} → {to}")?;
+                }
+            }
         }
     }
     Ok(())
