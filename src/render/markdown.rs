@@ -226,6 +226,15 @@ pub fn render(report: &Report, refusal: Option<&Refused>, out: &mut dyn Write) -
             if let Some(line) = &edit.registration {
                 writeln!(out, "  - register: `{}`", line.trim())?;
             }
+            if !edit.at_target.is_empty() {
+                writeln!(
+                    out,
+                    "  - upstream moved it; after the upgrade the copy belongs at:"
+                )?;
+                for [from, to] in &edit.at_target {
+                    writeln!(out, "    - `{from}` → `{to}`")?;
+                }
+            }
         }
     }
     if let Some(deps) = &report.deps {
