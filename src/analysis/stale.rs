@@ -265,10 +265,8 @@ pub fn in_place_edits(
             pack,
             changes,
             &files,
-            &unit,
-            &new_unit,
-            key,
-            &new_key,
+            [&unit, &new_unit],
+            [key, &new_key],
             target_files,
         );
         out.push(InPlaceEdit {
@@ -287,15 +285,13 @@ pub fn in_place_edits(
 /// restructure turned `connectors/sources/postgresql.py` into a package under
 /// `app/connectors_service/`): the unit's files and tests at the target, each under the
 /// target layout's name for the new unit. Empty when the target keeps the fork's paths.
-#[allow(clippy::too_many_arguments)]
+/// `units` and `keys` are the unit's name and registration key, old and new.
 fn at_target(
     pack: &Pack,
     changes: &[Change],
     files: &[[String; 2]],
-    unit: &str,
-    new_unit: &str,
-    key: &str,
-    new_key: &str,
+    [unit, new_unit]: [&str; 2],
+    [key, new_key]: [&str; 2],
     target_files: &Files,
 ) -> Vec<[String; 2]> {
     let moved = changes.iter().find_map(|c| {
