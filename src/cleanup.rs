@@ -29,9 +29,13 @@ pub struct TempDir {
 
 impl TempDir {
     pub fn new(prefix: &str, what: &str) -> Result<TempDir> {
+        TempDir::new_in(&std::env::temp_dir(), prefix, what)
+    }
+
+    pub fn new_in(parent: &Path, prefix: &str, what: &str) -> Result<TempDir> {
         let dir = tempfile::Builder::new()
             .prefix(prefix)
-            .tempdir()
+            .tempdir_in(parent)
             .io_context(|| format!("could not create {what} in the temporary directory"))?;
         live().dirs.push(dir.path().to_path_buf());
         Ok(TempDir { dir })

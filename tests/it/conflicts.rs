@@ -687,4 +687,16 @@ fn an_in_place_edit_across_the_restructure_is_advised_at_the_targets_paths_too()
         .collect();
     assert!(!expected.is_empty());
     assert_eq!(mysql.at_target, expected);
+    // Every report that shows the advice shows where the copy goes after the upgrade.
+    let [_, after] = &expected[0];
+    let mut markdown = Vec::new();
+    forkdrift::render::markdown::render(&report, None, &mut markdown).unwrap();
+    let mut html = Vec::new();
+    forkdrift::render::html::render(&report, &[], &mut html).unwrap();
+    for (format, page) in [("markdown", markdown), ("html", html)] {
+        // The page lets long paths break after each slash.
+        let page = String::from_utf8(page).unwrap().replace("<wbr>", "");
+        assert!(page.contains("upstream moved it"), "{format}");
+        assert!(page.contains(after.as_str()), "{format} names {after}");
+    }
 }

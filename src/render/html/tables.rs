@@ -191,6 +191,20 @@ pub(super) fn connectors(page: &mut String, context: &Context) {
             if let Some(line) = &edit.registration {
                 let _ = write!(page, "<li>register: <code>{}</code></li>", e(line.trim()));
             }
+            if !edit.at_target.is_empty() {
+                page.push_str(
+                    r#"<li>upstream moved it; after the upgrade the copy belongs at:<ul class="plain">"#,
+                );
+                for [from, to] in &edit.at_target {
+                    let _ = write!(
+                        page,
+                        "<li><code>{}</code> → <code>{}</code></li>",
+                        path(from),
+                        path(to)
+                    );
+                }
+                page.push_str("</ul></li>");
+            }
             page.push_str("</ul></li>");
         }
         page.push_str("</ul>");
