@@ -89,7 +89,14 @@ pub fn configure(repo: &Repo, selection: &Selection) -> Result<Selection> {
             return Err(from_file(
                 "the target",
                 target,
-                "fetch it (`git fetch upstream --tags`), check it with `git rev-parse --verify`",
+                &format!(
+                    "fetch it (`git fetch {} --tags`), check it with `git rev-parse --verify`",
+                    selection
+                        .remote
+                        .as_deref()
+                        .or(config.remote.as_deref())
+                        .unwrap_or("upstream")
+                ),
             ));
         }
     }

@@ -25,9 +25,7 @@ impl Repo {
                 Some(near) => {
                     format!("did you mean `{near}`? (`git branch -a` and `git tag` list the names)")
                 }
-                None => format!(
-                    "check the name with `git rev-parse --verify {rev}`; upstream's branches and tags need `git fetch upstream --tags` first"
-                ),
+                None => self.fetch_hint(rev),
             };
             return Err(Error::UnknownRevision {
                 rev: rev.to_string(),
@@ -44,6 +42,29 @@ impl Repo {
                     object.kind().map_or("object", |k| k.str())
                 ),
             })
+    }
+
+    /// How to make `rev` known: fetch the remote it names (`origin/9.3`), else the remote
+    /// upstream's branches and tags come from — `upstream` when there is one or none, the only
+    /// remote when there is one, and otherwise the remotes there are.
+    fn fetch_hint(&self, rev: &str) -> String {
+        let check = format!("check the name with `git rev-parse --verify {rev}`");
+        let remotes = self.remote_names();
+        if let Some(remote) = remotes
+            .iter()
+            .find(|r| rev.strip_prefix(r.as_str()).is_some_and(|rest| rest.starts_with('/')))
+        {
+            return format!("{check}; {remote}'s branches need `git fetch {remote}` first");
+        }
+        let fetch = match &remotes[..] {
+            [] => "`git remote add upstream <url> && git fetch upstream --tags`".to_string(),
+            names if names.iter().any(|r| r == "upstream") => {
+                "`git fetch upstream --tags`".to_string()
+            }
+            [only] => format!("`git fetch {only} --tags`"),
+            names => format!("`git fetch <remote> --tags` (remotes: {})", names.join(", ")),
+        };
+        format!("{check}; upstream's branches and tags need {fetch} first")
     }
 
     /// The branch, remote branch or tag whose short name is nearest to a mistyped `rev`

@@ -420,7 +420,10 @@ pub fn resolve_version(repo: &Repo, selection: &Selection) -> Result<Selection> 
             return Err(Error::UnknownRevision {
                 rev: to.clone(),
                 help: if newest.is_empty() {
-                    "no release tag of upstream's matches the rule pack: fetch them (`git fetch upstream --tags`), or name the target with a branch, tag or commit".into()
+                    format!(
+                        "no release tag of upstream's matches the rule pack: fetch them (`git fetch {} --tags`), or name the target with a branch, tag or commit",
+                        selection.remote.as_deref().unwrap_or("upstream")
+                    )
                 } else {
                     format!(
                         "no upstream release is version {to}; the newest are {}: name one of those, or a branch, tag or commit",

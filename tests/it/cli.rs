@@ -65,8 +65,21 @@ fn unknown_revision() {
     fails_with(
         fixture.forkdrift(&["audit", "--to", "upstream/nope"]),
         "unknown revision `upstream/nope`",
-        "git fetch upstream",
+        "upstream's branches need `git fetch upstream` first",
     );
+    // The fetch names the remote the revision names, or the one there is.
+    fixture.git(&["remote", "rename", "upstream", "elastic"]);
+    fails_with(
+        fixture.forkdrift(&["audit", "--upstream", "elastic", "--to", "elastic/nope"]),
+        "unknown revision `elastic/nope`",
+        "elastic's branches need `git fetch elastic` first",
+    );
+    fails_with(
+        fixture.forkdrift(&["audit", "--upstream", "elastic", "--to", "no-such-branch"]),
+        "unknown revision `no-such-branch`",
+        "need `git fetch elastic --tags` first",
+    );
+    fixture.git(&["remote", "rename", "elastic", "upstream"]);
     fails_with(
         fixture.forkdrift(&["audit", "--fork", "nope"]),
         "unknown revision `nope`",
