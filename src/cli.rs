@@ -85,33 +85,37 @@ enum CadenceArg {
     Monthly,
 }
 
+/// `--help` groups the options that name what is compared, and those that shape the output.
+const SELECTION: &str = "Fork and upstream";
+const OUTPUT: &str = "Output";
+
 #[derive(Debug, Args)]
 struct SelectionArgs {
     /// The fork revision to audit (for `check`: the PR's head).
-    #[arg(long, alias = "head", value_name = "REV", default_value = "HEAD")]
+    #[arg(long, help_heading = SELECTION, visible_alias = "head", value_name = "REV", default_value = "HEAD")]
     fork: String,
 
     /// The remote that holds the upstream [default: upstream].
-    #[arg(long, value_name = "REMOTE")]
+    #[arg(long, help_heading = SELECTION, value_name = "REMOTE")]
     upstream: Option<String>,
 
     /// The upgrade target: a branch, tag or commit, or a version (`--to 9.1`: its newest release)
     /// [default: the remote's default branch].
-    #[arg(long, value_name = "REV")]
+    #[arg(long, help_heading = SELECTION, value_name = "REV")]
     to: Option<String>,
 
     /// More refs that count as upstream (glob over full names, e.g. 'refs/heads/vendor/*').
-    #[arg(long = "upstream-ref", value_name = "GLOB")]
+    #[arg(long = "upstream-ref", help_heading = SELECTION, value_name = "GLOB")]
     upstream_refs: Vec<String>,
 
     /// Rule pack: a built-in name (`forkdrift rules list`) or a .toml file [default: detected
     /// from the target's tree].
-    #[arg(long, value_name = "NAME|FILE")]
+    #[arg(long, help_heading = SELECTION, value_name = "NAME|FILE")]
     rules: Option<String>,
 
     /// Print a table of the run's stages and their wall-clock times on stderr when it ends
     /// (stdout and the exit code stay as they are).
-    #[arg(long)]
+    #[arg(long, help_heading = OUTPUT)]
     timings: bool,
 }
 
@@ -149,11 +153,11 @@ impl SelectionArgs {
 #[derive(Debug, Args)]
 struct OutputArgs {
     /// Output format: markdown suits PR comments; JSON is a versioned contract.
-    #[arg(long, value_enum, default_value_t = Format::Terminal)]
+    #[arg(long, help_heading = OUTPUT, value_enum, default_value_t = Format::Terminal)]
     format: Format,
 
     /// Exit 1 when a finding of this severity or worse exists.
-    #[arg(long, value_enum, default_value_t = FailOn::Error, value_name = "SEVERITY")]
+    #[arg(long, help_heading = OUTPUT, value_enum, default_value_t = FailOn::Error, value_name = "SEVERITY")]
     fail_on: FailOn,
 }
 
@@ -194,7 +198,7 @@ enum Command {
         #[command(flatten)]
         selection: SelectionArgs,
         /// Output format: markdown suits PR comments; JSON is a versioned contract.
-        #[arg(long, value_enum, default_value_t = Format::Terminal)]
+        #[arg(long, help_heading = OUTPUT, value_enum, default_value_t = Format::Terminal)]
         format: Format,
         /// Write each candidate as an mbox series (`git am` applies it onto the target) and a PR text.
         #[arg(long, value_name = "DIR")]
@@ -224,10 +228,10 @@ enum Command {
         selection: SelectionArgs,
         /// Output: github (workflow annotations), sarif (code scanning), markdown (a PR
         /// comment), json (forkdrift.check/1) or a terminal summary.
-        #[arg(long, value_enum, default_value_t = CheckFormat::Terminal)]
+        #[arg(long, help_heading = OUTPUT, value_enum, default_value_t = CheckFormat::Terminal)]
         format: CheckFormat,
         /// Exit 1 when a new finding of this severity or worse exists.
-        #[arg(long, value_enum, default_value_t = FailOn::Error, value_name = "SEVERITY")]
+        #[arg(long, help_heading = OUTPUT, value_enum, default_value_t = FailOn::Error, value_name = "SEVERITY")]
         fail_on: FailOn,
     },
     /// Accept today's findings: append them to .forkdrift.toml as a baseline to review.
@@ -263,7 +267,7 @@ enum Command {
         #[command(flatten)]
         selection: SelectionArgs,
         /// Output format (JSON: the fields of the explanation).
-        #[arg(long, value_enum, default_value_t = ExplainFormat::Terminal)]
+        #[arg(long, help_heading = OUTPUT, value_enum, default_value_t = ExplainFormat::Terminal)]
         format: ExplainFormat,
     },
     /// List, show or check rule packs.
@@ -289,13 +293,13 @@ enum Command {
         #[arg(long, value_name = "DATE", requires = "backfill")]
         since: Option<String>,
         /// Exit 1 when a finding of this severity or worse exists.
-        #[arg(long, value_enum, default_value_t = FailOn::Never, value_name = "SEVERITY")]
+        #[arg(long, help_heading = OUTPUT, value_enum, default_value_t = FailOn::Never, value_name = "SEVERITY")]
         fail_on: FailOn,
     },
     /// Build the bundled demo (an upstream and a fork) in a temporary directory and audit it.
     Demo {
         /// Output format: markdown suits PR comments; JSON is a versioned contract.
-        #[arg(long, value_enum, default_value_t = Format::Terminal)]
+        #[arg(long, help_heading = OUTPUT, value_enum, default_value_t = Format::Terminal)]
         format: Format,
         /// Keep the demo (DIR/fork and its upstream, DIR/upstream.git) in DIR, a new or empty
         /// directory, instead of a temporary directory.

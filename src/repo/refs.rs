@@ -50,10 +50,10 @@ impl Repo {
     fn fetch_hint(&self, rev: &str) -> String {
         let check = format!("check the name with `git rev-parse --verify {rev}`");
         let remotes = self.remote_names();
-        if let Some(remote) = remotes
-            .iter()
-            .find(|r| rev.strip_prefix(r.as_str()).is_some_and(|rest| rest.starts_with('/')))
-        {
+        if let Some(remote) = remotes.iter().find(|r| {
+            rev.strip_prefix(r.as_str())
+                .is_some_and(|rest| rest.starts_with('/'))
+        }) {
             return format!("{check}; {remote}'s branches need `git fetch {remote}` first");
         }
         let fetch = match &remotes[..] {
@@ -62,7 +62,10 @@ impl Repo {
                 "`git fetch upstream --tags`".to_string()
             }
             [only] => format!("`git fetch {only} --tags`"),
-            names => format!("`git fetch <remote> --tags` (remotes: {})", names.join(", ")),
+            names => format!(
+                "`git fetch <remote> --tags` (remotes: {})",
+                names.join(", ")
+            ),
         };
         format!("{check}; upstream's branches and tags need {fetch} first")
     }

@@ -469,6 +469,17 @@ fn completions_man_page_and_help() {
         .stdout(predicate::str::contains("[default: upstream]"))
         .stdout(predicate::str::contains("[default: HEAD]"))
         .stdout(predicate::str::contains("[default: error]"));
+    // What is compared and how it is shown are grouped; `check`'s `--head` is listed.
+    let help = forkdrift_in(home.path())
+        .args(["check", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8(help.stdout).unwrap();
+    let (options, rest) = help.split_once("\nFork and upstream:\n").unwrap();
+    let (selection, output) = rest.split_once("\nOutput:\n").unwrap();
+    assert!(options.contains("--base <REV>") && options.contains("--quiet"));
+    assert!(selection.contains("--fork <REV>") && selection.contains("[alias: --head]"));
+    assert!(output.contains("--format <FORMAT>") && output.contains("--fail-on <SEVERITY>"));
     forkdrift_in(home.path())
         .args(["--quiet", "--verbose", "rules", "list"])
         .assert()
