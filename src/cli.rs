@@ -186,7 +186,8 @@ enum Command {
         #[arg(long, hide = true)]
         hops: bool,
     },
-    /// Whether the coupled gems (Karafka's lockstep family) move together in the fork's lock.
+    /// The fork's dependencies: coupled gems that must move together (Karafka's lockstep
+    /// family) and the pins it changed against upstream's and the target's (elastic/connectors).
     Deps {
         #[command(flatten)]
         selection: SelectionArgs,
