@@ -345,6 +345,10 @@ pub struct Facts {
     /// The upstream remote's branches (its default branch first) and the extra upstream refs,
     /// by name (`upstream/8.14`).
     pub upstream_refs: Vec<Resolved>,
+    /// Tips of the lines upstream ships: the target, the default branch, release tags and
+    /// branches, and the `--upstream-ref` refs. Its other branches (feature work, devnets)
+    /// hold work upstream has not taken yet.
+    pub shipped: Vec<CommitId>,
     pub merge_base: CommitId,
     /// The newest upstream commit the fork's own work builds on.
     pub fork_point: CommitId,

@@ -33,6 +33,7 @@ pub fn collect(repo: &Repo, git: &Git, selection: &Selection) -> Result<Facts> {
         remote,
         tips,
         refs: upstream_refs,
+        mut shipped,
         merge_base,
         own: own_ordered,
         foreign_tags,
@@ -121,6 +122,10 @@ pub fn collect(repo: &Repo, git: &Git, selection: &Selection) -> Result<Facts> {
     let graph = Graph::new(order_like(&graph_ids, commits));
     crate::progress::phase("reading the release points and the acceptances");
     let releases = release_points(repo, &pack, remote.as_deref(), &foreign_tags)?;
+    shipped.push(target.id);
+    shipped.extend(releases.iter().map(|r| r.commit));
+    shipped.sort();
+    shipped.dedup();
     let acceptances = acceptances(repo, trees.fork)?;
 
     crate::progress::phase("merging the fork with the target");
@@ -150,6 +155,7 @@ pub fn collect(repo: &Repo, git: &Git, selection: &Selection) -> Result<Facts> {
         remote,
         upstream_tips: tips,
         upstream_refs,
+        shipped,
         merge_base,
         fork_point,
         own,

@@ -54,6 +54,9 @@ pub(super) struct Endpoints {
     pub(super) remote: Option<String>,
     pub(super) tips: Vec<CommitId>,
     pub(super) refs: Vec<Resolved>,
+    /// The default branch and the `--upstream-ref` refs: what upstream merges into, as
+    /// opposed to its other branches (feature work, devnets, backport work in progress).
+    pub(super) shipped: Vec<CommitId>,
     pub(super) merge_base: CommitId,
     /// The fork's own commits (reachable from the fork, from no upstream ref), newest first.
     pub(super) own: Vec<CommitId>,
@@ -118,12 +121,18 @@ pub(super) fn endpoints(repo: &Repo, selection: &Selection) -> Result<Endpoints>
         })
         .collect();
     refs.sort_by_key(|r| Some(&r.name) != default_branch.as_ref());
+    let mut shipped: Vec<CommitId> = refs
+        .iter()
+        .filter(|r| Some(&r.name) == default_branch.as_ref())
+        .map(|r| r.id)
+        .collect();
     let mut notes = selection.notes.clone();
     if let Some(globs) = &selection.upstream_refs {
         let before = tips.len();
         for (name, id) in repo.refs_under("refs/")? {
             if globs.is_match(&name) {
                 tips.push(id);
+                shipped.push(id);
                 refs.push(Resolved { name, id });
             }
         }
@@ -211,6 +220,7 @@ pub(super) fn endpoints(repo: &Repo, selection: &Selection) -> Result<Endpoints>
         remote,
         tips,
         refs,
+        shipped,
         merge_base,
         own,
         foreign_tags,

@@ -278,3 +278,67 @@ edit = [{ path = "connectors/es/settings.py", replace = [["timeout = 10", "timeo
         report.findings
     );
 }
+
+/// A squash is read only against what upstream merged: the default branch, release tags and
+/// branches, the target and `--upstream-ref` refs. The same squash on another upstream
+/// branch (a devnet, someone's feature work) is work upstream has not taken.
+#[test]
+fn a_squash_on_an_unmerged_upstream_branch_is_not_upstreams_yet() {
+    let fixture = Fixture::from_toml(
+        r#"
+description = "A fork's two-commit change, squashed upstream on a feature branch only."
+
+[[step]]
+commit = "upstream/main"
+message = "Framework (#1)"
+write = { "connectors/es/settings.py" = "def settings():\n    timeout = 10\n    retries = 1\n    backoff = 2\n    return timeout, retries, backoff\n" }
+
+[[step]]
+commit = "fork/main"
+at = "upstream/main"
+id = "own-1"
+message = "Longer timeout"
+edit = [{ path = "connectors/es/settings.py", replace = [["timeout = 10", "timeout = 30"]] }]
+
+[[step]]
+commit = "fork/main"
+id = "own-2"
+message = "More retries, and back off longer"
+edit = [{ path = "connectors/es/settings.py", replace = [["retries = 1\n    backoff = 2", "retries = 3\n    backoff = 5"]] }]
+
+[[step]]
+commit = "upstream/slow-clusters"
+at = "upstream/main"
+id = "squash"
+message = "Be patient with slow clusters (#2)"
+edit = [{ path = "connectors/es/settings.py", replace = [["timeout = 10\n    retries = 1\n    backoff = 2", "timeout = 30\n    retries = 3\n    backoff = 5"]] }]
+"#,
+    );
+    let found = |args: &[&str]| -> Vec<(String, Vec<String>, String)> {
+        let args = [&["--rules", "elastic-connectors"][..], args].concat();
+        fixture
+            .audit(&args)
+            .already_upstream
+            .iter()
+            .map(|a| {
+                (
+                    a.upstream_commit.clone(),
+                    a.commits.clone(),
+                    a.method.clone(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(found(&[]), []);
+    let squashed = vec![(
+        fixture.id("squash"),
+        vec![fixture.id("own-2"), fixture.id("own-1")],
+        "squash".to_string(),
+    )];
+    // Declared upstream, or the target itself: then upstream has it.
+    assert_eq!(
+        found(&["--upstream-ref", "refs/remotes/upstream/slow-clusters"]),
+        squashed
+    );
+    assert_eq!(found(&["--to", "upstream/slow-clusters"]), squashed);
+}

@@ -161,6 +161,11 @@ pub fn already_upstream(
         })
         .collect();
     let in_target = facts.graph.reachable(&[facts.target.id]);
+    // Reading a branch as a squash is an inference: it is made only against what upstream
+    // merged (on op-geth, half of the upstream commits since the merge-base are only on 53
+    // devnet and feature branches). One-by-one matches (patch-id, trailer, PR number) are
+    // evidence, and are looked for on every upstream ref.
+    let shipped = facts.graph.reachable(&facts.shipped);
     let watched = &watched[..];
 
     let mut proposals = exact_matches(facts, objects, &own, &upstream, &related)?;
@@ -174,6 +179,7 @@ pub fn already_upstream(
             let candidates: BTreeSet<usize> = line
                 .iter()
                 .flat_map(|&i| related[i].iter().copied())
+                .filter(|&u| shipped.contains(&upstream[u].meta.id))
                 .collect();
             (line, candidates)
         })
