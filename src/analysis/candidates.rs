@@ -5,6 +5,7 @@
 //! memory). Ranked by the conflicts and risk it would take out of the next upgrade; exported
 //! as mbox series that `git am` applies onto the target.
 
+use super::fork_names::{self, ForkName};
 use crate::error::Result;
 use crate::facts::{CommitId, CommitInfo, Facts, Files, Objects, TreeId};
 use crate::model::{Change, ChangeClass, Conflict, PrCandidate};
@@ -161,7 +162,7 @@ pub fn rank(
     series: Vec<Series>,
     steps: Vec<Vec<TreeId>>,
     notes: &mut Vec<String>,
-) -> Vec<Candidate> {
+) -> Result<Vec<Candidate>> {
     let by_path: HashMap<&str, &Change> = changes.iter().map(|c| (c.path.as_str(), c)).collect();
     let mut out = Vec::new();
     for (
@@ -276,6 +277,29 @@ pub fn rank(
             },
         ));
     }
+    // A fix that calls the fork's own code does not build upstream.
+    crate::progress::phase("looking for the fork's own names in the candidates");
+    let picked: Vec<Vec<&CommitInfo>> = out
+        .iter()
+        .map(|(_, c)| c.commits.iter().collect())
+        .collect();
+    let picked: Vec<&[&CommitInfo]> = picked.iter().map(Vec::as_slice).collect();
+    let names = fork_names::fork_only_names(facts, objects, changes, &picked)?;
+    let mut kept = Vec::with_capacity(out.len());
+    for (candidate, name) in out.into_iter().zip(names) {
+        match name {
+            Some(ForkName { name, path }) => {
+                let first = &candidate.1.commits[0];
+                notes.push(format!(
+                    "{} \"{}\" is not a PR candidate: it uses `{name}`, which the target does not have (the fork's {path} had it before): it would not build upstream",
+                    first.id.short(),
+                    first.subject,
+                ));
+            }
+            None => kept.push(candidate),
+        }
+    }
+    let mut out = kept;
     out.sort_by(|a, b| {
         b.0.cmp(&a.0)
             .then_with(|| a.1.report.commits[0].cmp(&b.1.report.commits[0]))
@@ -284,7 +308,7 @@ pub fn rank(
     for (rank, candidate) in (1u32..).zip(ranked.iter_mut()) {
         candidate.report.rank = rank;
     }
-    ranked
+    Ok(ranked)
 }
 
 /// Work meant for the fork's own debugging is no upstream fix: a series whose changed lines

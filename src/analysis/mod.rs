@@ -14,6 +14,7 @@ pub mod deps;
 pub mod diff3;
 pub mod explain;
 pub mod findings;
+mod fork_names;
 pub mod gate;
 pub mod gemfile;
 pub mod hops;

@@ -208,7 +208,7 @@ pub fn analyse(repo: &Repo, git: &Git, facts: Facts) -> Result<Audit> {
         series,
         steps,
         &mut candidate_notes,
-    );
+    )?;
 
     crate::progress::phase("checking the copies against upstream");
     let mut older = HashMap::new();

@@ -483,3 +483,70 @@ edit = [{ path = "connectors/utils.py", replace = [["    print(\"pause\")\n", ""
         report.pr_candidates
     );
 }
+
+/// A fix that calls the fork's own code does not build upstream (op-geth's fixes that call its
+/// `IsOptimism`); one that uses only upstream's names, or brings its own helper, does.
+#[test]
+fn a_fix_that_calls_the_forks_own_code_is_no_pr_candidate() {
+    let fixture = Fixture::from_toml(
+        r##"description = "A fork adds a helper of its own to the framework, then fixes two framework files: one with the helper, one without."
+
+[[step]]
+commit = "upstream/main"
+message = "Connectors framework (#1)"
+write = { "connectors/es/settings.py" = "def request_timeout():\n    return 10\n", "connectors/es/client.py" = "from connectors.es.settings import request_timeout\n\n\ndef connect(hosts):\n    return {\"hosts\": hosts, \"timeout\": request_timeout()}\n", "connectors/utils.py" = "def retries():\n    return 1\n", "connectors/config.py" = "SOURCES = {}\n", "connectors/sources/mysql.py" = "class MySqlDataSource:\n    pass\n", "connectors/VERSION" = "8.10.0.0\n" }
+
+[[step]]
+tag = "v8.10.0.0"
+at = "upstream/main"
+
+[[step]]
+commit = "fork/main"
+at = "upstream/main"
+id = "adds-helper"
+message = "Acme clusters are slower"
+edit = [{ path = "connectors/es/settings.py", replace = [["    return 10\n", "    return 10\n\n\ndef acme_slow_cluster():\n    return True\n"]] }]
+
+[[step]]
+commit = "fork/main"
+id = "calls-ours"
+message = "Give slow clusters more time"
+edit = [{ path = "connectors/es/client.py", replace = [["from connectors.es.settings import request_timeout\n", "from connectors.es.settings import acme_slow_cluster, request_timeout\n"], ["\"timeout\": request_timeout()", "\"timeout\": request_timeout() * (3 if acme_slow_cluster() else 1)"]] }]
+
+[[step]]
+commit = "fork/main"
+id = "own-helper"
+message = "Retry more, through a helper"
+edit = [{ path = "connectors/utils.py", replace = [["def retries():\n    return 1\n", "def retries():\n    return backoff_steps()\n\n\ndef backoff_steps():\n    return 3\n"]] }]
+"##,
+    );
+    let report = fixture.audit(&["--rules", "elastic-connectors"]);
+    let mut proposed: Vec<&String> = report
+        .pr_candidates
+        .iter()
+        .flat_map(|c| &c.commits)
+        .collect();
+    proposed.sort();
+    // The helper itself is framework work that builds upstream; the fix that brings its own
+    // helper too.
+    let mut expected = [fixture.id("adds-helper"), fixture.id("own-helper")];
+    expected.sort();
+    assert_eq!(
+        proposed,
+        expected.iter().collect::<Vec<_>>(),
+        "{:?}",
+        report.notes
+    );
+    let calls = fixture.id("calls-ours");
+    let reason = report
+        .notes
+        .iter()
+        .find(|n| n.contains(&calls[..12]))
+        .expect("a note says why the fix is no candidate");
+    assert!(
+        reason.ends_with(
+            "is not a PR candidate: it uses `acme_slow_cluster`, which the target does not have (the fork's connectors/es/settings.py had it before): it would not build upstream"
+        ),
+        "{reason}"
+    );
+}

@@ -1,0 +1,373 @@
+//! Names a PR candidate uses that only the fork has. A fix that calls the fork's own code
+//! (op-geth's "Log a warning when optimism enabled but regolith not scheduled" calls
+//! `IsOptimism`, which op-geth defines in params/config.go) does not build upstream: it is
+//! the fork's work, however framework-shaped its files are.
+//!
+//! A name counts when the series' added code uses it, a file the fork changed already had it
+//! before the series (so the series did not bring it), and no file of the target of the same
+//! kind has it. Text only, no parsing: identifiers are words of four or more letters, digits
+//! and underscores outside quotes and comments.
+
+use crate::error::Result;
+use crate::facts::{BlobId, CommitInfo, Facts, Objects, TreeId, par_map};
+use crate::model::{Change, ChangeClass};
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+/// A name a series uses that only the fork has, and a file of the fork's that had it before
+/// the series.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForkName {
+    pub name: String,
+    pub path: String,
+}
+
+/// For each series (its commits, oldest first), the first name it uses that only the fork
+/// has, if any.
+pub fn fork_only_names(
+    facts: &Facts,
+    objects: &dyn Objects,
+    changes: &[Change],
+    series: &[&[&CommitInfo]],
+) -> Result<Vec<Option<ForkName>>> {
+    let prose: HashSet<&str> = changes
+        .iter()
+        .filter(|c| c.class == ChangeClass::Docs)
+        .map(|c| c.path.as_str())
+        .collect();
+    let mut uses: Vec<(BTreeSet<String>, BTreeSet<String>)> = Vec::with_capacity(series.len());
+    for commits in series {
+        let mut names = BTreeSet::new();
+        let mut defined = HashSet::new();
+        let mut kinds = BTreeSet::new();
+        for commit in commits.iter() {
+            added_names(
+                objects,
+                commit,
+                &prose,
+                &mut names,
+                &mut defined,
+                &mut kinds,
+            )?;
+        }
+        // What the series defines is its own, whoever else has the name (telegraf's fork
+        // declares a `defaultWatchMethod` of its own in a new plug-in; the one in
+        // plugins/inputs/tail is another package's).
+        names.retain(|n| !defined.contains(n));
+        uses.push((names, kinds));
+    }
+    // Tests last: the file to name is one that defines or uses the name, not one testing it.
+    let tests: HashSet<&str> = changes
+        .iter()
+        .filter(|c| c.class == ChangeClass::Test)
+        .map(|c| c.path.as_str())
+        .collect();
+    let mut fork_paths: Vec<&String> = facts
+        .own
+        .iter()
+        .filter_map(|c| facts.touched.get(&c.id))
+        .flatten()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    fork_paths.sort_by_key(|p| tests.contains(p.as_str()));
+
+    // The names no file of the target of the same kinds has, read first: most names a fix
+    // uses are upstream's, and the search below is then for a handful of names. The files
+    // likeliest to have them come first (the target's versions of the files the fork
+    // changed), and the reading stops once every name is found.
+    let used: HashSet<&str> = uses
+        .iter()
+        .flat_map(|(names, _)| names.iter().map(String::as_str))
+        .collect();
+    let kinds: BTreeSet<&String> = uses.iter().flat_map(|(_, k)| k).collect();
+    let near: HashSet<&str> = fork_paths.iter().map(|p| p.as_str()).collect();
+    let mut target_blobs: Vec<(bool, BlobId)> = facts
+        .target_files
+        .iter()
+        .filter(|(path, _)| kinds.contains(&kind(path)))
+        .map(|(path, blob)| (!near.contains(path.as_str()), *blob))
+        .collect();
+    target_blobs.sort();
+    target_blobs.dedup_by_key(|(_, blob)| *blob);
+    let target_blobs: Vec<BlobId> = target_blobs.into_iter().map(|(_, blob)| blob).collect();
+    let mut lacking: HashSet<&str> = used;
+    for chunk in target_blobs.chunks(256) {
+        if lacking.is_empty() {
+            break;
+        }
+        let found = par_map(objects, chunk, |objects, blob| {
+            let text = objects.blob_if_present(*blob)?.unwrap_or_default();
+            Ok(names_in(&text, &lacking))
+        })?;
+        for name in found.into_iter().flatten() {
+            lacking.remove(name);
+        }
+    }
+
+    // Of those, the ones a file the fork changed had before the series (the first such
+    // file, tests last).
+    let mut blob_names: HashMap<BlobId, Vec<&str>> = HashMap::new();
+    let mut out = Vec::with_capacity(series.len());
+    for (commits, (names, kinds)) in series.iter().zip(&uses) {
+        let wanted: BTreeSet<&str> = names
+            .iter()
+            .map(String::as_str)
+            .filter(|n| lacking.contains(n))
+            .collect();
+        let parent = commits.first().and_then(|c| c.parent_tree);
+        let (Some(parent), false) = (parent, wanted.is_empty()) else {
+            out.push(None);
+            continue;
+        };
+        let paths: Vec<String> = fork_paths
+            .iter()
+            .filter(|p| kinds.contains(&kind(p)) && !prose.contains(p.as_str()))
+            .map(|p| (*p).clone())
+            .collect();
+        let mut found: Option<ForkName> = None;
+        for (path, blob) in blobs_at(facts, objects, parent, &paths)? {
+            let present = match blob_names.entry(blob) {
+                std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    let text = objects.blob_if_present(blob)?.unwrap_or_default();
+                    slot.insert(names_in(&text, &lacking))
+                }
+            };
+            // One reason is enough: the first file that has one of the names.
+            if let Some(name) = wanted.iter().find(|n| present.contains(*n)) {
+                found = Some(ForkName {
+                    name: name.to_string(),
+                    path,
+                });
+                break;
+            }
+        }
+        out.push(found);
+    }
+    Ok(out)
+}
+
+/// Which of `wanted` occur as identifiers in `text`.
+fn names_in<'w>(text: &[u8], wanted: &HashSet<&'w str>) -> Vec<&'w str> {
+    let mut found: BTreeSet<&'w str> = BTreeSet::new();
+    for_each_identifier(text, |word| {
+        if let Ok(word) = std::str::from_utf8(word) {
+            if let Some(hit) = wanted.get(word) {
+                found.insert(hit);
+            }
+        }
+    });
+    found.into_iter().collect()
+}
+
+/// The kind of file a name lives in, by its extension ("" for none): a Go name is looked for
+/// in Go files.
+fn kind(path: &str) -> String {
+    let file = path.rsplit('/').next().unwrap_or(path);
+    match file.rsplit_once('.') {
+        Some((stem, extension)) if !stem.is_empty() => extension.to_ascii_lowercase(),
+        _ => String::new(),
+    }
+}
+
+/// The blobs of `paths` in `tree`: the fork's own where the file is as the fork has it now,
+/// read from a diff against the fork's tree for the others (one tree diff, not a lookup per
+/// path).
+fn blobs_at(
+    facts: &Facts,
+    objects: &dyn Objects,
+    tree: TreeId,
+    paths: &[String],
+) -> Result<Vec<(String, BlobId)>> {
+    if paths.is_empty() {
+        return Ok(Vec::new());
+    }
+    let changed: HashMap<String, Option<BlobId>> = objects
+        .diff(Some(tree), facts.trees.fork, false, paths)?
+        .into_iter()
+        .filter_map(|d| d.old_path.or(d.new_path).map(|p| (p, d.old_id)))
+        .collect();
+    Ok(paths
+        .iter()
+        .filter_map(|path| {
+            let blob = match changed.get(path) {
+                Some(old) => *old,
+                None => facts.fork_files.get(path).copied(),
+            };
+            blob.map(|b| (path.clone(), b))
+        })
+        .collect())
+}
+
+/// The names in the lines `commit` added to code (not to prose), and the kinds of its files.
+fn added_names(
+    objects: &dyn Objects,
+    commit: &CommitInfo,
+    prose: &HashSet<&str>,
+    names: &mut BTreeSet<String>,
+    defined: &mut HashSet<String>,
+    kinds: &mut BTreeSet<String>,
+) -> Result<()> {
+    for delta in objects.diff(commit.parent_tree, commit.tree, false, &[])? {
+        let Some(path) = delta.new_path.clone() else {
+            continue;
+        };
+        if delta.touches_submodule() || prose.contains(path.as_str()) {
+            continue;
+        }
+        let read = |id: Option<BlobId>| -> Result<Vec<u8>> {
+            Ok(id
+                .map(|id| objects.blob_if_present(id))
+                .transpose()?
+                .flatten()
+                .unwrap_or_default())
+        };
+        let (old, new) = (read(delta.old_id)?, read(delta.new_id)?);
+        if new.contains(&0) {
+            continue;
+        }
+        let old = String::from_utf8_lossy(&old);
+        let new = String::from_utf8_lossy(&new);
+        let before: HashSet<&str> = old.lines().collect();
+        for line in new.lines().filter(|l| !before.contains(l)) {
+            names.extend(identifiers(line.as_bytes()));
+            defined.extend(definition(line));
+        }
+        kinds.insert(kind(&path));
+    }
+    Ok(())
+}
+
+/// The name a line of code defines, by the shapes most languages share: after a keyword
+/// that declares (`func (c *Client) Name(`, `def name(`, `class Name`, `type Name`, `const
+/// Name`) or before an assignment at the start of the line (`Name = …`, `name := …`).
+fn definition(line: &str) -> Option<String> {
+    static SHAPES: std::sync::OnceLock<[regex::Regex; 2]> = std::sync::OnceLock::new();
+    let [declared, assigned] = SHAPES.get_or_init(|| {
+        [
+            regex::Regex::new(
+                r"\b(?:func|def|class|type|const|var|let|fn|struct|enum|interface|module)\s+(?:\([^)]*\)\s*)?([A-Za-z_][A-Za-z0-9_]*)",
+            )
+            .expect("a valid pattern"),
+            regex::Regex::new(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?::=|=[^=])").expect("a valid pattern"),
+        ]
+    });
+    let code = String::from_utf8_lossy(&code_of(line.as_bytes())).into_owned();
+    declared
+        .captures(&code)
+        .or_else(|| assigned.captures(&code))
+        .map(|c| c[1].to_string())
+}
+
+/// The identifiers of some code: words of four or more letters, digits and underscores that
+/// start with a letter or underscore, outside quoted strings and line comments.
+fn identifiers(text: &[u8]) -> HashSet<String> {
+    let mut out = HashSet::new();
+    for_each_identifier(text, |word| {
+        out.insert(String::from_utf8_lossy(word).into_owned());
+    });
+    out
+}
+
+fn for_each_identifier(text: &[u8], mut each: impl FnMut(&[u8])) {
+    for line in text.split(|&b| b == b'\n') {
+        let code = code_of(line);
+        let mut at = 0;
+        while at < code.len() {
+            let byte = code[at];
+            if byte.is_ascii_alphabetic() || byte == b'_' {
+                let start = at;
+                while at < code.len() && (code[at].is_ascii_alphanumeric() || code[at] == b'_') {
+                    at += 1;
+                }
+                // A word glued to a digit before it (`0x1f`) is no name.
+                let glued = start > 0 && code[start - 1].is_ascii_digit();
+                if at - start >= 4 && !glued {
+                    each(&code[start..at]);
+                }
+            } else {
+                at += 1;
+            }
+        }
+    }
+}
+
+/// A line without its quoted strings and its comment (`//`, or `#` starting a word).
+fn code_of(line: &[u8]) -> Vec<u8> {
+    let mut code = Vec::with_capacity(line.len());
+    let mut quote: Option<u8> = None;
+    let mut at = 0;
+    while at < line.len() {
+        let byte = line[at];
+        match quote {
+            Some(open) => {
+                if byte == b'\\' {
+                    at += 1;
+                } else if byte == open {
+                    quote = None;
+                    code.push(b' ');
+                }
+            }
+            None => match byte {
+                b'"' | b'\'' | b'`' => quote = Some(byte),
+                b'/' if line.get(at + 1) == Some(&b'/') => break,
+                b'#' if at == 0 || line[at - 1].is_ascii_whitespace() => break,
+                _ => code.push(byte),
+            },
+        }
+        at += 1;
+    }
+    code
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(line: &str) -> BTreeSet<String> {
+        identifiers(line.as_bytes()).into_iter().collect()
+    }
+
+    #[test]
+    fn identifiers_skip_strings_comments_short_words_and_numbers() {
+        assert_eq!(
+            names(
+                r#"	if cfg.IsOptimism() && x == 0x1fee { log.Warn("Regolith not set") } // opstack"#
+            ),
+            ["IsOptimism", "Warn"].map(String::from).into()
+        );
+        assert_eq!(
+            names("    timeout = settings.get('timeout_s')  # seconds"),
+            ["settings", "timeout"].map(String::from).into()
+        );
+        assert_eq!(names(r#"s := "a \"quoted\" word""#), BTreeSet::new());
+    }
+
+    #[test]
+    fn definitions_in_the_shapes_most_languages_share() {
+        let defined = |line: &str| definition(line);
+        assert_eq!(
+            defined("func (c *Client) Retry(n int) error {").as_deref(),
+            Some("Retry")
+        );
+        assert_eq!(
+            defined("    def backoff_steps(self):").as_deref(),
+            Some("backoff_steps")
+        );
+        assert_eq!(
+            defined("\tdefaultWatchMethod =\t\t\"inotify\"").as_deref(),
+            Some("defaultWatchMethod")
+        );
+        assert_eq!(defined("\tcount := len(items)").as_deref(), Some("count"));
+        assert_eq!(defined("\tif cfg.IsOptimism() == true {"), None);
+        assert_eq!(defined("\tx == y"), None);
+    }
+
+    #[test]
+    fn a_kind_is_the_extension() {
+        assert_eq!(kind("core/blockchain.go"), "go");
+        assert_eq!(kind("Makefile"), "");
+        assert_eq!(kind("tools/.env"), "");
+        assert_eq!(kind("a.b/README.MD"), "md");
+    }
+}
