@@ -420,7 +420,7 @@ fn debugging(objects: &dyn Objects, commits: &[&CommitInfo]) -> Option<String> {
 
 /// A blob's bytes; empty when absent or when this clone lacks it (a partial clone): the text
 /// compared is then what could be read.
-fn read(objects: &dyn Objects, id: Option<crate::facts::BlobId>) -> Result<Vec<u8>> {
+pub(super) fn read(objects: &dyn Objects, id: Option<crate::facts::BlobId>) -> Result<Vec<u8>> {
     Ok(id
         .map(|id| objects.blob_if_present(id))
         .transpose()?

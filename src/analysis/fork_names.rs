@@ -8,6 +8,7 @@
 //! kind has it. Text only, no parsing: identifiers are words of four or more letters, digits
 //! and underscores outside quotes and comments.
 
+use super::candidates::read;
 use crate::error::Result;
 use crate::facts::{BlobId, CommitInfo, Facts, Objects, TreeId, par_map};
 use crate::model::{Change, ChangeClass};
@@ -215,14 +216,7 @@ fn added_names(
         if delta.touches_submodule() || prose.contains(path.as_str()) {
             continue;
         }
-        let read = |id: Option<BlobId>| -> Result<Vec<u8>> {
-            Ok(id
-                .map(|id| objects.blob_if_present(id))
-                .transpose()?
-                .flatten()
-                .unwrap_or_default())
-        };
-        let (old, new) = (read(delta.old_id)?, read(delta.new_id)?);
+        let (old, new) = (read(objects, delta.old_id)?, read(objects, delta.new_id)?);
         if new.contains(&0) {
             continue;
         }
