@@ -165,6 +165,9 @@ pub fn rank(
 ) -> Result<Vec<Candidate>> {
     let by_path: HashMap<&str, &Change> = changes.iter().map(|c| (c.path.as_str(), c)).collect();
     let mut out = Vec::new();
+    // Series that do not apply come last among the remarks: on a long-lived fork they are
+    // most of them (157 of op-geth's), and a screen shows the first twenty.
+    let mut unapplied = Vec::new();
     for (
         Series {
             kind,
@@ -186,7 +189,7 @@ pub fn rank(
             continue;
         }
         if !clean {
-            notes.push(format!(
+            unapplied.push(format!(
                 "{} \"{}\" does not apply cleanly to {}: rebase it before proposing it upstream",
                 first.id.short(),
                 first.subject,
@@ -299,6 +302,7 @@ pub fn rank(
             None => kept.push(candidate),
         }
     }
+    notes.append(&mut unapplied);
     let mut out = kept;
     out.sort_by(|a, b| {
         b.0.cmp(&a.0)

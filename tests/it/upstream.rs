@@ -494,7 +494,7 @@ fn a_fix_that_calls_the_forks_own_code_is_no_pr_candidate() {
 [[step]]
 commit = "upstream/main"
 message = "Connectors framework (#1)"
-write = { "connectors/es/settings.py" = "def request_timeout():\n    return 10\n", "connectors/es/client.py" = "from connectors.es.settings import request_timeout\n\n\ndef connect(hosts):\n    return {\"hosts\": hosts, \"timeout\": request_timeout()}\n", "connectors/utils.py" = "def retries():\n    return 1\n", "connectors/config.py" = "SOURCES = {}\n", "connectors/sources/mysql.py" = "class MySqlDataSource:\n    pass\n", "connectors/VERSION" = "8.10.0.0\n" }
+write = { "connectors/es/settings.py" = "def request_timeout():\n    return 10\n", "connectors/es/client.py" = "from connectors.es.settings import request_timeout\n\n\ndef connect(hosts):\n    return {\"hosts\": hosts, \"timeout\": request_timeout()}\n", "connectors/utils.py" = "def retries():\n    return 1\n", "connectors/config.py" = "SOURCES = {}\n", "connectors/es/limits.py" = "def page_size():\n    return 100\n", "connectors/sources/mysql.py" = "class MySqlDataSource:\n    pass\n", "connectors/VERSION" = "8.10.0.0\n" }
 
 [[step]]
 tag = "v8.10.0.0"
@@ -506,6 +506,17 @@ at = "upstream/main"
 id = "adds-helper"
 message = "Acme clusters are slower"
 edit = [{ path = "connectors/es/settings.py", replace = [["    return 10\n", "    return 10\n\n\ndef acme_slow_cluster():\n    return True\n"]] }]
+
+[[step]]
+commit = "fork/main"
+id = "bigger-pages"
+message = "Bigger pages"
+edit = [{ path = "connectors/es/limits.py", replace = [["return 100", "return 500"]] }]
+
+[[step]]
+commit = "upstream/main"
+message = "Smaller pages (#2)"
+edit = [{ path = "connectors/es/limits.py", replace = [["return 100", "return 50"]] }]
 
 [[step]]
 commit = "fork/main"
@@ -538,11 +549,18 @@ edit = [{ path = "connectors/utils.py", replace = [["def retries():\n    return 
         report.notes
     );
     let calls = fixture.id("calls-ours");
-    let reason = report
-        .notes
-        .iter()
-        .find(|n| n.contains(&calls[..12]))
-        .expect("a note says why the fix is no candidate");
+    let at = |id: &str| {
+        report
+            .notes
+            .iter()
+            .position(|n| n.contains(&id[..12]))
+            .unwrap_or_else(|| panic!("a note says why {id} is no candidate: {:?}", report.notes))
+    };
+    let reason = &report.notes[at(&calls)];
+    // What does not apply is listed after the other reasons: there can be hundreds.
+    let pages = fixture.id("bigger-pages");
+    assert!(report.notes[at(&pages)].contains("does not apply cleanly"));
+    assert!(at(&calls) < at(&pages), "{:?}", report.notes);
     assert!(
         reason.ends_with(
             "is not a PR candidate: it uses `acme_slow_cluster`, which the target does not have (the fork's connectors/es/settings.py had it before): it would not build upstream"
