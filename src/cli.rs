@@ -172,7 +172,8 @@ enum Command {
         /// Also sweep the release points between the fork point and the target.
         #[arg(long)]
         hops: bool,
-        /// List every changed path, upstream's backports too (by default one counted line).
+        /// List every changed path, upstream's backports too (by default one counted line),
+        /// and every remark (by default the first twenty).
         #[arg(long)]
         all: bool,
     },
@@ -204,6 +205,10 @@ enum Command {
         /// Write each candidate as an mbox series (`git am` applies it onto the target) and a PR text.
         #[arg(long, value_name = "DIR")]
         export: Option<PathBuf>,
+        /// List every remark: why each other commit is no candidate (by default the first
+        /// twenty).
+        #[arg(long)]
+        all: bool,
     },
     /// Record that the target's protocol was reviewed, so the gate lets this exact protocol pass.
     AcceptProtocol {
@@ -542,11 +547,15 @@ impl Cli {
                 selection,
                 format,
                 export,
-            } => Job::Candidates {
-                selection: selection.resolve()?,
-                format,
-                export,
-            },
+                all: expand,
+            } => {
+                all = expand;
+                Job::Candidates {
+                    selection: selection.resolve()?,
+                    format,
+                    export,
+                }
+            }
             Command::AcceptProtocol {
                 selection,
                 why,

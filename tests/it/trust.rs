@@ -681,6 +681,13 @@ fn a_screen_shows_twenty_notes_and_says_how_many_more() {
     let all = run(&["audit", "--fail-on", "never", "--all"]);
     assert!(report.notes.iter().all(|n| all.contains(n.as_str())));
     assert!(!all.contains("more remarks"));
+    // `candidates`, where most remarks come from, takes the `--all` it points to as well.
+    assert!(run(&["candidates"]).contains("more remarks"));
+    let all = run(&["candidates", "--all"]);
+    assert!(
+        report.notes.iter().all(|n| all.contains(n.as_str())),
+        "{all}"
+    );
     let markdown = run(&["audit", "--fail-on", "never", "--format", "markdown"]);
     assert!(
         markdown.contains(&format!("<details><summary>{} more</summary>", total - 20)),
