@@ -2,7 +2,7 @@
 //! edited in place) that upstream should have. A candidate is an own commit, or a short
 //! series of them on the same files, that depends on nothing fork-only (no fork connector,
 //! registration or name) and applies cleanly to the target (a cherry-pick by git's merge, in
-//! memory). Ranked by the conflicts and risk it would take out of the next upgrade; exported
+//! memory). Ranked by the fork-caused conflicts and the risk on its files; exported
 //! as mbox series that `git am` applies onto the target.
 
 use super::fork_names::{self, ForkName};
@@ -152,7 +152,7 @@ pub fn series<'f>(
 }
 
 /// The series that apply cleanly to the target (`steps`: the trees of each clean
-/// cherry-pick step), ranked by the conflicts and risk they would take out of the upgrade;
+/// cherry-pick step), ranked by the fork-caused conflicts and the risk on their files;
 /// a note for each that does not apply.
 pub fn rank(
     facts: &Facts,
@@ -558,7 +558,7 @@ fn body(
         "This is {what} a downstream fork{of} carries. Upstream is the right home for it: \
          the fork would stop diverging here{}.\n\nCommits:\n",
         if removes > 0 {
-            format!(", and {removes} conflict(s) of its next upgrade would go away")
+            format!(" (its next upgrade conflicts on {removes} of the files this changes)")
         } else {
             String::new()
         }
@@ -599,4 +599,21 @@ pub fn slug(title: &str) -> String {
         .collect::<String>()
         .trim_end_matches('-')
         .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pr_text_says_where_the_upgrade_conflicts_not_that_the_conflicts_go_away() {
+        let paths: BTreeSet<String> = ["connectors/es/client.py".to_string()].into();
+        let text = body("elastic-connectors", "framework-fix", &[], &paths, false, 2);
+        assert!(
+            text.starts_with(
+                "This is a framework change a downstream fork of elastic-connectors carries. Upstream is the right home for it: the fork would stop diverging here (its next upgrade conflicts on 2 of the files this changes).\n"
+            ),
+            "{text}"
+        );
+    }
 }

@@ -368,7 +368,7 @@ pub(super) fn candidates(page: &mut String, context: &Context) {
             ("paths", false),
             ("tests", false),
             ("applies", false),
-            ("removes conflicts", true),
+            ("conflicted paths", true),
         ],
     );
     for p in rows {

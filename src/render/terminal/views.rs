@@ -180,8 +180,12 @@ pub fn bookkeeping(report: &Report, out: &mut dyn Write, style: &Style) -> io::R
                     },
                     if candidate.removes_conflicts > 0 {
                         format!(
-                            ", removes {}",
-                            plural(candidate.removes_conflicts, "conflict", "conflicts")
+                            ", on {} of the upgrade",
+                            plural(
+                                candidate.removes_conflicts,
+                                "conflicted path",
+                                "conflicted paths"
+                            )
                         )
                     } else {
                         String::new()
