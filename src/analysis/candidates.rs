@@ -282,19 +282,36 @@ pub fn rank(
     }
     // A fix that calls the fork's own code does not build upstream.
     crate::progress::phase("looking for the fork's own names in the candidates");
-    let picked: Vec<Vec<&CommitInfo>> = out
+    let commits: Vec<Vec<&CommitInfo>> = out
         .iter()
         .map(|(_, c)| c.commits.iter().collect())
         .collect();
-    let picked: Vec<&[&CommitInfo]> = picked.iter().map(Vec::as_slice).collect();
+    let picked: Vec<(&[&CommitInfo], TreeId)> = commits
+        .iter()
+        .zip(&out)
+        .map(|(commits, (_, c))| {
+            (
+                commits.as_slice(),
+                *c.steps.last().expect("a kept series has a step"),
+            )
+        })
+        .collect();
     let names = fork_names::fork_only_names(facts, objects, changes, &picked)?;
     let mut kept = Vec::with_capacity(out.len());
     for (candidate, name) in out.into_iter().zip(names) {
         match name {
-            Some(ForkName { name, path }) => {
+            Some(why) => {
                 let first = &candidate.1.commits[0];
+                let reason = match why {
+                    ForkName::Calls { name, path } => format!(
+                        "it uses `{name}`, which the target does not have (the fork's {path} had it before)"
+                    ),
+                    ForkName::Removes { name, path } => {
+                        format!("it removes `{name}`, which the target still uses ({path})")
+                    }
+                };
                 notes.push(format!(
-                    "{} \"{}\" is not a PR candidate: it uses `{name}`, which the target does not have (the fork's {path} had it before): it would not build upstream",
+                    "{} \"{}\" is not a PR candidate: {reason}: it would not build upstream",
                     first.id.short(),
                     first.subject,
                 ));

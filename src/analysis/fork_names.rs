@@ -5,7 +5,9 @@
 //!
 //! A name counts when the series' added code uses it, a file the fork changed already had it
 //! before the series (so the series did not bring it), and no file of the target of the same
-//! kind has it. Text only, no parsing: identifiers are words of four or more letters, digits
+//! kind has it. The other way round, a series that takes out a definition breaks upstream when
+//! the file, picked onto the target, still uses the name (op-geth's "Remove unused variable to
+//! fix linter"). Text only, no parsing: identifiers are words of four or more letters, digits
 //! and underscores outside quotes and comments.
 
 use super::candidates::read;
@@ -14,21 +16,24 @@ use crate::facts::{BlobId, CommitInfo, Facts, Objects, TreeId, par_map};
 use crate::model::{Change, ChangeClass};
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-/// A name a series uses that only the fork has, and a file of the fork's that had it before
-/// the series.
+/// Why a series would not build upstream, by one name and one file.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ForkName {
-    pub name: String,
-    pub path: String,
+pub enum ForkName {
+    /// It uses `name`, which the target lacks and the fork's `path` had before the series.
+    Calls { name: String, path: String },
+    /// It removes the definition of `name`, which the target's `path` still uses (op-geth's
+    /// "Remove unused variable to fix linter" deletes `errTxNotFound`, which go-ethereum's
+    /// eth/tracers/api.go uses).
+    Removes { name: String, path: String },
 }
 
-/// For each series (its commits, oldest first), the first name it uses that only the fork
-/// has, if any.
+/// For each series (its commits, oldest first, and its tree picked onto the target), why it
+/// would not build upstream, if it would not.
 pub fn fork_only_names(
     facts: &Facts,
     objects: &dyn Objects,
     changes: &[Change],
-    series: &[&[&CommitInfo]],
+    series: &[(&[&CommitInfo], TreeId)],
 ) -> Result<Vec<Option<ForkName>>> {
     let prose: HashSet<&str> = changes
         .iter()
@@ -36,25 +41,19 @@ pub fn fork_only_names(
         .map(|c| c.path.as_str())
         .collect();
     let mut uses: Vec<(BTreeSet<String>, BTreeSet<String>)> = Vec::with_capacity(series.len());
-    for commits in series {
-        let mut names = BTreeSet::new();
-        let mut defined = HashSet::new();
-        let mut kinds = BTreeSet::new();
+    let mut removes: Vec<BTreeSet<(String, String)>> = Vec::with_capacity(series.len());
+    for (commits, _) in series {
+        let mut names = Names::default();
         for commit in commits.iter() {
-            added_names(
-                objects,
-                commit,
-                &prose,
-                &mut names,
-                &mut defined,
-                &mut kinds,
-            )?;
+            changed_names(objects, commit, &prose, &mut names)?;
         }
         // What the series defines is its own, whoever else has the name (telegraf's fork
         // declares a `defaultWatchMethod` of its own in a new plug-in; the one in
-        // plugins/inputs/tail is another package's).
-        names.retain(|n| !defined.contains(n));
-        uses.push((names, kinds));
+        // plugins/inputs/tail is another package's); a definition it moves is no removal.
+        names.used.retain(|n| !names.defined.contains(n));
+        names.undefined.retain(|(n, _)| !names.defined.contains(n));
+        uses.push((names.used, names.kinds));
+        removes.push(names.undefined);
     }
     // Tests last: the file to name is one that defines or uses the name, not one testing it.
     let tests: HashSet<&str> = changes
@@ -109,7 +108,8 @@ pub fn fork_only_names(
     // file, tests last).
     let mut blob_names: HashMap<BlobId, Vec<&str>> = HashMap::new();
     let mut out = Vec::with_capacity(series.len());
-    for (commits, (names, kinds)) in series.iter().zip(&uses) {
+    for (((commits, result), (names, kinds)), removed) in series.iter().zip(&uses).zip(&removes) {
+        let removal = still_used_at_target(objects, *result, removed)?;
         let wanted: BTreeSet<&str> = names
             .iter()
             .map(String::as_str)
@@ -117,7 +117,7 @@ pub fn fork_only_names(
             .collect();
         let parent = commits.first().and_then(|c| c.parent_tree);
         let (Some(parent), false) = (parent, wanted.is_empty()) else {
-            out.push(None);
+            out.push(removal);
             continue;
         };
         let paths: Vec<String> = fork_paths
@@ -136,14 +136,14 @@ pub fn fork_only_names(
             };
             // One reason is enough: the first file that has one of the names.
             if let Some(name) = wanted.iter().find(|n| present.contains(*n)) {
-                found = Some(ForkName {
+                found = Some(ForkName::Calls {
                     name: name.to_string(),
                     path,
                 });
                 break;
             }
         }
-        out.push(found);
+        out.push(found.or(removal));
     }
     Ok(out)
 }
@@ -159,6 +159,33 @@ fn names_in<'w>(text: &[u8], wanted: &HashSet<&'w str>) -> Vec<&'w str> {
         }
     });
     found.into_iter().collect()
+}
+
+/// The first definition a series removed whose file, with the series picked onto the target
+/// (`result`), still uses the name and no longer defines it: the pick applies, and upstream
+/// no longer builds.
+fn still_used_at_target(
+    objects: &dyn Objects,
+    result: TreeId,
+    removed: &BTreeSet<(String, String)>,
+) -> Result<Option<ForkName>> {
+    for (name, path) in removed {
+        let Some(text) = objects.read(result, path)? else {
+            continue;
+        };
+        let wanted: HashSet<&str> = [name.as_str()].into();
+        let text_str = String::from_utf8_lossy(&text);
+        let defined = text_str
+            .lines()
+            .any(|line| definition(line).as_deref() == Some(name.as_str()));
+        if !defined && !names_in(&text, &wanted).is_empty() {
+            return Ok(Some(ForkName::Removes {
+                name: name.clone(),
+                path: path.clone(),
+            }));
+        }
+    }
+    Ok(None)
 }
 
 /// The kind of file a name lives in, by its extension ("" for none): a Go name is looked for
@@ -200,34 +227,50 @@ fn blobs_at(
         .collect())
 }
 
-/// The names in the lines `commit` added to code (not to prose), and the kinds of its files.
-fn added_names(
+/// What a series' lines say about names: those its added code uses and defines, those whose
+/// definitions it removes, and the kinds of its files.
+#[derive(Default)]
+struct Names {
+    used: BTreeSet<String>,
+    defined: HashSet<String>,
+    /// A top-level definition it removed, and the file, which no longer has the name.
+    undefined: BTreeSet<(String, String)>,
+    kinds: BTreeSet<String>,
+}
+
+/// Adds what `commit`'s changes to code (not to prose) say about names.
+fn changed_names(
     objects: &dyn Objects,
     commit: &CommitInfo,
     prose: &HashSet<&str>,
-    names: &mut BTreeSet<String>,
-    defined: &mut HashSet<String>,
-    kinds: &mut BTreeSet<String>,
+    names: &mut Names,
 ) -> Result<()> {
     for delta in objects.diff(commit.parent_tree, commit.tree, false, &[])? {
-        let Some(path) = delta.new_path.clone() else {
+        let Some(path) = delta.new_path.clone().or(delta.old_path.clone()) else {
             continue;
         };
         if delta.touches_submodule() || prose.contains(path.as_str()) {
             continue;
         }
         let (old, new) = (read(objects, delta.old_id)?, read(objects, delta.new_id)?);
-        if new.contains(&0) {
+        if old.contains(&0) || new.contains(&0) {
             continue;
         }
         let old = String::from_utf8_lossy(&old);
         let new = String::from_utf8_lossy(&new);
         let before: HashSet<&str> = old.lines().collect();
+        let after: HashSet<&str> = new.lines().collect();
         for line in new.lines().filter(|l| !before.contains(l)) {
-            names.extend(identifiers(line.as_bytes()));
-            defined.extend(definition(line));
+            names.used.extend(identifiers(line.as_bytes()));
+            names.defined.extend(definition(line));
         }
-        kinds.insert(kind(&path));
+        let still_named = identifiers(new.as_bytes());
+        for line in old.lines().filter(|l| !after.contains(l)) {
+            if let Some(name) = top_level_definition(line).filter(|n| !still_named.contains(n)) {
+                names.undefined.insert((name, path.clone()));
+            }
+        }
+        names.kinds.insert(kind(&path));
     }
     Ok(())
 }
@@ -251,6 +294,17 @@ fn definition(line: &str) -> Option<String> {
         .captures(&code)
         .or_else(|| assigned.captures(&code))
         .map(|c| c[1].to_string())
+}
+
+/// A definition at the top of a file, or one level in (a `var (` or `const (` block, a class
+/// body): a local variable taken out with its uses removes nothing upstream needs. Names of
+/// four or more characters, as [`identifiers`] reads them.
+fn top_level_definition(line: &str) -> Option<String> {
+    let depth = line.len() - line.trim_start().len();
+    let one_level = line.starts_with('\t') && depth == 1 || !line.starts_with('\t') && depth <= 4;
+    let name = definition(line).filter(|n| n.len() >= 4)?;
+    let short_declaration = line.contains(":=");
+    (depth == 0 || (one_level && !short_declaration)).then_some(name)
 }
 
 /// The identifiers of some code: words of four or more letters, digits and underscores that
@@ -355,6 +409,26 @@ mod tests {
         assert_eq!(defined("\tcount := len(items)").as_deref(), Some("count"));
         assert_eq!(defined("\tif cfg.IsOptimism() == true {"), None);
         assert_eq!(defined("\tx == y"), None);
+    }
+
+    #[test]
+    fn only_definitions_at_the_top_or_one_level_in_count_as_removed() {
+        assert_eq!(
+            top_level_definition("\terrTxNotFound = errors.New(\"x\")").as_deref(),
+            Some("errTxNotFound")
+        );
+        assert_eq!(
+            top_level_definition("def helper(x):").as_deref(),
+            Some("helper")
+        );
+        assert_eq!(
+            top_level_definition("    LIMIT = 10").as_deref(),
+            Some("LIMIT")
+        );
+        assert_eq!(top_level_definition("\tcount := len(items)"), None);
+        assert_eq!(top_level_definition("\t\ttotal = total + 1"), None);
+        assert_eq!(top_level_definition("        result = fetch()"), None);
+        assert_eq!(top_level_definition("var ok = true"), None);
     }
 
     #[test]

@@ -494,7 +494,7 @@ fn a_fix_that_calls_the_forks_own_code_is_no_pr_candidate() {
 [[step]]
 commit = "upstream/main"
 message = "Connectors framework (#1)"
-write = { "connectors/es/settings.py" = "def request_timeout():\n    return 10\n", "connectors/es/client.py" = "from connectors.es.settings import request_timeout\n\n\ndef connect(hosts):\n    return {\"hosts\": hosts, \"timeout\": request_timeout()}\n", "connectors/utils.py" = "def retries():\n    return 1\n", "connectors/config.py" = "SOURCES = {}\n", "connectors/es/limits.py" = "def page_size():\n    return 100\n", "connectors/sources/mysql.py" = "class MySqlDataSource:\n    pass\n", "connectors/VERSION" = "8.10.0.0\n" }
+write = { "connectors/es/settings.py" = "def request_timeout():\n    return 10\n", "connectors/es/client.py" = "from connectors.es.settings import request_timeout\n\n\ndef connect(hosts):\n    return {\"hosts\": hosts, \"timeout\": request_timeout()}\n", "connectors/utils.py" = "def retries():\n    return 1\n", "connectors/config.py" = "SOURCES = {}\n", "connectors/es/limits.py" = "def page_size():\n    return 100\n", "connectors/es/errors.py" = "NOT_FOUND = \"not found\"\nGONE = \"gone\"\n\n\ndef lookup(found):\n    return found or NOT_FOUND\n", "connectors/sources/mysql.py" = "class MySqlDataSource:\n    pass\n", "connectors/VERSION" = "8.10.0.0\n" }
 
 [[step]]
 tag = "v8.10.0.0"
@@ -526,6 +526,23 @@ edit = [{ path = "connectors/es/client.py", replace = [["from connectors.es.sett
 
 [[step]]
 commit = "fork/main"
+id = "say-gone"
+message = "Say gone"
+edit = [{ path = "connectors/es/errors.py", replace = [["return found or NOT_FOUND", "return found or GONE"]] }]
+
+[[step]]
+commit = "fork/main"
+message = "Notes"
+write = { "docs/NOTES.md" = "ours\n" }
+
+[[step]]
+commit = "fork/main"
+id = "unused"
+message = "Remove an unused constant"
+edit = [{ path = "connectors/es/errors.py", replace = [["NOT_FOUND = \"not found\"\n", ""]] }]
+
+[[step]]
+commit = "fork/main"
 id = "own-helper"
 message = "Retry more, through a helper"
 edit = [{ path = "connectors/utils.py", replace = [["def retries():\n    return 1\n", "def retries():\n    return backoff_steps()\n\n\ndef backoff_steps():\n    return 3\n"]] }]
@@ -538,9 +555,13 @@ edit = [{ path = "connectors/utils.py", replace = [["def retries():\n    return 
         .flat_map(|c| &c.commits)
         .collect();
     proposed.sort();
-    // The helper itself is framework work that builds upstream; the fix that brings its own
-    // helper too.
-    let mut expected = [fixture.id("adds-helper"), fixture.id("own-helper")];
+    // The helper itself is framework work that builds upstream; so are the fix that brings
+    // its own helper, and the edit that stops using a constant.
+    let mut expected = [
+        fixture.id("adds-helper"),
+        fixture.id("say-gone"),
+        fixture.id("own-helper"),
+    ];
     expected.sort();
     assert_eq!(
         proposed,
@@ -557,6 +578,16 @@ edit = [{ path = "connectors/utils.py", replace = [["def retries():\n    return 
             .unwrap_or_else(|| panic!("a note says why {id} is no candidate: {:?}", report.notes))
     };
     let reason = &report.notes[at(&calls)];
+    // Taking out a definition the target still uses breaks upstream too: picked onto the
+    // target, errors.py keeps upstream's `return found or NOT_FOUND`.
+    let unused = fixture.id("unused");
+    assert!(
+        report.notes[at(&unused)].ends_with(
+            "is not a PR candidate: it removes `NOT_FOUND`, which the target still uses (connectors/es/errors.py): it would not build upstream"
+        ),
+        "{:?}",
+        report.notes
+    );
     // What does not apply is listed after the other reasons: there can be hundreds.
     let pages = fixture.id("bigger-pages");
     assert!(report.notes[at(&pages)].contains("does not apply cleanly"));
