@@ -364,7 +364,18 @@ pub fn resolve_version(repo: &Repo, selection: &Selection) -> Result<Selection> 
     let Some(to) = &selection.to else {
         return Ok(selection.clone());
     };
-    if repo.resolve_commit(to).is_ok() {
+    // A version that git reads as one of the fork's own branches (top-gg's `8.18`, behind
+    // upstream's) still means upstream's release: the fork's branch is no upgrade target.
+    // A tag or a remote branch of that name is git's answer, as for any other name.
+    let has_ref = |full: String| -> Result<bool> {
+        Ok(repo
+            .refs_under(&full)?
+            .iter()
+            .any(|(name, _)| *name == full))
+    };
+    let own_branch = has_ref(format!("refs/heads/{to}"))? && !has_ref(format!("refs/tags/{to}"))?;
+    let resolves = repo.resolve_commit(to).is_ok();
+    if resolves && !own_branch {
         return Ok(selection.clone());
     }
     let Some(wanted) = crate::analysis::versions::Version::parse(to) else {
@@ -403,10 +414,18 @@ pub fn resolve_version(repo: &Repo, selection: &Selection) -> Result<Selection> 
     } else {
         exact.or(by_minor)
     };
+    if chosen.is_none() && resolves {
+        return Ok(selection.clone());
+    }
     Ok(match chosen {
         Some(point) => {
             let mut notes = selection.notes.clone();
-            if two_parts {
+            if resolves {
+                notes.push(format!(
+                    "--to {to} is taken as upstream's release {} ({}), not as the fork's branch {to}: name `heads/{to}` for that",
+                    point.version.text, point.name
+                ));
+            } else if two_parts {
                 notes.push(format!(
                     "--to {to} is a minor version: going to its newest release, {} ({}); name all its parts for another",
                     point.version.text, point.name

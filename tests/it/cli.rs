@@ -448,3 +448,28 @@ fn a_bad_command_line_is_a_diagnostic_with_help_too() {
         "usage: forkdrift check --base <REV>",
     );
 }
+
+/// `--to 8.10` means upstream's 8.10 release even where the fork has a branch of that name
+/// (top-gg's fork keeps an `8.18` branch behind upstream's): the fork's branch is no upgrade
+/// target, and a remark says how to name it after all.
+#[test]
+fn a_version_is_upstreams_release_even_where_the_fork_has_a_branch_of_that_name() {
+    let fixture = Fixture::build("release-branch");
+    let base = fixture.git(&["merge-base", "HEAD", "upstream/8.10"]);
+    fixture.git(&["branch", "8.10", base.trim()]);
+    let report = fixture.audit(&["--to", "8.10"]);
+    assert_eq!(report.target.name, "upstream/8.10");
+    assert_eq!(
+        report.target.commit,
+        fixture.git(&["rev-parse", "upstream/8.10"]).trim()
+    );
+    assert!(
+        report.notes.iter().any(|n| n.starts_with(
+            "--to 8.10 is taken as upstream's release 8.10.0.0 (upstream/8.10), not as the fork's branch 8.10: name `heads/8.10` for that"
+        )),
+        "{:?}",
+        report.notes
+    );
+    let own = fixture.audit(&["--to", "heads/8.10"]);
+    assert_eq!(own.target.commit, base.trim());
+}
