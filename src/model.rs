@@ -308,6 +308,19 @@ impl Conflict {
 pub struct Risk {
     pub score: u32,
     pub reasons: Vec<String>,
+    /// A path's upstream churn, whether or not it scored (a conflict already says upstream
+    /// changed the file): reports show it beside the score. Not on the overall risk or hops.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upstream_churn: Option<UpstreamChurn>,
+}
+
+/// Upstream commits that touched a path.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct UpstreamChurn {
+    /// Since the fork point.
+    pub since_fork_point: usize,
+    /// Of those, in the six months before the target.
+    pub recent: usize,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -104,8 +104,12 @@ pub fn assess(
             lines_changed,
         };
         overall.to_resolve += usize::from(path.orphaned && conflict.is_none());
-        let risk = risk::path_risk(&path);
+        let mut risk = risk::path_risk(&path);
         overall.paths.push((change.path.clone(), risk.score));
+        risk.upstream_churn = Some(crate::model::UpstreamChurn {
+            since_fork_point: since.len(),
+            recent: recent.len(),
+        });
         change.risk = Some(risk);
     }
     // Conflicts on paths the fork never changed (a release branch that conflicts with main)

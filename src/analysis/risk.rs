@@ -67,11 +67,14 @@ pub fn path_risk(facts: &PathFacts) -> Risk {
         } else {
             String::new()
         };
+        let commits = match facts.churn_since_fork_point {
+            1 => "1 commit".to_string(),
+            n => format!("{n} commits"),
+        };
         terms.push((
             points,
             format!(
-                "upstream changed the same file since the fork point ({} commits{recent}); it merges cleanly but needs review",
-                facts.churn_since_fork_point
+                "upstream changed the same file since the fork point ({commits}{recent}); it merges cleanly but needs review"
             ),
         ));
     }
@@ -159,6 +162,7 @@ fn finish(mut terms: Vec<(u32, String)>) -> Risk {
             .into_iter()
             .map(|(points, why)| format!("+{points} {why}"))
             .collect(),
+        upstream_churn: None,
     }
 }
 
@@ -185,7 +189,8 @@ mod tests {
             path_risk(&PathFacts::default()),
             Risk {
                 score: 0,
-                reasons: vec![]
+                reasons: vec![],
+                upstream_churn: None,
             }
         );
     }

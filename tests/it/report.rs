@@ -289,6 +289,35 @@ fn the_page_is_self_contained_and_has_every_section() {
     assert!(text.contains(&format!("<code>{}</code>", copy.path)));
 }
 
+/// A path's risk counts its upstream churn also where a conflict, not the churn, scored (the
+/// demo's mysql.py), and the page's churn column shows the count.
+#[test]
+fn the_churn_column_counts_every_paths_upstream_commits() {
+    let report = demo_report();
+    let churn = |path: &str| {
+        let churn = report
+            .changes
+            .iter()
+            .find(|c| c.path == path)
+            .and_then(|c| c.risk.as_ref()?.upstream_churn)
+            .unwrap_or_else(|| panic!("{path}'s risk counts its churn"));
+        (churn.since_fork_point, churn.recent)
+    };
+    assert_eq!(churn("connectors/sources/mysql.py"), (1, 1));
+    assert_eq!(churn("connectors/es/client.py"), (1, 1));
+    let page = render(&report, &[]);
+    let start = page
+        .find(r#"data-sort="connectors/es/client.py""#)
+        .expect("a row for the framework file");
+    let row = &page[start..start + page[start..].find("</tr>").unwrap()];
+    assert!(
+        row.contains(
+            r#"<td class="num" data-sort="1">1<br><span class="muted">1 recent</span></td>"#
+        ),
+        "{row}"
+    );
+}
+
 #[test]
 fn the_page_reads_without_history() {
     let page = render(&demo_report(), &[]);

@@ -171,22 +171,10 @@ pub(super) fn risk_class(score: u32) -> &'static str {
 }
 
 /// Upstream commits that touched a path since the fork point, and in the six months before
-/// the target, as the risk reasons state them (`+9 3 upstream commits touched it since …`).
+/// the target.
 pub(super) fn churn(risk: Option<&Risk>) -> (usize, usize) {
-    let count = |needle: &str| {
-        risk.into_iter()
-            .flat_map(|r| &r.reasons)
-            .find(|reason| reason.contains(needle))
-            .and_then(|reason| {
-                let rest = reason.strip_prefix('+')?.split_once(' ')?.1;
-                rest.split_whitespace().next()?.parse().ok()
-            })
-            .unwrap_or(0)
-    };
-    (
-        count("upstream commits touched it since the fork point"),
-        count("upstream commits touched it in the last 6 months"),
-    )
+    risk.and_then(|r| r.upstream_churn)
+        .map_or((0, 0), |churn| (churn.since_fork_point, churn.recent))
 }
 
 pub(super) fn is_conflicting<'a>(report: &'a Report, change: &Change) -> Option<&'a Conflict> {
