@@ -694,3 +694,33 @@ fn a_screen_shows_twenty_notes_and_says_how_many_more() {
         "{markdown}"
     );
 }
+
+/// A help shared by several findings is said once, under the first (op-geth's 104 framework
+/// edits printed the same advice 104 times).
+#[test]
+fn a_help_shared_by_findings_is_said_once() {
+    let fixture = Fixture::build("upstream-work");
+    let report = fixture.audit(&[]);
+    let mut helps: Vec<&str> = report
+        .findings
+        .iter()
+        .filter(|f| f.severity >= forkdrift::model::Severity::Warning)
+        .filter_map(|f| f.help.as_deref())
+        .collect();
+    let all = helps.len();
+    helps.sort();
+    helps.dedup();
+    assert!(helps.len() < all, "the fixture has findings sharing a help");
+    let output = fixture
+        .forkdrift(&["audit", "--fail-on", "never"])
+        .output()
+        .unwrap();
+    let terminal = String::from_utf8_lossy(&output.stdout);
+    for help in helps {
+        assert_eq!(
+            terminal.matches(&format!("help: {help}\n")).count(),
+            1,
+            "{terminal}"
+        );
+    }
+}

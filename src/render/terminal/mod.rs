@@ -7,6 +7,7 @@ pub use views::{bookkeeping, candidates, plan};
 
 use super::{Style, plural, quote_path};
 use crate::model::*;
+use std::collections::HashSet;
 use std::io::{self, Write};
 
 pub(super) fn short(id: &str) -> &str {
@@ -204,14 +205,22 @@ pub(super) fn act_on(report: &Report, out: &mut dyn Write, style: &Style) -> io:
         return Ok(());
     }
     writeln!(out, "\n{}", style.bold("Act on these"))?;
+    // A help said once is not said again: op-geth's 104 framework edits share one.
+    let mut said: HashSet<&str> = HashSet::new();
     for finding in actionable {
-        finding_row(out, style, finding)?;
+        let help = finding.help.as_deref().filter(|h| said.insert(h));
+        finding_row(out, style, finding, help)?;
     }
     Ok(())
 }
 
-/// A finding as "Act on these" lists it: severity, id, message, and its help beneath.
-pub(super) fn finding_row(out: &mut dyn Write, style: &Style, finding: &Finding) -> io::Result<()> {
+/// A finding as "Act on these" lists it: severity, id, message, and `help` beneath.
+pub(super) fn finding_row(
+    out: &mut dyn Write,
+    style: &Style,
+    finding: &Finding,
+    help: Option<&str>,
+) -> io::Result<()> {
     let label = format!("{:<7}", finding.severity.as_str());
     writeln!(
         out,
@@ -220,7 +229,7 @@ pub(super) fn finding_row(out: &mut dyn Write, style: &Style, finding: &Finding)
         style.dim(&finding.id),
         finding.message
     )?;
-    if let Some(help) = &finding.help {
+    if let Some(help) = help {
         writeln!(out, "          {} {help}", style.dim("help:"))?;
     }
     Ok(())
@@ -536,7 +545,7 @@ pub fn deps(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result<(
         .iter()
         .filter(|f| crate::model::is_dependency_finding(report, f))
     {
-        finding_row(out, style, finding)?;
+        finding_row(out, style, finding, finding.help.as_deref())?;
     }
     Ok(())
 }
