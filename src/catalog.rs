@@ -55,7 +55,7 @@ pub const CATALOG: &[Entry] = &[
         severity: Severity::Error,
         summary: "The fork changes a framework file.",
         description: "Framework changes make every upgrade conflict-prone and drift from upstream's behaviour. Keep them out of the fork and send them upstream as pull requests.",
-        message: "the fork changes framework file {path}",
+        message: "the fork {changes} framework file {path}",
         help: Some(
             "keep framework changes out of the fork: send them upstream as a pull request (`forkdrift candidates`)",
         ),

@@ -150,13 +150,24 @@ fn change_findings(pack: &Pack, change: &Change, builder: &mut FindingBuilder) {
         ChangeClass::ConnectorDeleted => Some(Kind::ConnectorDeleted),
         _ => None,
     };
+    // A file the fork added to the framework (op-geth's core/superchain.go) is no edit of
+    // upstream's.
+    let changes = match change.status {
+        Status::Added => "adds",
+        Status::Deleted => "deletes",
+        _ => "changes",
+    };
     if let Some(kind) = kind {
         builder.add(NewFinding {
             kind,
             key: path,
             path,
             unit: unit.filter(|_| kind != Kind::FrameworkEdit),
-            args: &[("path", path), ("unit", unit.unwrap_or("?"))],
+            args: &[
+                ("path", path),
+                ("unit", unit.unwrap_or("?")),
+                ("changes", changes),
+            ],
         });
     }
     if let Some((_, zone)) = pack.zone(path) {

@@ -544,3 +544,41 @@ fn a_relocation_moves_a_file_and_never_many_to_one() {
         assert_eq!(change(&report, path).target_path, None, "{path}");
     }
 }
+
+/// FD101 says what the fork did to the framework file: a file it added is no edit of
+/// upstream's (op-geth's core/superchain.go).
+#[test]
+fn a_framework_finding_says_whether_the_fork_added_changed_or_deleted_the_file() {
+    let fixture = Fixture::from_toml(
+        r#"description = "A fork that adds, changes and deletes framework files."
+
+[[step]]
+commit = "upstream/main"
+message = "Connectors framework (#1)"
+write = { "connectors/config.py" = "SOURCES = {}\n", "connectors/es/client.py" = "TIMEOUT = 10\n", "connectors/es/legacy.py" = "OLD = 1\n", "connectors/sources/mysql.py" = "class MySqlDataSource:\n    pass\n", "connectors/VERSION" = "8.10.0.0\n" }
+
+[[step]]
+commit = "fork/main"
+at = "upstream/main"
+message = "Our framework work"
+write = { "connectors/es/acme_retry.py" = "RETRIES = 3\n", "connectors/es/client.py" = "TIMEOUT = 30\n" }
+delete = ["connectors/es/legacy.py"]
+"#,
+    );
+    let report = fixture.audit(&["--rules", "elastic-connectors"]);
+    let mut messages: Vec<&str> = report
+        .findings
+        .iter()
+        .filter(|f| f.id == "FD101")
+        .map(|f| f.message.as_str())
+        .collect();
+    messages.sort();
+    assert_eq!(
+        messages,
+        [
+            "the fork adds framework file connectors/es/acme_retry.py",
+            "the fork changes framework file connectors/es/client.py",
+            "the fork deletes framework file connectors/es/legacy.py",
+        ]
+    );
+}
