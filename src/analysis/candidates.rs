@@ -190,7 +190,7 @@ pub fn rank(
         }
         if !clean {
             unapplied.push(format!(
-                "{} \"{}\" does not apply cleanly to {}: rebase it before proposing it upstream",
+                "{} \"{}\" is not a PR candidate: it does not apply cleanly to {} (if it belongs upstream, rebase it first)",
                 first.id.short(),
                 first.subject,
                 facts.target.name

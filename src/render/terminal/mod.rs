@@ -32,19 +32,21 @@ pub(super) fn origin_name(origin: Origin) -> &'static str {
     }
 }
 
+/// A side's conflicting regions: `56`, `13-14`, and `empty after line 4` for a region where
+/// that side has no lines; `, ` between regions.
 pub(super) fn ranges(list: &[[u64; 2]]) -> String {
     list.iter()
         .map(|[a, b]| {
             if a == b {
                 a.to_string()
             } else if b < a {
-                format!("none, after line {b}")
+                format!("empty after line {b}")
             } else {
                 format!("{a}-{b}")
             }
         })
         .collect::<Vec<_>>()
-        .join(",")
+        .join(", ")
 }
 
 pub fn render(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result<()> {
@@ -577,4 +579,18 @@ pub(super) fn pins_section(report: &Report, out: &mut dyn Write, style: &Style) 
         )?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ranges;
+
+    #[test]
+    fn regions_read_apart_and_an_empty_side_says_where() {
+        assert_eq!(ranges(&[[5, 4], [13, 14]]), "empty after line 4, 13-14");
+        assert_eq!(
+            ranges(&[[1, 1], [6, 6], [48, 47]]),
+            "1, 6, empty after line 47"
+        );
+    }
 }
