@@ -332,7 +332,7 @@ fn fork_point(
     let newest = dated.last().expect("non-empty").1;
     if dated.len() > 1 {
         notes.push(format!(
-            "the fork builds on {} unrelated upstream lines; the newest ({}) is taken as the fork point",
+            "the fork builds on {} upstream commits none of which contains the others (it merged from several upstream branches or tags); the newest, {}, is taken as the fork point",
             dated.len(),
             newest.short()
         ));

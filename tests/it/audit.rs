@@ -582,3 +582,59 @@ delete = ["connectors/es/legacy.py"]
         ]
     );
 }
+
+/// A fork that merged from two upstream branches builds on commits neither of which contains
+/// the other (op-geth merged from three): the newest is the fork point, and a remark says why.
+#[test]
+fn a_fork_that_merged_from_two_upstream_branches_says_which_is_its_fork_point() {
+    let fixture = Fixture::from_toml(
+        r#"description = "A fork that merged a release branch and main, neither containing the other."
+
+[[step]]
+commit = "upstream/main"
+message = "Connectors framework (#1)"
+date = "2024-01-01"
+write = { "connectors/config.py" = "SOURCES = {}\n", "connectors/es/client.py" = "TIMEOUT = 10\n", "connectors/sources/mysql.py" = "class MySqlDataSource:\n    pass\n", "connectors/VERSION" = "8.10.0.0\n" }
+
+[[step]]
+branch = "upstream/8.10"
+at = "upstream/main"
+
+[[step]]
+commit = "upstream/8.10"
+id = "backport"
+message = "[8.10] Fix MySQL (#3)"
+date = "2024-01-02"
+edit = [{ path = "connectors/sources/mysql.py", replace = [["    pass\n", "    pass  # fixed\n"]] }]
+
+[[step]]
+commit = "upstream/main"
+id = "newest"
+message = "Longer timeout (#2)"
+date = "2024-01-03"
+edit = [{ path = "connectors/es/client.py", replace = [["TIMEOUT = 10", "TIMEOUT = 20"]] }]
+
+[[step]]
+commit = "fork/main"
+at = "upstream/8.10"
+message = "Acme source"
+date = "2024-01-04"
+write = { "connectors/sources/acme.py" = "class AcmeDataSource:\n    pass\n" }
+
+[[step]]
+merge = "upstream/main"
+into = "fork/main"
+message = "Merge main"
+date = "2024-01-05"
+"#,
+    );
+    let report = fixture.audit(&["--rules", "elastic-connectors"]);
+    assert_eq!(report.fork_point, fixture.id("newest"));
+    let newest = fixture.id("newest");
+    assert!(
+        report.notes.iter().any(|n| n
+            == &format!("the fork builds on 2 upstream commits none of which contains the others (it merged from several upstream branches or tags); the newest, {}, is taken as the fork point", &newest[..12])),
+        "{:?}",
+        report.notes
+    );
+}
