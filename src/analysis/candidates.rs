@@ -253,11 +253,25 @@ pub fn rank(
         } else {
             format!("{} (+{} follow-ups)", first.subject, commits.len() - 1)
         };
+        // The PR lands on upstream's layout: a file upstream moved is named where it is now,
+        // as the exported patches name it.
+        let files: Vec<String> = paths
+            .iter()
+            .map(|path| {
+                match by_path
+                    .get(path.as_str())
+                    .and_then(|c| c.target_path.as_deref())
+                {
+                    Some(moved) if moved != path => format!("{moved} (the fork's {path})"),
+                    _ => path.clone(),
+                }
+            })
+            .collect();
         let body = body(
             &facts.pack.name,
             kind,
             &commits,
-            &paths,
+            &files,
             has_tests,
             removes_conflicts,
         );
@@ -557,7 +571,7 @@ fn body(
     pack: &str,
     kind: &str,
     commits: &[&CommitInfo],
-    paths: &BTreeSet<String>,
+    files: &[String],
     has_tests: bool,
     removes: usize,
 ) -> String {
@@ -584,8 +598,8 @@ fn body(
         body.push_str(&format!("- {} ({})\n", commit.subject, commit.id.short()));
     }
     body.push_str("\nFiles:\n");
-    for path in paths {
-        body.push_str(&format!("- {path}\n"));
+    for file in files {
+        body.push_str(&format!("- {file}\n"));
     }
     body.push_str(if has_tests {
         "\nTests are included.\n"
@@ -624,8 +638,8 @@ mod tests {
 
     #[test]
     fn a_pr_text_says_where_the_upgrade_conflicts_not_that_the_conflicts_go_away() {
-        let paths: BTreeSet<String> = ["connectors/es/client.py".to_string()].into();
-        let text = body("elastic-connectors", "framework-fix", &[], &paths, false, 2);
+        let files = ["connectors/es/client.py".to_string()];
+        let text = body("elastic-connectors", "framework-fix", &[], &files, false, 2);
         assert!(
             text.starts_with(
                 "This is a framework change a downstream fork of elastic-connectors carries. Upstream is the right home for it: the fork would stop diverging here (its next upgrade conflicts on 2 of the files this changes).\n"
