@@ -14,6 +14,7 @@ use super::candidates::read;
 use crate::error::Result;
 use crate::facts::{BlobId, CommitInfo, Facts, Objects, TreeId, par_map};
 use crate::model::{Change, ChangeClass};
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// Why a series would not build upstream, by one name and one file.
@@ -128,8 +129,8 @@ pub fn fork_only_names(
         let mut found: Option<ForkName> = None;
         for (path, blob) in blobs_at(facts, objects, parent, &paths)? {
             let present = match blob_names.entry(blob) {
-                std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
-                std::collections::hash_map::Entry::Vacant(slot) => {
+                Entry::Occupied(entry) => entry.into_mut(),
+                Entry::Vacant(slot) => {
                     let text = objects.blob_if_present(blob)?.unwrap_or_default();
                     slot.insert(names_in(&text, &lacking))
                 }
@@ -174,8 +175,7 @@ fn still_used_at_target(
             continue;
         };
         let wanted: HashSet<&str> = [name.as_str()].into();
-        let text_str = String::from_utf8_lossy(&text);
-        let defined = text_str
+        let defined = String::from_utf8_lossy(&text)
             .lines()
             .any(|line| definition(line).as_deref() == Some(name.as_str()));
         if !defined && !names_in(&text, &wanted).is_empty() {
