@@ -42,7 +42,7 @@ pub fn explain(facts: &Facts, objects: &dyn Objects, path: &str) -> Result<Expla
                 "{path} is in neither the fork, the merge-base nor the target ({})",
                 facts.target.name
             ),
-            help: "check the spelling; paths are relative to the current directory, as git's are; `forkdrift audit --all` lists every changed path".into(),
+            help: "check the spelling; in a work tree a path is relative to the current directory (or -C's), as git's are, and in a bare repository to its top; `forkdrift audit --all` lists every changed path".into(),
         });
     }
     let index = changes::unit_index(facts, objects)?;

@@ -530,7 +530,10 @@ fn explain_tells_the_audits_facts_and_resolves_paths_like_git() {
         stderr.contains("connectors/sources/nonexistent.py is in neither the fork"),
         "{stderr}"
     );
-    assert!(stderr.contains("help:"), "{stderr}");
+    assert!(
+        stderr.contains("in a work tree a path is relative to the current directory (or -C's), as git's are, and in a bare repository to its top"),
+        "{stderr}"
+    );
 }
 
 #[test]

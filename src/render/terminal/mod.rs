@@ -443,15 +443,19 @@ pub(super) fn changes(report: &Report, out: &mut dyn Write, style: &Style) -> io
 
 /// A whole-file protocol anchor that changed: worth a look, not a verdict.
 pub(super) fn warning_line(warning: &crate::model::ProtocolWarning) -> String {
-    let mut prs: Vec<String> = warning
+    // PRs in number order, each once (history order put #2115 before #2090, and a PR with
+    // a backport twice); commits without a PR number after them.
+    let mut prs: Vec<(u32, String)> = warning
         .commits
         .iter()
-        .map(|c| {
-            c.pr_label()
-                .unwrap_or_else(|| short_id(&c.commit).to_string())
+        .map(|c| match c.prs.first() {
+            Some(number) => (*number, format!("#{number}")),
+            None => (u32::MAX, short_id(&c.commit).to_string()),
         })
         .collect();
+    prs.sort();
     prs.dedup();
+    let prs: Vec<String> = prs.into_iter().map(|(_, label)| label).collect();
     format!(
         "warning: {} ({}) changed (file anchor, not part of the verdict): {}",
         warning.name,
@@ -584,6 +588,30 @@ pub(super) fn pins_section(report: &Report, out: &mut dyn Write, style: &Style) 
 #[cfg(test)]
 mod tests {
     use super::ranges;
+
+    #[test]
+    fn a_protocol_warning_lists_each_pr_once_in_number_order() {
+        use crate::model::{CommitRef, ProtocolWarning};
+        let commit = |id: &str, subject: &str| CommitRef {
+            commit: id.repeat(40 / id.len()),
+            subject: subject.into(),
+            prs: crate::model::pr_numbers(subject),
+        };
+        let warning = ProtocolWarning {
+            name: "protocol module".into(),
+            path: "connectors/protocol/connectors.py".into(),
+            commits: vec![
+                commit("a", "Sync rules (#2115)"),
+                commit("b", "Index errors (#2090)"),
+                commit("c", "Tidy up"),
+                commit("d", "[8.14] Sync rules (#2115) (#2120)"),
+            ],
+        };
+        assert_eq!(
+            super::warning_line(&warning),
+            "warning: protocol module (connectors/protocol/connectors.py) changed (file anchor, not part of the verdict): #2090 #2115 cccccccccccc"
+        );
+    }
 
     #[test]
     fn regions_read_apart_and_an_empty_side_says_where() {
