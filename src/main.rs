@@ -24,33 +24,15 @@ fn main() -> ExitCode {
             return ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(exit::ERROR));
         }
         Err(error) => {
-            // The run's own handler needs the parsed --color; this one prints plainly.
-            miette::set_hook(Box::new(|_| {
-                Box::new(
-                    miette::MietteHandlerOpts::new()
-                        .color(false)
-                        .unicode(false)
-                        .wrap_lines(false)
-                        .build(),
-                )
-            }))
-            .ok();
+            // Without a parsed --color, plainly.
+            diagnostics_in_color(false);
             return fail(usage_error(&error));
         }
     };
     on_signals();
     let color = cli.color();
     let verbosity = cli.verbosity();
-    miette::set_hook(Box::new(move |_| {
-        Box::new(
-            miette::MietteHandlerOpts::new()
-                .color(color)
-                .unicode(color)
-                .wrap_lines(false)
-                .build(),
-        )
-    }))
-    .ok();
+    diagnostics_in_color(color);
     // A bug must not leak exit 101: the exit codes are a contract.
     std::panic::set_hook(Box::new(|info| {
         let _ = writeln!(
@@ -98,6 +80,21 @@ fn run(cli: Cli, progress: &Progress, verbosity: Verbosity, stdout_closed: bool)
     ExitCode::from(code)
 }
 
+/// How diagnostics print: in colour and with box-drawing characters, or plainly; never
+/// wrapped (a path or a command in a help line stays whole).
+fn diagnostics_in_color(color: bool) {
+    miette::set_hook(Box::new(move |_| {
+        Box::new(
+            miette::MietteHandlerOpts::new()
+                .color(color)
+                .unicode(color)
+                .wrap_lines(false)
+                .build(),
+        )
+    }))
+    .ok();
+}
+
 fn asks_for_help(error: &clap::Error) -> bool {
     error.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
 }
@@ -107,11 +104,10 @@ fn asks_for_help(error: &clap::Error) -> bool {
 fn usage_error(error: &clap::Error) -> forkdrift::Error {
     let rendered = error.render().to_string();
     let mut lines = rendered.lines().map(str::trim).filter(|l| !l.is_empty());
-    let message = lines
+    let mut message = lines
         .next()
         .map(|l| l.strip_prefix("error: ").unwrap_or(l).to_string())
         .unwrap_or_else(|| "the command line could not be read".into());
-    let mut message = message;
     let mut help: Vec<String> = Vec::new();
     for line in lines {
         if let Some(tip) = line.strip_prefix("tip: ") {

@@ -554,13 +554,16 @@ pub struct InPlaceEdit {
 }
 
 impl Report {
+    /// The findings `--fail-on threshold` exits 1 for.
+    pub fn failing(&self, threshold: Severity) -> impl Iterator<Item = &Finding> {
+        self.findings.iter().filter(move |f| {
+            threshold != Severity::Off && f.severity >= threshold && f.severity != Severity::Off
+        })
+    }
+
     /// The exit code `--fail-on` asks for: true when some finding reaches `threshold`.
     pub fn fails(&self, threshold: Severity) -> bool {
-        threshold != Severity::Off
-            && self
-                .findings
-                .iter()
-                .any(|f| f.severity >= threshold && f.severity != Severity::Off)
+        self.failing(threshold).next().is_some()
     }
 }
 

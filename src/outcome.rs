@@ -134,13 +134,11 @@ impl ReportOutcome {
     /// command answers for (`candidates` and the demo answer for none, `deps` for the
     /// dependency findings only).
     pub fn failing(&self) -> Vec<&crate::model::Finding> {
-        if matches!(self.view, View::Candidates | View::Demo) || self.fail_on == Severity::Off {
+        if matches!(self.view, View::Candidates | View::Demo) {
             return Vec::new();
         }
         self.report
-            .findings
-            .iter()
-            .filter(|f| f.severity >= self.fail_on)
+            .failing(self.fail_on)
             // Only dependencies are `deps`' business: not the protocol, not the paths.
             .filter(|f| {
                 self.view != View::Deps || crate::model::is_dependency_finding(&self.report, f)

@@ -7,7 +7,7 @@
 
 use super::fork_names::{self, ForkName};
 use crate::error::Result;
-use crate::facts::{CommitId, CommitInfo, Facts, Files, Objects, TreeId};
+use crate::facts::{CommitId, CommitInfo, Delta, Facts, Files, Objects, TreeId};
 use crate::model::{Change, ChangeClass, Conflict, PrCandidate};
 use regex::Regex;
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -99,8 +99,6 @@ pub fn series<'f>(
                 .map(str::to_string),
             None => None,
         };
-        // Removing upstream's plug-ins or parsers is what this fork wants, not a fix upstream
-        // lacks (extremenetworks/telegraf's "remove starlak plugin").
         // A follow-up on the same files joins the previous commit's series.
         let follows_up = series.last().is_some_and(|last: &Series| {
             last.kind == kind
@@ -110,6 +108,8 @@ pub fn series<'f>(
                     .last()
                     .is_some_and(|c| commit.parents[0] == c.id)
         });
+        // Removing upstream's plug-ins or parsers is what this fork wants, not a fix upstream
+        // lacks (extremenetworks/telegraf's "remove starlak plugin").
         if !follows_up && only_disables(objects, commit, &paths, &facts.base_files)? {
             notes.push(format!(
                 "{} \"{}\" is not a PR candidate: it only deletes or comments out upstream's code, the fork's choice rather than a fix",
@@ -296,18 +296,11 @@ pub fn rank(
     }
     // A fix that calls the fork's own code does not build upstream.
     crate::progress::phase("looking for the fork's own names in the candidates");
-    let commits: Vec<Vec<&CommitInfo>> = out
+    let picked: Vec<(&[CommitInfo], TreeId)> = out
         .iter()
-        .map(|(_, c)| c.commits.iter().collect())
-        .collect();
-    let picked: Vec<(&[&CommitInfo], TreeId)> = commits
-        .iter()
-        .zip(&out)
-        .map(|(commits, (_, c))| {
-            (
-                commits.as_slice(),
-                *c.steps.last().expect("a kept series has a step"),
-            )
+        .map(|(_, c)| {
+            let result = *c.steps.last().expect("a kept series has a step");
+            (c.commits.as_slice(), result)
         })
         .collect();
     let names = fork_names::fork_only_names(facts, objects, changes, &picked)?;
@@ -455,12 +448,34 @@ fn debugging(objects: &dyn Objects, commits: &[&CommitInfo]) -> Option<String> {
 
 /// A blob's bytes; empty when absent or when this clone lacks it (a partial clone): the text
 /// compared is then what could be read.
-pub(super) fn read(objects: &dyn Objects, id: Option<crate::facts::BlobId>) -> Result<Vec<u8>> {
+fn read(objects: &dyn Objects, id: Option<crate::facts::BlobId>) -> Result<Vec<u8>> {
     Ok(id
         .map(|id| objects.blob_if_present(id))
         .transpose()?
         .flatten()
         .unwrap_or_default())
+}
+
+/// A file a commit changed, with both versions' bytes (empty where the file is absent, or
+/// where this clone lacks it).
+pub(super) struct FileChange {
+    pub delta: Delta,
+    pub old: Vec<u8>,
+    pub new: Vec<u8>,
+}
+
+/// The files `commit` changed, as every reading of a candidate's lines takes them: renames
+/// not paired, submodules left out (they have no lines).
+pub(super) fn file_changes(objects: &dyn Objects, commit: &CommitInfo) -> Result<Vec<FileChange>> {
+    let mut out = Vec::new();
+    for delta in objects.diff(commit.parent_tree, commit.tree, false, &[])? {
+        if delta.touches_submodule() {
+            continue;
+        }
+        let (old, new) = (read(objects, delta.old_id)?, read(objects, delta.new_id)?);
+        out.push(FileChange { delta, old, new });
+    }
+    Ok(out)
 }
 
 /// Whether a commit only switches upstream's code off: it deletes upstream's files or
@@ -478,8 +493,8 @@ fn only_disables(
     if paths.iter().any(|p| !base_files.contains_key(p.as_str())) {
         return Ok(false);
     }
-    let deltas = objects.diff(commit.parent_tree, commit.tree, false, &[])?;
-    if deltas.is_empty() || deltas.iter().any(|d| d.old_id.is_none()) {
+    let files = file_changes(objects, commit)?;
+    if files.is_empty() || files.iter().any(|f| f.delta.old_id.is_none()) {
         return Ok(false);
     }
     let code = |line: &[u8]| -> Vec<u8> {
@@ -502,8 +517,7 @@ fn only_disables(
     // only a deleted file or a commented-out line says the code is switched off.
     let mut switched_off = false;
     let mut gone_lines: Vec<(&str, Vec<Vec<u8>>)> = Vec::new();
-    for delta in &deltas {
-        let (old, new) = (read(objects, delta.old_id)?, read(objects, delta.new_id)?);
+    for FileChange { delta, old, new } in &files {
         let old_lines: Vec<&[u8]> = old.split(|&b| b == b'\n').collect();
         let new_lines: Vec<&[u8]> = new.split(|&b| b == b'\n').collect();
         let kept: HashSet<&[u8]> = new_lines.iter().copied().collect();
@@ -549,11 +563,7 @@ fn only_disables(
 /// The lines a commit adds, and with `removed` also those it removes, as text.
 fn changed_lines(objects: &dyn Objects, commit: &CommitInfo, removed: bool) -> Result<String> {
     let mut text = String::new();
-    for delta in objects.diff(commit.parent_tree, commit.tree, false, &[])? {
-        if delta.touches_submodule() {
-            continue;
-        }
-        let (old, new) = (read(objects, delta.old_id)?, read(objects, delta.new_id)?);
+    for FileChange { old, new, .. } in file_changes(objects, commit)? {
         let (old, new) = (String::from_utf8_lossy(&old), String::from_utf8_lossy(&new));
         let old_lines: HashSet<&str> = old.lines().collect();
         let new_lines: HashSet<&str> = new.lines().collect();

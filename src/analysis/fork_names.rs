@@ -10,7 +10,7 @@
 //! fix linter"). Text only, no parsing: identifiers are words of four or more letters, digits
 //! and underscores outside quotes and comments.
 
-use super::candidates::read;
+use super::candidates::{FileChange, file_changes};
 use crate::error::Result;
 use crate::facts::{BlobId, CommitInfo, Facts, Objects, TreeId, par_map};
 use crate::model::{Change, ChangeClass};
@@ -34,15 +34,14 @@ pub fn fork_only_names(
     facts: &Facts,
     objects: &dyn Objects,
     changes: &[Change],
-    series: &[(&[&CommitInfo], TreeId)],
+    series: &[(&[CommitInfo], TreeId)],
 ) -> Result<Vec<Option<ForkName>>> {
     let prose: HashSet<&str> = changes
         .iter()
         .filter(|c| c.class == ChangeClass::Docs)
         .map(|c| c.path.as_str())
         .collect();
-    let mut uses: Vec<(BTreeSet<String>, BTreeSet<String>)> = Vec::with_capacity(series.len());
-    let mut removes: Vec<BTreeSet<(String, String)>> = Vec::with_capacity(series.len());
+    let mut read: Vec<Names> = Vec::with_capacity(series.len());
     for (commits, _) in series {
         let mut names = Names::default();
         for commit in commits.iter() {
@@ -53,8 +52,7 @@ pub fn fork_only_names(
         // plugins/inputs/tail is another package's); a definition it moves is no removal.
         names.used.retain(|n| !names.defined.contains(n));
         names.undefined.retain(|(n, _)| !names.defined.contains(n));
-        uses.push((names.used, names.kinds));
-        removes.push(names.undefined);
+        read.push(names);
     }
     // Tests last: the file to name is one that defines or uses the name, not one testing it.
     let tests: HashSet<&str> = changes
@@ -76,11 +74,11 @@ pub fn fork_only_names(
     // uses are upstream's, and the search below is then for a handful of names. The files
     // likeliest to have them come first (the target's versions of the files the fork
     // changed), and the reading stops once every name is found.
-    let used: HashSet<&str> = uses
+    let used: HashSet<&str> = read
         .iter()
-        .flat_map(|(names, _)| names.iter().map(String::as_str))
+        .flat_map(|names| names.used.iter().map(String::as_str))
         .collect();
-    let kinds: BTreeSet<&String> = uses.iter().flat_map(|(_, k)| k).collect();
+    let kinds: BTreeSet<&String> = read.iter().flat_map(|names| &names.kinds).collect();
     let near: HashSet<&str> = fork_paths.iter().map(|p| p.as_str()).collect();
     let mut target_blobs: Vec<(bool, BlobId)> = facts
         .target_files
@@ -109,9 +107,10 @@ pub fn fork_only_names(
     // file, tests last).
     let mut blob_names: HashMap<BlobId, Vec<&str>> = HashMap::new();
     let mut out = Vec::with_capacity(series.len());
-    for (((commits, result), (names, kinds)), removed) in series.iter().zip(&uses).zip(&removes) {
-        let removal = still_used_at_target(objects, *result, removed)?;
+    for ((commits, result), names) in series.iter().zip(&read) {
+        let removal = still_used_at_target(objects, *result, &names.undefined)?;
         let wanted: BTreeSet<&str> = names
+            .used
             .iter()
             .map(String::as_str)
             .filter(|n| lacking.contains(n))
@@ -123,7 +122,7 @@ pub fn fork_only_names(
         };
         let paths: Vec<String> = fork_paths
             .iter()
-            .filter(|p| kinds.contains(&kind(p)) && !prose.contains(p.as_str()))
+            .filter(|p| names.kinds.contains(&kind(p)) && !prose.contains(p.as_str()))
             .map(|p| (*p).clone())
             .collect();
         let mut found: Option<ForkName> = None;
@@ -174,11 +173,10 @@ fn still_used_at_target(
         let Some(text) = objects.read(result, path)? else {
             continue;
         };
-        let wanted: HashSet<&str> = [name.as_str()].into();
         let defined = String::from_utf8_lossy(&text)
             .lines()
             .any(|line| definition(line).as_deref() == Some(name.as_str()));
-        if !defined && !names_in(&text, &wanted).is_empty() {
+        if !defined && identifiers(&text).contains(name) {
             return Ok(Some(ForkName::Removes {
                 name: name.clone(),
                 path: path.clone(),
@@ -245,15 +243,9 @@ fn changed_names(
     prose: &HashSet<&str>,
     names: &mut Names,
 ) -> Result<()> {
-    for delta in objects.diff(commit.parent_tree, commit.tree, false, &[])? {
-        let Some(path) = delta.new_path.clone().or(delta.old_path.clone()) else {
-            continue;
-        };
-        if delta.touches_submodule() || prose.contains(path.as_str()) {
-            continue;
-        }
-        let (old, new) = (read(objects, delta.old_id)?, read(objects, delta.new_id)?);
-        if old.contains(&0) || new.contains(&0) {
+    for FileChange { delta, old, new } in file_changes(objects, commit)? {
+        let path = delta.path().to_string();
+        if prose.contains(path.as_str()) || old.contains(&0) || new.contains(&0) {
             continue;
         }
         let old = String::from_utf8_lossy(&old);

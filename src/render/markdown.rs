@@ -1,6 +1,6 @@
 //! `--format markdown`: for pull-request comments and periodic divergence reports.
 
-use super::{plural, quote_path};
+use super::{SHOWN_NOTES, plural, quote_path};
 use crate::model::Refused;
 use crate::model::*;
 use std::io::{self, Write};
@@ -324,9 +324,6 @@ pub fn render(report: &Report, refusal: Option<&Refused>, out: &mut dyn Write) -
     }
     Ok(())
 }
-
-/// Notes shown before the rest fold away.
-const SHOWN_NOTES: usize = 20;
 
 fn plan_section(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
     writeln!(

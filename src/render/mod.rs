@@ -52,6 +52,10 @@ pub fn quote_path(path: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Notes a screen or a PR comment shows before the rest fold away: a deep fork has one per
+/// framework commit that does not apply to the target (op-geth: 157).
+pub(crate) const SHOWN_NOTES: usize = 20;
+
 /// `1 error`, `2 errors`.
 pub fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })

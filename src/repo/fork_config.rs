@@ -95,7 +95,7 @@ pub fn configure(repo: &Repo, selection: &Selection) -> Result<Selection> {
                         .remote
                         .as_deref()
                         .or(config.remote.as_deref())
-                        .unwrap_or("upstream")
+                        .unwrap_or(super::selection::DEFAULT_REMOTE)
                 ),
             ));
         }

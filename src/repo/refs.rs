@@ -56,10 +56,11 @@ impl Repo {
         }) {
             return format!("{check}; {remote}'s branches need `git fetch {remote}` first");
         }
+        let upstream = super::selection::DEFAULT_REMOTE;
         let fetch = match &remotes[..] {
-            [] => "`git remote add upstream <url> && git fetch upstream --tags`".to_string(),
-            names if names.iter().any(|r| r == "upstream") => {
-                "`git fetch upstream --tags`".to_string()
+            [] => format!("`git remote add {upstream} <url> && git fetch {upstream} --tags`"),
+            names if names.iter().any(|r| r == upstream) => {
+                format!("`git fetch {upstream} --tags`")
             }
             [only] => format!("`git fetch {only} --tags`"),
             names => format!(
@@ -90,6 +91,11 @@ impl Repo {
             }
         }
         best.map(|(_, name)| name)
+    }
+
+    /// Whether the ref of this full name (`refs/heads/8.18`) exists.
+    pub fn has_ref(&self, full: &str) -> bool {
+        self.git.find_reference(full).is_ok()
     }
 
     pub fn has_remote(&self, name: &str) -> bool {

@@ -12,6 +12,9 @@ use crate::rules::Pack;
 use globset::GlobSet;
 use std::collections::HashSet;
 
+/// The remote that holds the upstream when none is named.
+pub const DEFAULT_REMOTE: &str = "upstream";
+
 /// What the user selected, resolved into values (globs compiled, defaults applied).
 #[derive(Debug, Clone)]
 pub struct Selection {
@@ -30,6 +33,13 @@ pub struct Selection {
     pub notes: Vec<String>,
     /// What `.forkdrift.toml` declares the fork's own.
     pub own: config::Own,
+}
+
+impl Selection {
+    /// The remote that holds the upstream: the one named, else [`DEFAULT_REMOTE`].
+    pub fn remote_name(&self) -> &str {
+        self.remote.as_deref().unwrap_or(DEFAULT_REMOTE)
+    }
 }
 
 impl Default for Selection {
@@ -68,10 +78,7 @@ pub(super) struct Endpoints {
 pub(super) fn endpoints(repo: &Repo, selection: &Selection) -> Result<Endpoints> {
     let fork = repo.resolve_commit(&selection.fork)?;
     let explicit_pack = selection.rules.as_deref().map(Pack::load).transpose()?;
-    let remote_name = selection
-        .remote
-        .clone()
-        .unwrap_or_else(|| "upstream".into());
+    let remote_name = selection.remote_name().to_string();
     let remote_refs = repo.refs_under(&format!("refs/remotes/{remote_name}/"))?;
     let remote =
         (repo.has_remote(&remote_name) || !remote_refs.is_empty()).then(|| remote_name.clone());
@@ -367,13 +374,8 @@ pub fn resolve_version(repo: &Repo, selection: &Selection) -> Result<Selection> 
     // A version that git reads as one of the fork's own branches (top-gg's `8.18`, behind
     // upstream's) still means upstream's release: the fork's branch is no upgrade target.
     // A tag or a remote branch of that name is git's answer, as for any other name.
-    let has_ref = |full: String| -> Result<bool> {
-        Ok(repo
-            .refs_under(&full)?
-            .iter()
-            .any(|(name, _)| *name == full))
-    };
-    let own_branch = has_ref(format!("refs/heads/{to}"))? && !has_ref(format!("refs/tags/{to}"))?;
+    let own_branch =
+        repo.has_ref(&format!("refs/heads/{to}")) && !repo.has_ref(&format!("refs/tags/{to}"));
     let resolves = repo.resolve_commit(to).is_ok();
     if resolves && !own_branch {
         return Ok(selection.clone());
@@ -451,7 +453,7 @@ pub fn resolve_version(repo: &Repo, selection: &Selection) -> Result<Selection> 
                 help: if newest.is_empty() {
                     format!(
                         "no release tag of upstream's matches the rule pack: fetch them (`git fetch {} --tags`), or name the target with a branch, tag or commit",
-                        selection.remote.as_deref().unwrap_or("upstream")
+                        selection.remote_name()
                     )
                 } else {
                     format!(

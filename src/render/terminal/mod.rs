@@ -5,7 +5,7 @@ mod views;
 
 pub use views::{bookkeeping, candidates, plan};
 
-use super::{Style, plural, quote_path};
+use super::{SHOWN_NOTES, Style, plural, quote_path};
 use crate::model::*;
 use std::collections::HashSet;
 use std::io::{self, Write};
@@ -68,11 +68,6 @@ pub fn render(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result
     Ok(())
 }
 
-/// The lines every view opens with, named after the command that wrote it.
-/// Notes a screen can hold: a deep fork has one per framework commit that does not apply
-/// to the target (op-geth: 157).
-const SHOWN_NOTES: usize = 20;
-
 /// The report's notes: the first [`SHOWN_NOTES`] of them, or all with `--all`.
 pub fn notes(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result<()> {
     if report.notes.is_empty() {
@@ -96,6 +91,7 @@ pub fn notes(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result<
     Ok(())
 }
 
+/// The lines every view opens with, named after the command that wrote it.
 pub fn header(
     report: &Report,
     command: &str,
