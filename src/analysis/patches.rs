@@ -239,6 +239,29 @@ fn common_suffix(a: &[u8], b: &[u8]) -> usize {
         .count()
 }
 
+/// A line with every whitespace byte left out, as git's patch-id reads it.
+fn stripped(line: &[u8]) -> u64 {
+    line.iter()
+        .filter(|b| !b.is_ascii_whitespace())
+        .fold(FNV_OFFSET, |hash, &byte| fnv(hash, byte))
+}
+
+/// A digest of a commit's patch from its files' digests ([`LineChanges::add_file`]'s, by
+/// path; None for a binary file): the removed and added lines of each file in order,
+/// whitespace left out, paths in any order. Two commits with the same git patch-id have the
+/// same digest (barring a diff that aligns two equal edits of different bases differently),
+/// so only pairs with equal digests need git's patch-id — which also reads context lines,
+/// binary files and modes, all left out here.
+pub fn patch_digest<'a>(files: impl IntoIterator<Item = (&'a str, Option<u64>)>) -> u64 {
+    files
+        .into_iter()
+        .map(|(path, file)| {
+            let path = path.bytes().fold(FNV_OFFSET, fnv);
+            mix(path, file.unwrap_or(0))
+        })
+        .fold(0u64, u64::wrapping_add)
+}
+
 /// Every line of a file as [`LineChanges`] keys it: what a later version still has.
 pub fn line_keys(content: &[u8]) -> HashSet<u64> {
     let lines: Vec<&[u8]> = content.split(|&b| b == b'\n').collect();
@@ -252,10 +275,12 @@ pub fn line_keys(content: &[u8]) -> HashSet<u64> {
 }
 
 impl LineChanges {
-    /// Adds the line changes between two versions of one file.
-    pub fn add_file(&mut self, old: &[u8], new: &[u8]) {
+    /// Adds the line changes between two versions of one file, and returns a digest of the
+    /// file's patch (see [`patch_digest`]).
+    pub fn add_file(&mut self, old: &[u8], new: &[u8]) -> u64 {
+        let mut patch = FNV_OFFSET;
         if old == new {
-            return;
+            return patch;
         }
         // Most commits change a few lines of a long file: the lines both versions share at the
         // start and at the end are no change, and are skipped at memory speed before any line
@@ -275,6 +300,12 @@ impl LineChanges {
         for op in capture_diff_slices(Algorithm::Myers, &old_raw, &new_raw) {
             if matches!(op, DiffOp::Equal { .. }) {
                 continue;
+            }
+            for at in op.old_range() {
+                patch = mix(fnv(patch, b'-'), stripped(old_lines[at]));
+            }
+            for at in op.new_range() {
+                patch = mix(fnv(patch, b'+'), stripped(new_lines[at]));
             }
             if !op.old_range().is_empty() {
                 let context = contexts_of.0.get_or_insert_with(|| {
@@ -303,6 +334,7 @@ impl LineChanges {
                 }
             }
         }
+        patch
     }
 
     /// The blocks this change touched.
@@ -412,6 +444,30 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_patch_digest_is_the_edit_whatever_the_base_and_the_whitespace() {
+        let digest =
+            |old: &str, new: &str| LineChanges::default().add_file(old.as_bytes(), new.as_bytes());
+        let fix = digest("a\nb\nlimit = 10\nc\n", "a\nb\nlimit = 20\nc\n");
+        // The same edit on another version of the file, and with other indentation.
+        assert_eq!(
+            fix,
+            digest("x\ny\nz\nlimit = 10\n", "x\ny\nz\nlimit = 20\n")
+        );
+        assert_eq!(fix, digest("  limit =10\n", "  limit= 20\n"));
+        assert_ne!(fix, digest("limit = 10\n", "limit = 30\n"));
+        assert_ne!(fix, digest("limit = 20\n", "limit = 10\n"));
+        let commit = |files: &[(&str, Option<u64>)]| patch_digest(files.iter().copied());
+        assert_eq!(
+            commit(&[("a.go", Some(fix)), ("b.go", None)]),
+            commit(&[("b.go", None), ("a.go", Some(fix))])
+        );
+        assert_ne!(
+            commit(&[("a.go", Some(fix))]),
+            commit(&[("b.go", Some(fix))])
+        );
     }
 
     #[test]

@@ -13,36 +13,27 @@ fn patch_id(objects: &dyn Objects, commit: &CommitInfo) -> Result<Option<String>
     }
 }
 
-/// One-by-one matches that need no line comparison: a `cherry picked from` trailer, the same
-/// patch-id, the same PR number and subject.
-pub(super) fn exact_matches<'a>(
+/// The own and upstream commits whose patches [`exact_matches`] compares: every own commit
+/// not picked by a trailer that shares its set of changed paths with an upstream commit it
+/// met, and those upstream commits. Equal patch-ids need equal sets of changed paths: only
+/// such pairs are worth reading (a third of an op-geth audit once went to patch-ids of pairs
+/// that could never match).
+pub(super) struct Patched {
+    picked: Vec<Option<usize>>,
+    pub own: Vec<usize>,
+    pub upstream: Vec<usize>,
+    /// The digests of those commits' patches, read with their line changes.
+    pub own_digest: HashMap<usize, Option<u64>>,
+    pub upstream_digest: HashMap<usize, Option<u64>>,
+}
+
+pub(super) fn patched(
     facts: &Facts,
-    objects: &dyn Objects,
-    own: &[&'a CommitInfo],
-    upstream: &[&'a Upstream],
+    own: &[&CommitInfo],
+    upstream: &[&Upstream],
     related: &[BTreeSet<usize>],
-) -> Result<Vec<Proposal>> {
+) -> Patched {
     let all_ids: HashSet<String> = facts.since_base.iter().map(CommitId::to_string).collect();
-    let mut out = Vec::new();
-    let exact = |i: usize, u: usize, method: &'static str| Proposal {
-        upstream: u,
-        members: vec![i],
-        method,
-        share: 1.0,
-        explained: 1.0,
-    };
-    let own_paths = |i: usize| facts.touched.get(&own[i].id).map_or(&[][..], Vec::as_slice);
-    // Equal patch-ids need equal sets of changed paths: only such pairs are worth the two
-    // tree diffs a patch-id costs (a third of an op-geth audit went to patch-ids of pairs
-    // that could never match).
-    let same_paths = |i: usize, u: usize| {
-        let own_paths = own_paths(i);
-        upstream[u].paths.len() == own_paths.len()
-            && upstream[u]
-                .paths
-                .iter()
-                .all(|p| own_paths.binary_search(p).is_ok())
-    };
     let picked: Vec<Option<usize>> = own
         .iter()
         .map(|commit| {
@@ -56,23 +47,94 @@ pub(super) fn exact_matches<'a>(
                 .position(|u| u.meta.id.to_string().starts_with(&picked))
         })
         .collect();
-    // Every patch-id the matching below may compare, computed up front on every core. Like
-    // the upstream side's below, a commit whose blobs this clone lacks (a partial clone) has
-    // no patch-id to match, and the other matches still apply.
+    let same = same_paths(facts, own, upstream);
     let own_patched: Vec<usize> = (0..own.len())
-        .filter(|&i| picked[i].is_none() && related[i].iter().any(|&u| same_paths(i, u)))
+        .filter(|&i| picked[i].is_none() && related[i].iter().any(|&u| same(i, u)))
         .collect();
     let upstream_patched: Vec<usize> = own_patched
         .iter()
-        .flat_map(|&i| {
-            related[i]
-                .iter()
-                .copied()
-                .filter(move |&u| same_paths(i, u))
-        })
+        .flat_map(|&i| related[i].iter().copied().filter(move |&u| same(i, u)))
         .collect::<BTreeSet<usize>>()
         .into_iter()
         .collect();
+    Patched {
+        picked,
+        own: own_patched,
+        upstream: upstream_patched,
+        own_digest: HashMap::new(),
+        upstream_digest: HashMap::new(),
+    }
+}
+
+/// Whether own commit `i` and upstream commit `u` changed the same set of paths.
+fn same_paths<'a>(
+    facts: &'a Facts,
+    own: &'a [&CommitInfo],
+    upstream: &'a [&Upstream],
+) -> impl Fn(usize, usize) -> bool + Copy + 'a {
+    move |i, u| {
+        let own_paths = facts.touched.get(&own[i].id).map_or(&[][..], Vec::as_slice);
+        upstream[u].paths.len() == own_paths.len()
+            && upstream[u]
+                .paths
+                .iter()
+                .all(|p| own_paths.binary_search(p).is_ok())
+    }
+}
+
+/// One-by-one matches that need no line comparison: a `cherry picked from` trailer, the same
+/// patch-id, the same PR number and subject. git's patch-id is computed only for pairs whose
+/// digests agree, and for commits that have none (a commit that adds, deletes or moves a
+/// file).
+pub(super) fn exact_matches<'a>(
+    facts: &Facts,
+    objects: &dyn Objects,
+    own: &[&'a CommitInfo],
+    upstream: &[&'a Upstream],
+    related: &[BTreeSet<usize>],
+    patched: &Patched,
+) -> Result<Vec<Proposal>> {
+    let mut out = Vec::new();
+    let exact = |i: usize, u: usize, method: &'static str| Proposal {
+        upstream: u,
+        members: vec![i],
+        method,
+        share: 1.0,
+        explained: 1.0,
+    };
+    let same = same_paths(facts, own, upstream);
+    let digest = |map: &HashMap<usize, Option<u64>>, at: usize| map.get(&at).copied().flatten();
+    // The pairs git's patch-id decides: digests equal, or one missing.
+    let undecided = |i: usize, u: usize| {
+        same(i, u)
+            && match (
+                digest(&patched.own_digest, i),
+                digest(&patched.upstream_digest, u),
+            ) {
+                (Some(a), Some(b)) => a == b,
+                _ => true,
+            }
+    };
+    let pairs: Vec<(usize, usize)> = patched
+        .own
+        .iter()
+        .flat_map(|&i| related[i].iter().map(move |&u| (i, u)))
+        .filter(|&(i, u)| undecided(i, u))
+        .collect();
+    let own_asked: Vec<usize> = pairs
+        .iter()
+        .map(|p| p.0)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let upstream_asked: Vec<usize> = pairs
+        .iter()
+        .map(|p| p.1)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    // Like the upstream side's, a commit whose blobs this clone lacks (a partial clone) has no
+    // patch-id to match, and the other matches still apply.
     let patch_ids = |commits: &[usize], meta: &(dyn Fn(usize) -> &'a CommitInfo + Sync)| {
         par_map(objects, commits, |objects, &at| {
             Ok(patch_id(objects, meta(at)).ok().flatten())
@@ -85,10 +147,10 @@ pub(super) fn exact_matches<'a>(
                 .collect::<HashMap<usize, Option<String>>>()
         })
     };
-    let own_patch_ids = patch_ids(&own_patched, &|i| own[i])?;
-    let upstream_patch_ids = patch_ids(&upstream_patched, &|u| &upstream[u].meta)?;
+    let own_patch_ids = patch_ids(&own_asked, &|i| own[i])?;
+    let upstream_patch_ids = patch_ids(&upstream_asked, &|u| &upstream[u].meta)?;
     for (i, commit) in own.iter().enumerate() {
-        if let Some(u) = picked[i] {
+        if let Some(u) = patched.picked[i] {
             out.push(exact(i, u, "cherry-pick"));
             continue;
         }
@@ -97,7 +159,7 @@ pub(super) fn exact_matches<'a>(
         }
         if let Some(Some(own_patch)) = own_patch_ids.get(&i) {
             if let Some(&u) = related[i].iter().find(|&&u| {
-                same_paths(i, u)
+                undecided(i, u)
                     && upstream_patch_ids.get(&u).and_then(Option::as_ref) == Some(own_patch)
             }) {
                 out.push(exact(i, u, "patch-id"));

@@ -16,14 +16,44 @@ pub fn line_changes(
     to_tree: TreeId,
     paths: &[String],
 ) -> Result<LineChanges> {
+    Ok(read_change(objects, from_tree, to_tree, paths)?.lines)
+}
+
+/// A change between two trees as upstream matching reads it.
+#[derive(Debug, Clone, Default)]
+pub struct Reading {
+    pub lines: LineChanges,
+    /// The digest of the patch ([`patches::patch_digest`]) when `paths` are all the change
+    /// holds and it only edits files in place, every blob read; else None, and only git's
+    /// patch-id can tell.
+    pub patch: Option<u64>,
+}
+
+/// [`line_changes`], with the patch's digest read from the same diff: a patch-id match needs
+/// no second reading of the files.
+pub fn read_change(
+    objects: &dyn Objects,
+    from_tree: Option<TreeId>,
+    to_tree: TreeId,
+    paths: &[String],
+) -> Result<Reading> {
     let mut changes = LineChanges::default();
     if let Some(pairs) = edited_in_place(objects, from_tree, to_tree, paths)? {
-        for (old, new) in pairs {
+        let mut files = Vec::with_capacity(pairs.len());
+        for (path, (old, new)) in paths.iter().zip(pairs) {
             if old != new {
-                add_blobs(objects, &mut changes, Some(old), Some(new))?;
+                let file = add_blobs(objects, &mut changes, Some(old), Some(new))?;
+                files.push((path.as_str(), file));
             }
         }
-        return Ok(changes);
+        let patch = files
+            .iter()
+            .all(|(_, file)| file.is_some())
+            .then(|| patches::patch_digest(files.into_iter().map(|(p, f)| (p, f.flatten()))));
+        return Ok(Reading {
+            lines: changes,
+            patch,
+        });
     }
     let mut deltas = objects.diff(from_tree, to_tree, true, paths)?;
     // The path filter hides the other side of a move into or out of the watched paths, which
@@ -46,7 +76,10 @@ pub fn line_changes(
     for delta in deltas {
         add_blobs(objects, &mut changes, delta.old_id, delta.new_id)?;
     }
-    Ok(changes)
+    Ok(Reading {
+        lines: changes,
+        patch: None,
+    })
 }
 
 /// The blobs of `paths` on both sides, when every path is a file in both trees: then the
@@ -74,13 +107,14 @@ fn edited_in_place(
     Ok(Some(pairs))
 }
 
-/// Adds the line changes between two blobs (None: the file is absent on that side).
+/// Adds the line changes between two blobs (None: the file is absent on that side). Returns
+/// the file's patch digest: None when a blob is missing, Some(None) for a binary file.
 fn add_blobs(
     objects: &dyn Objects,
     changes: &mut LineChanges,
     old: Option<BlobId>,
     new: Option<BlobId>,
-) -> Result<()> {
+) -> Result<Option<Option<u64>>> {
     let read = |id: Option<BlobId>| -> Result<Option<Vec<u8>>> {
         match id {
             Some(id) => objects.blob_if_present(id),
@@ -89,12 +123,12 @@ fn add_blobs(
     };
     // Binary files and blobs this clone lacks say nothing about lines.
     let (Some(old), Some(new)) = (read(old)?, read(new)?) else {
-        return Ok(());
+        return Ok(None);
     };
-    if !old.contains(&0) && !new.contains(&0) {
-        changes.add_file(&old, &new);
+    if old.contains(&0) || new.contains(&0) {
+        return Ok(Some(None));
     }
-    Ok(())
+    Ok(Some(Some(changes.add_file(&old, &new))))
 }
 
 /// Whether a commit's change is still there at a later commit of its branch, read from that

@@ -19,8 +19,7 @@ use crate::error::Result;
 use crate::facts::{CommitInfo, Facts, Objects, Upstream, par_map};
 use crate::model::{AlreadyUpstream, Change, Origin};
 use branches::{Branch, branches, descendants, read_branch, taken_back, undone};
-use exact::exact_matches;
-use lines::Survival;
+use lines::{Reading, Survival, read_change};
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// A commit belongs to a PR when at least this share of its line changes is the PR's or is
@@ -168,11 +167,13 @@ pub fn already_upstream(
     let shipped = facts.graph.reachable(&facts.shipped);
     let watched = &watched[..];
 
-    let mut proposals = exact_matches(facts, objects, &own, &upstream, &related)?;
+    let mut patched = exact::patched(facts, &own, &upstream, &related);
 
     let survival = Survival::new(objects);
     // Every line change the branches below compare, read up front on every core: the own
-    // commits of each branch that meets an upstream commit, and those upstream commits.
+    // commits of each branch that meets an upstream commit, and those upstream commits; and
+    // with them the commits whose patches the one-by-one matching compares, whose digests
+    // come from the same reading.
     let lines_met: Vec<(Vec<usize>, BTreeSet<usize>)> = branches(&own, facts)
         .into_iter()
         .map(|line| {
@@ -187,40 +188,67 @@ pub fn already_upstream(
         .collect();
     let own_needed: BTreeSet<usize> = lines_met.iter().flat_map(|(l, _)| l).copied().collect();
     let upstream_needed: BTreeSet<usize> = lines_met.iter().flat_map(|(_, c)| c).copied().collect();
-    let own_needed: Vec<usize> = own_needed.into_iter().collect();
-    let upstream_needed: Vec<usize> = upstream_needed.into_iter().collect();
-    let mut mine: Vec<Option<LineChanges>> = vec![None; own.len()];
-    for (i, changes) in own_needed
+    let own_read: Vec<usize> = own_needed
         .iter()
-        .zip(par_map(objects, &own_needed, |objects, &i| {
-            // A commit's own changed paths are all watched: they narrow the diff.
-            match own_paths(i) {
-                [] => Ok(LineChanges::default()),
-                paths => line_changes(objects, own[i].parent_tree, own[i].tree, paths),
-            }
-        })?)
-    {
-        mine[*i] = Some(changes);
-    }
-    let theirs: HashMap<usize, LineChanges> = upstream_needed
-        .iter()
+        .chain(&patched.own)
         .copied()
-        .zip(par_map(objects, &upstream_needed, |objects, &u| {
-            let meta = &upstream[u].meta;
-            // The upstream commit's watched paths, not every watched path: a pathspec of
-            // hundreds of paths costs the tree diff more than the commit's own few.
-            let paths: Vec<String> = upstream[u]
-                .paths
-                .iter()
-                .filter(|p| watches(&watched_set, p))
-                .cloned()
-                .collect();
-            if paths.is_empty() {
-                Ok(LineChanges::default())
-            } else {
-                line_changes(objects, meta.parent_tree, meta.tree, &paths)
-            }
-        })?)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let upstream_read: Vec<usize> = upstream_needed
+        .iter()
+        .chain(&patched.upstream)
+        .copied()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let own_readings = par_map(objects, &own_read, |objects, &i| {
+        // A commit's own changed paths are all watched: they narrow the diff.
+        match own_paths(i) {
+            [] => Ok(Reading::default()),
+            paths => read_change(objects, own[i].parent_tree, own[i].tree, paths),
+        }
+    })?;
+    let upstream_readings = par_map(objects, &upstream_read, |objects, &u| {
+        let meta = &upstream[u].meta;
+        // The upstream commit's watched paths, not every watched path: a pathspec of
+        // hundreds of paths costs the tree diff more than the commit's own few.
+        let paths: Vec<String> = upstream[u]
+            .paths
+            .iter()
+            .filter(|p| watches(&watched_set, p))
+            .cloned()
+            .collect();
+        if paths.is_empty() {
+            Ok(Reading::default())
+        } else {
+            read_change(objects, meta.parent_tree, meta.tree, &paths)
+        }
+    })?;
+    patched.own_digest = own_read
+        .iter()
+        .zip(&own_readings)
+        .map(|(&i, r)| (i, r.patch))
+        .collect();
+    patched.upstream_digest = upstream_read
+        .iter()
+        .zip(&upstream_readings)
+        .map(|(&u, r)| (u, r.patch))
+        .collect();
+    let mut proposals = exact::exact_matches(facts, objects, &own, &upstream, &related, &patched)?;
+    // Only the branches' own readings take part below: a reading of its own (taken back,
+    // partly taken readings) is what the branches compared.
+    let mut mine: Vec<Option<LineChanges>> = vec![None; own.len()];
+    for (i, reading) in own_read.iter().zip(own_readings) {
+        if own_needed.contains(i) {
+            mine[*i] = Some(reading.lines);
+        }
+    }
+    let theirs: HashMap<usize, LineChanges> = upstream_read
+        .iter()
+        .zip(upstream_readings)
+        .filter(|(u, _)| upstream_needed.contains(u))
+        .map(|(&u, reading)| (u, reading.lines))
         .collect();
     for (line, candidates) in lines_met {
         let lines: Vec<LineChanges> = line
