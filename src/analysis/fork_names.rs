@@ -94,9 +94,10 @@ pub fn fork_only_names(
         if lacking.is_empty() {
             break;
         }
+        let finder = Finder::new(&lacking);
         let found = par_map(objects, chunk, |objects, blob| {
             let text = objects.blob_if_present(*blob)?.unwrap_or_default();
-            Ok(names_in(&text, &lacking))
+            Ok(finder.names_in(&text))
         })?;
         for name in found.into_iter().flatten() {
             lacking.remove(name);
@@ -105,6 +106,7 @@ pub fn fork_only_names(
 
     // Of those, the ones a file the fork changed had before the series (the first such
     // file, tests last).
+    let finder = Finder::new(&lacking);
     let mut blob_names: HashMap<BlobId, Vec<&str>> = HashMap::new();
     let mut out = Vec::with_capacity(series.len());
     for ((commits, result), names) in series.iter().zip(&read) {
@@ -131,7 +133,7 @@ pub fn fork_only_names(
                 Entry::Occupied(entry) => entry.into_mut(),
                 Entry::Vacant(slot) => {
                     let text = objects.blob_if_present(blob)?.unwrap_or_default();
-                    slot.insert(names_in(&text, &lacking))
+                    slot.insert(finder.names_in(&text))
                 }
             };
             // One reason is enough: the first file that has one of the names.
@@ -148,17 +150,63 @@ pub fn fork_only_names(
     Ok(out)
 }
 
-/// Which of `wanted` occur as identifiers in `text`.
-fn names_in<'w>(text: &[u8], wanted: &HashSet<&'w str>) -> Vec<&'w str> {
-    let mut found: BTreeSet<&'w str> = BTreeSet::new();
-    for_each_identifier(text, |word| {
-        if let Ok(word) = std::str::from_utf8(word) {
-            if let Some(hit) = wanted.get(word) {
-                found.insert(hit);
+/// Looks for some names as identifiers in files.
+struct Finder<'w, 's> {
+    wanted: &'s HashSet<&'w str>,
+    /// Any of the names as plain text: most files have none of them (the names the fork alone
+    /// has are what is looked for), and only the lines that do are read as code.
+    text: Option<regex::bytes::Regex>,
+}
+
+impl<'w, 's> Finder<'w, 's> {
+    fn new(wanted: &'s HashSet<&'w str>) -> Finder<'w, 's> {
+        let mut names: Vec<&str> = wanted.iter().copied().collect();
+        names.sort_unstable();
+        let pattern: Vec<String> = names.into_iter().map(regex::escape).collect();
+        // Too large a pattern only costs the shortcut: every line is then read as code.
+        let text = regex::bytes::RegexBuilder::new(&pattern.join("|"))
+            .unicode(false)
+            .build()
+            .ok();
+        Finder { wanted, text }
+    }
+
+    /// Which of the names occur as identifiers in `text`.
+    fn names_in(&self, text: &[u8]) -> Vec<&'w str> {
+        let mut found: BTreeSet<&'w str> = BTreeSet::new();
+        let mut take = |word: &[u8]| {
+            if let Ok(word) = std::str::from_utf8(word) {
+                if let Some(hit) = self.wanted.get(word) {
+                    found.insert(hit);
+                }
             }
+        };
+        if self.wanted.is_empty() {
+            return Vec::new();
         }
-    });
-    found.into_iter().collect()
+        let Some(finder) = &self.text else {
+            for_each_identifier(text, &mut take);
+            return found.into_iter().collect();
+        };
+        // A line with a name as an identifier has the name as text: read each such line once.
+        let mut read_up_to = 0;
+        for hit in finder.find_iter(text) {
+            if hit.start() < read_up_to {
+                continue;
+            }
+            let start = text[..hit.start()]
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |at| at + 1);
+            let end = text[hit.end()..]
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(text.len(), |at| hit.end() + at);
+            for_each_identifier(&text[start..end], &mut take);
+            read_up_to = end;
+        }
+        found.into_iter().collect()
+    }
 }
 
 /// The first definition a series removed whose file, with the series picked onto the target
@@ -381,6 +429,16 @@ mod tests {
             ["settings", "timeout"].map(String::from).into()
         );
         assert_eq!(names(r#"s := "a \"quoted\" word""#), BTreeSet::new());
+    }
+
+    #[test]
+    fn names_are_found_as_identifiers_only() {
+        let wanted: HashSet<&str> = ["IsOptimism", "Regolith", "rollup"].into();
+        let finder = Finder::new(&wanted);
+        let text = b"package params\n\n// IsOptimism in a comment\nvar s = \"Regolith\"\nfunc (c *Config) IsOptimismRegolith() bool { return c.rollup != nil && IsOptimism() }\n";
+        assert_eq!(finder.names_in(text), ["IsOptimism", "rollup"]);
+        assert_eq!(finder.names_in(b"var Regolith = 1"), ["Regolith"]);
+        assert!(finder.names_in(b"nothing here").is_empty());
     }
 
     #[test]
