@@ -10,7 +10,9 @@ use super::git::Git;
 use super::merge::{self, MergeRequest};
 use super::selection::{Endpoints, endpoints, release_points};
 use crate::error::Result;
-use crate::facts::{CommitId, CommitInfo, Facts, Graph, Merges, Objects, TreeId, Trees, Upstream};
+use crate::facts::{
+    CommitId, CommitInfo, Facts, Graph, MergeOutcome, Merges, Objects, TreeId, Trees, Upstream,
+};
 use std::collections::{HashMap, HashSet};
 
 // The selection and the configuration are what callers name the reader by.
@@ -62,6 +64,9 @@ pub fn collect(repo: &Repo, git: &Git, selection: &Selection) -> Result<Facts> {
         fork_point: repo.tree_of(fork_point)?,
     };
 
+    // git merges while the history is read: both are a core's work, and neither needs the
+    // other.
+    let merging = Merging::start(repo, git, fork.id, fork_point, target.id);
     crate::progress::phase("walking the history since the merge-base");
     // The history forkdrift reasons about: the fork's side since the merge-base, every upstream
     // ref's side since the merge-base, and the target's side since the fork point.
@@ -129,7 +134,7 @@ pub fn collect(repo: &Repo, git: &Git, selection: &Selection) -> Result<Facts> {
     let acceptances = acceptances(repo, trees.fork)?;
 
     crate::progress::phase("merging the fork with the target");
-    let merges = merge_next_upgrade(repo, git, fork.id, fork_point, target.id)?;
+    let merges = merging.finish(repo)?;
     if let Some(note) = attributes_note(git)? {
         notes.push(note);
     }
@@ -267,25 +272,59 @@ fn attributes_note(git: &Git) -> Result<Option<String>> {
 
 /// The fork and the fork point merged with the target; the merged trees stay readable through
 /// `repo`.
-fn merge_next_upgrade(
-    repo: &Repo,
-    git: &Git,
-    fork: CommitId,
-    fork_point: CommitId,
-    target: CommitId,
-) -> Result<Merges> {
-    let mut requests = vec![MergeRequest::commits(fork, target)];
-    if fork_point != fork {
-        requests.push(MergeRequest::commits(fork_point, target));
+/// The fork and its fork point merged with the target, in a thread of its own.
+struct Merging {
+    running: Option<std::thread::JoinHandle<Result<Merged>>>,
+}
+
+/// The merges' objects and outcomes.
+type Merged = (merge::Scratch, Vec<MergeOutcome>);
+
+impl Merging {
+    fn start(
+        repo: &Repo,
+        git: &Git,
+        fork: CommitId,
+        fork_point: CommitId,
+        target: CommitId,
+    ) -> Merging {
+        let mut requests = vec![MergeRequest::commits(fork, target)];
+        if fork_point != fork {
+            requests.push(MergeRequest::commits(fork_point, target));
+        }
+        let git = git.with_attributes_of(fork);
+        let (git_dir, objects) = (repo.git_dir().to_path_buf(), repo.objects_dir());
+        let running =
+            std::thread::spawn(move || merge::merge_all_at(&git_dir, &objects, &git, &requests));
+        Merging {
+            running: Some(running),
+        }
     }
-    let git = git.with_attributes_of(fork);
-    let mut outcomes = merge::merge_all(repo, &git, &requests)?.into_iter();
-    let fork_merge = outcomes.next().expect("one outcome per request");
-    Ok(Merges {
-        merged_files: repo.files(fork_merge.tree)?,
-        fork: fork_merge,
-        fork_point: outcomes.next(),
-    })
+
+    fn finish(mut self, repo: &Repo) -> Result<Merges> {
+        let running = self.running.take().expect("a merge is finished once");
+        let (scratch, outcomes) = running
+            .join()
+            .unwrap_or_else(|e| std::panic::resume_unwind(e))?;
+        repo.add_scratch(scratch)?;
+        let mut outcomes = outcomes.into_iter();
+        let fork_merge = outcomes.next().expect("one outcome per request");
+        Ok(Merges {
+            merged_files: repo.files(fork_merge.tree)?,
+            fork: fork_merge,
+            fork_point: outcomes.next(),
+        })
+    }
+}
+
+impl Drop for Merging {
+    /// A run that fails before the merge is read still waits for git, so that its scratch
+    /// objects are removed before the process ends.
+    fn drop(&mut self) {
+        if let Some(running) = self.running.take() {
+            let _ = running.join();
+        }
+    }
 }
 
 /// The newest upstream commit the fork's own work builds on: among the upstream parents of own
