@@ -149,6 +149,16 @@ pub fn analyse(repo: &Repo, git: &Git, facts: Facts) -> Result<Audit> {
     let mut unreadable = Vec::new();
     let copies = copying::detect(&facts, objects, &index, &mut changes, &mut unreadable)?;
     placement::relocate(&facts, objects, &mut changes)?;
+    // The conflicts' lines are blamed while upstream matching runs: the blame needs only
+    // where each conflicted file is the fork's.
+    let raw = conflicts::conflicts(&facts.merges.fork, objects)?;
+    let blaming = crate::repo::blame::Blaming::start(
+        repo,
+        git,
+        facts.fork.id,
+        facts.merge_base,
+        attribution::blame_requests(&facts, &changes, &raw),
+    );
 
     // Work upstream already has is not divergence: mark it before anything is counted.
     let already = upstream::already_upstream(&facts, objects, &changes)?;
@@ -180,15 +190,8 @@ pub fn analyse(repo: &Repo, git: &Git, facts: Facts) -> Result<Audit> {
             authors.peek().is_some() && authors.all(|id| settled.contains(id));
     }
 
-    let raw = conflicts::conflicts(&facts.merges.fork, objects)?;
     crate::progress::phase("blaming the conflicting lines");
-    let blame = crate::repo::blame::blame(
-        repo,
-        git,
-        facts.fork.id,
-        facts.merge_base,
-        &attribution::blame_requests(&facts, &changes, &raw),
-    );
+    let blame = blaming.finish();
     crate::progress::phase("analysing the conflicts and the protocol");
     let conflicts = attribution::attribute(&facts, &changes, raw, &blame, &settled);
     placement::place_in_merge(&facts, objects, &mut changes)?;

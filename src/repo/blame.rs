@@ -16,25 +16,91 @@ pub fn blame(
     fork: CommitId,
     merge_base: CommitId,
     ranges: &[(String, usize, usize)],
-) -> HashMap<(String, usize, usize), Option<Vec<CommitId>>> {
+) -> Blamed {
+    blame_at(repo.git_dir(), git, fork, merge_base, ranges)
+}
+
+pub type Blamed = HashMap<(String, usize, usize), Option<Vec<CommitId>>>;
+
+/// [`blame`] in a thread of its own, while the caller goes on with other work: git's walks
+/// then fill the cores the caller leaves idle.
+pub struct Blaming {
+    running: Option<std::thread::JoinHandle<Blamed>>,
+}
+
+impl Blaming {
+    pub fn start(
+        repo: &Repo,
+        git: &Git,
+        fork: CommitId,
+        merge_base: CommitId,
+        ranges: Vec<(String, usize, usize)>,
+    ) -> Blaming {
+        let (git_dir, git) = (repo.git_dir().to_path_buf(), git.clone());
+        let running =
+            std::thread::spawn(move || blame_at(&git_dir, &git, fork, merge_base, &ranges));
+        Blaming {
+            running: Some(running),
+        }
+    }
+
+    pub fn finish(mut self) -> Blamed {
+        let running = self.running.take().expect("a blame is finished once");
+        running
+            .join()
+            .unwrap_or_else(|e| std::panic::resume_unwind(e))
+    }
+}
+
+impl Drop for Blaming {
+    /// A run that fails before the blame is read waits for its git processes all the same.
+    fn drop(&mut self) {
+        if let Some(running) = self.running.take() {
+            let _ = running.join();
+        }
+    }
+}
+
+fn blame_at(
+    git_dir: &std::path::Path,
+    git: &Git,
+    fork: CommitId,
+    merge_base: CommitId,
+    ranges: &[(String, usize, usize)],
+) -> Blamed {
     let mut by_path: BTreeMap<&str, Vec<(usize, usize)>> = BTreeMap::new();
     for (path, first, last) in ranges {
         by_path.entry(path).or_default().push((*first, *last));
     }
+    let files: Vec<(&str, Vec<(usize, usize)>)> = by_path.into_iter().collect();
     // One git process per file, as many at once as there are cores: each blame is a walk of
-    // its own.
-    use rayon::prelude::*;
-    let git_dir = repo.git_dir();
-    let blamed: Vec<_> = by_path
-        .into_par_iter()
-        .map(|(path, lines)| {
-            let authors = blame_file(git_dir, git, fork, merge_base, path, &lines);
-            (path, lines, authors)
-        })
-        .collect();
+    // its own. Threads of its own, not rayon's: the caller's rayon work runs alongside.
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let blamed: Vec<(usize, Option<HashMap<usize, CommitId>>)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..cores.min(files.len()))
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let at = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some((path, lines)) = files.get(at) else {
+                            return done;
+                        };
+                        done.push((at, blame_file(git_dir, git, fork, merge_base, path, lines)));
+                    }
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    });
     let mut out = HashMap::new();
-    for (path, lines, authors) in blamed {
-        for (first, last) in lines {
+    for (at, authors) in blamed {
+        let (path, lines) = &files[at];
+        for &(first, last) in lines {
             let commits = authors.as_ref().map(|by_line| {
                 let mut commits: Vec<CommitId> = (first..=last)
                     .filter_map(|line| by_line.get(&line).copied())
