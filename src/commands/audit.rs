@@ -152,7 +152,7 @@ pub fn analyse(repo: &Repo, git: &Git, facts: Facts) -> Result<Audit> {
     // The conflicts' lines are blamed while upstream matching runs: the blame needs only
     // where each conflicted file is the fork's.
     let raw = conflicts::conflicts(&facts.merges.fork, objects)?;
-    let blaming = crate::repo::blame::Blaming::start(
+    let blaming = crate::repo::blame::start(
         repo,
         git,
         facts.fork.id,

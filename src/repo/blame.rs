@@ -4,6 +4,7 @@
 //! hunk; git's stops at the boundary.
 
 use super::Repo;
+use super::background::Background;
 use super::git::Git;
 use crate::facts::CommitId;
 use std::collections::{BTreeMap, HashMap};
@@ -22,43 +23,16 @@ pub fn blame(
 
 pub type Blamed = HashMap<(String, usize, usize), Option<Vec<CommitId>>>;
 
-/// [`blame`] in a thread of its own, while the caller goes on with other work: git's walks
-/// then fill the cores the caller leaves idle.
-pub struct Blaming {
-    running: Option<std::thread::JoinHandle<Blamed>>,
-}
-
-impl Blaming {
-    pub fn start(
-        repo: &Repo,
-        git: &Git,
-        fork: CommitId,
-        merge_base: CommitId,
-        ranges: Vec<(String, usize, usize)>,
-    ) -> Blaming {
-        let (git_dir, git) = (repo.git_dir().to_path_buf(), git.clone());
-        let running =
-            std::thread::spawn(move || blame_at(&git_dir, &git, fork, merge_base, &ranges));
-        Blaming {
-            running: Some(running),
-        }
-    }
-
-    pub fn finish(mut self) -> Blamed {
-        let running = self.running.take().expect("a blame is finished once");
-        running
-            .join()
-            .unwrap_or_else(|e| std::panic::resume_unwind(e))
-    }
-}
-
-impl Drop for Blaming {
-    /// A run that fails before the blame is read waits for its git processes all the same.
-    fn drop(&mut self) {
-        if let Some(running) = self.running.take() {
-            let _ = running.join();
-        }
-    }
+/// [`blame`] on a thread of its own, while the caller goes on with other work.
+pub fn start(
+    repo: &Repo,
+    git: &Git,
+    fork: CommitId,
+    merge_base: CommitId,
+    ranges: Vec<(String, usize, usize)>,
+) -> Background<Blamed> {
+    let (git_dir, git) = (repo.git_dir().to_path_buf(), git.clone());
+    Background::start(move || blame_at(&git_dir, &git, fork, merge_base, &ranges))
 }
 
 fn blame_at(

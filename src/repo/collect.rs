@@ -5,6 +5,7 @@
 //! candidates, merges of hops) live in `later` and `blame`.
 
 use super::Repo;
+use super::background::Background;
 use super::fork_config::{acceptances, unmatched_own};
 use super::git::Git;
 use super::merge::{self, MergeRequest};
@@ -42,6 +43,8 @@ pub fn collect(repo: &Repo, git: &Git, selection: &Selection) -> Result<Facts> {
         notes: endpoint_notes,
     } = endpoints(repo, selection)?;
 
+    // git lists what upstream's commits changed while the own commits and the history are read.
+    let scanning = start_scan(repo, git, &tips, merge_base);
     let own_ids: HashSet<CommitId> = own_ordered.iter().copied().collect();
     let own = own_ordered
         .iter()
@@ -66,7 +69,7 @@ pub fn collect(repo: &Repo, git: &Git, selection: &Selection) -> Result<Facts> {
 
     // git merges while the history is read: both are a core's work, and neither needs the
     // other.
-    let merging = Merging::start(repo, git, fork.id, fork_point, target.id);
+    let merging = start_merges(repo, git, fork.id, fork_point, target.id);
     crate::progress::phase("walking the history since the merge-base");
     // The history forkdrift reasons about: the fork's side since the merge-base, every upstream
     // ref's side since the merge-base, and the target's side since the fork point.
@@ -111,7 +114,14 @@ pub fn collect(repo: &Repo, git: &Git, selection: &Selection) -> Result<Facts> {
         .iter()
         .filter(|c| in_fork_range.contains(&c.id) && !scanned.contains(&c.id))
         .collect();
-    let mut paths = changed_paths(repo, git, to_scan.iter().chain(&fork_side).copied())?;
+    let mut paths = scanning.finish()?;
+    let unscanned: Vec<&CommitInfo> = to_scan
+        .iter()
+        .chain(&fork_side)
+        .copied()
+        .filter(|c| !paths.contains_key(&c.id))
+        .collect();
+    paths.extend(changed_paths(repo, git, unscanned.into_iter())?);
     let touched: HashMap<CommitId, Vec<String>> = fork_range
         .iter()
         .map(|id| (*id, paths.get(id).cloned().unwrap_or_default()))
@@ -134,7 +144,7 @@ pub fn collect(repo: &Repo, git: &Git, selection: &Selection) -> Result<Facts> {
     let acceptances = acceptances(repo, trees.fork)?;
 
     crate::progress::phase("merging the fork with the target");
-    let merges = merging.finish(repo)?;
+    let merges = finish_merges(repo, merging)?;
     if let Some(note) = attributes_note(git)? {
         notes.push(note);
     }
@@ -215,11 +225,34 @@ fn changed_paths<'c>(
     if input.is_empty() {
         return Ok(HashMap::new());
     }
-    let mut command = git.command(Some(repo.git_dir()));
-    command.args([
-        "log",
-        "--stdin",
-        "--no-walk=unsorted",
+    log_raw(repo.git_dir(), git, &input, &["--no-walk=unsorted"])
+}
+
+/// [`changed_paths`] of the upstream commits since the merge-base (`tips` but not `merge_base`,
+/// merges aside), walked by git itself on a thread of its own: it needs only the endpoints, and
+/// runs while the own commits are read. What it lacks (a commit it did not list, a commit with
+/// no paths) is scanned with the fork's side afterwards.
+fn start_scan(
+    repo: &Repo,
+    git: &Git,
+    tips: &[CommitId],
+    merge_base: CommitId,
+) -> Background<Result<HashMap<CommitId, Vec<String>>>> {
+    let mut input: String = tips.iter().map(|tip| format!("{tip}\n")).collect();
+    input.push_str(&format!("^{merge_base}\n"));
+    let (git_dir, git) = (repo.git_dir().to_path_buf(), git.clone());
+    Background::start(move || log_raw(&git_dir, &git, &input, &["--no-merges"]))
+}
+
+/// `git log --raw` of the revisions in `input` (one per line), with `how` they are walked.
+fn log_raw(
+    git_dir: &std::path::Path,
+    git: &Git,
+    input: &str,
+    how: &[&str],
+) -> Result<HashMap<CommitId, Vec<String>>> {
+    let mut command = git.command(Some(git_dir));
+    command.args(["log", "--stdin"]).args(how).args([
         "--raw",
         "-z",
         "--no-renames",
@@ -233,8 +266,6 @@ fn changed_paths<'c>(
     Ok(parse_raw(&output))
 }
 
-/// `git log --raw -z --format=%x00%H`: NUL-separated fields; a commit id opens each commit,
-/// a `:mode mode id id status` field is followed by the path it changed.
 fn parse_raw(output: &[u8]) -> HashMap<CommitId, Vec<String>> {
     let mut out: HashMap<CommitId, Vec<String>> = HashMap::new();
     let mut current: Option<CommitId> = None;
@@ -272,59 +303,37 @@ fn attributes_note(git: &Git) -> Result<Option<String>> {
 
 /// The fork and the fork point merged with the target; the merged trees stay readable through
 /// `repo`.
-/// The fork and its fork point merged with the target, in a thread of its own.
-struct Merging {
-    running: Option<std::thread::JoinHandle<Result<Merged>>>,
+/// The fork and its fork point merged with the target, on a thread of its own.
+fn start_merges(
+    repo: &Repo,
+    git: &Git,
+    fork: CommitId,
+    fork_point: CommitId,
+    target: CommitId,
+) -> Background<Result<(merge::Scratch, Vec<MergeOutcome>)>> {
+    let mut requests = vec![MergeRequest::commits(fork, target)];
+    if fork_point != fork {
+        requests.push(MergeRequest::commits(fork_point, target));
+    }
+    let git = git.with_attributes_of(fork);
+    let (git_dir, objects) = (repo.git_dir().to_path_buf(), repo.objects_dir());
+    Background::start(move || merge::merge_all_at(&git_dir, &objects, &git, &requests))
 }
 
-/// The merges' objects and outcomes.
-type Merged = (merge::Scratch, Vec<MergeOutcome>);
-
-impl Merging {
-    fn start(
-        repo: &Repo,
-        git: &Git,
-        fork: CommitId,
-        fork_point: CommitId,
-        target: CommitId,
-    ) -> Merging {
-        let mut requests = vec![MergeRequest::commits(fork, target)];
-        if fork_point != fork {
-            requests.push(MergeRequest::commits(fork_point, target));
-        }
-        let git = git.with_attributes_of(fork);
-        let (git_dir, objects) = (repo.git_dir().to_path_buf(), repo.objects_dir());
-        let running =
-            std::thread::spawn(move || merge::merge_all_at(&git_dir, &objects, &git, &requests));
-        Merging {
-            running: Some(running),
-        }
-    }
-
-    fn finish(mut self, repo: &Repo) -> Result<Merges> {
-        let running = self.running.take().expect("a merge is finished once");
-        let (scratch, outcomes) = running
-            .join()
-            .unwrap_or_else(|e| std::panic::resume_unwind(e))?;
-        repo.add_scratch(scratch)?;
-        let mut outcomes = outcomes.into_iter();
-        let fork_merge = outcomes.next().expect("one outcome per request");
-        Ok(Merges {
-            merged_files: repo.files(fork_merge.tree)?,
-            fork: fork_merge,
-            fork_point: outcomes.next(),
-        })
-    }
-}
-
-impl Drop for Merging {
-    /// A run that fails before the merge is read still waits for git, so that its scratch
-    /// objects are removed before the process ends.
-    fn drop(&mut self) {
-        if let Some(running) = self.running.take() {
-            let _ = running.join();
-        }
-    }
+/// The merges' outcomes, their objects readable through `repo`.
+fn finish_merges(
+    repo: &Repo,
+    merging: Background<Result<(merge::Scratch, Vec<MergeOutcome>)>>,
+) -> Result<Merges> {
+    let (scratch, outcomes) = merging.finish()?;
+    repo.add_scratch(scratch)?;
+    let mut outcomes = outcomes.into_iter();
+    let fork_merge = outcomes.next().expect("one outcome per request");
+    Ok(Merges {
+        merged_files: repo.files(fork_merge.tree)?,
+        fork: fork_merge,
+        fork_point: outcomes.next(),
+    })
 }
 
 /// The newest upstream commit the fork's own work builds on: among the upstream parents of own

@@ -1,6 +1,7 @@
 //! The only user of git2 and of the `git` program. Owned values leave this module; `NotFound`
 //! becomes `Option`; every error carries context. Nothing here writes to the repository.
 
+pub mod background;
 pub mod blame;
 pub mod collect;
 mod fork_config;
