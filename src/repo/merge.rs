@@ -219,9 +219,84 @@ fn merge_batch(
                 help: "check that --to names the fork's real upstream".into(),
             });
         }
-        return Err(super::git::failure(&command, &output.stderr));
+        return Err(unreadable_object(git_dir, &stderr, requests)
+            .unwrap_or_else(|| super::git::failure(&command, &output.stderr)));
     }
     parse(&output.stdout, requests)
+}
+
+/// git's merge stopped at an object it could not read (a missing or damaged blob): the
+/// object, and the path one of the merged trees has it at, so that the user knows what to
+/// fetch or repair. None when git failed for another reason.
+fn unreadable_object(git_dir: &Path, stderr: &str, requests: &[MergeRequest]) -> Option<Error> {
+    let line = stderr.lines().find(|line| {
+        [
+            "unable to read",
+            "is corrupt",
+            "unable to unpack",
+            "bad object",
+        ]
+        .iter()
+        .any(|sign| line.contains(sign))
+    })?;
+    let id = line
+        .split(|c: char| !c.is_ascii_hexdigit())
+        .find(|word| word.len() == 40)?;
+    let place = Oid::from_str(id)
+        .ok()
+        .and_then(|wanted| place_of(git_dir, wanted, requests))
+        .map(|(path, side)| format!(" ({path} in {side})"))
+        .unwrap_or_default();
+    Some(Error::UnreadableObject {
+        id: id.to_string(),
+        place,
+        command: "merge-tree --write-tree --stdin".into(),
+        stderr: line.trim().to_string(),
+    })
+}
+
+/// The first path at which a side of the merges holds `wanted`, and that side. A failed run
+/// pays for the walks, a few trees at most.
+fn place_of(git_dir: &Path, wanted: Oid, requests: &[MergeRequest]) -> Option<(String, String)> {
+    const TREES_LOOKED_AT: usize = 12;
+    let repo = git2::Repository::open_bare(git_dir).ok()?;
+    let mut sides: Vec<Side> = Vec::new();
+    for request in requests {
+        for side in [request.ours, request.theirs] {
+            if !sides.iter().any(|s| s.to_string() == side.to_string()) {
+                sides.push(side);
+            }
+        }
+    }
+    for side in sides.into_iter().take(TREES_LOOKED_AT) {
+        let short: String = side.to_string().chars().take(12).collect();
+        let (tree, label) = match side {
+            Side::Commit(id) => (
+                repo.find_commit(Oid::from_str(&id.to_string()).ok()?)
+                    .and_then(|c| c.tree()),
+                format!("commit {short}"),
+            ),
+            Side::Tree(id) => (
+                repo.find_tree(Oid::from_str(&id.to_string()).ok()?),
+                format!("tree {short}"),
+            ),
+        };
+        let Ok(tree) = tree else {
+            continue;
+        };
+        let mut found = None;
+        let _ = tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
+            if entry.id() == wanted {
+                found = Some(format!("{dir}{}", entry.name().unwrap_or("?")));
+                return git2::TreeWalkResult::Abort;
+            }
+            git2::TreeWalkResult::Ok
+        });
+        if let Some(path) = found {
+            return Some((path, label));
+        }
+    }
+    None
 }
 
 fn malformed(what: &str) -> Error {

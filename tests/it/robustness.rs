@@ -234,6 +234,26 @@ fn a_damaged_object_the_answer_needs_is_named() {
 }
 
 #[test]
+fn a_blob_gits_merge_cannot_read_is_named_with_its_path() {
+    // Both sides edit postgresql.py: the merge needs the fork's version, which is gone.
+    let fixture = Fixture::build("conflicts");
+    let copy = loose_copy(&fixture);
+    let blob = git_ok(
+        &copy,
+        &["rev-parse", "HEAD:connectors/sources/postgresql.py"],
+    );
+    let blob = blob.trim();
+    std::fs::remove_file(object_file(&copy, blob)).unwrap();
+    let mut command = forkdrift_in(fixture.temp.path());
+    command.arg("-C").arg(&copy).arg("audit");
+    fails_with(
+        command,
+        &format!("git could not read object {blob} (connectors/sources/postgresql.py in commit "),
+        "git fetch --refetch",
+    );
+}
+
+#[test]
 fn a_missing_blob_the_answer_does_not_need_is_a_note() {
     let fixture = Fixture::from_toml(&format!(
         r#"{UPSTREAM}
