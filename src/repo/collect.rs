@@ -266,6 +266,8 @@ fn log_raw(
     Ok(parse_raw(&output))
 }
 
+/// `git log --raw -z --format=%x00%H`: NUL-separated fields; a commit id opens each commit,
+/// a `:mode mode id id status` field is followed by the path it changed.
 fn parse_raw(output: &[u8]) -> HashMap<CommitId, Vec<String>> {
     let mut out: HashMap<CommitId, Vec<String>> = HashMap::new();
     let mut current: Option<CommitId> = None;
@@ -301,8 +303,6 @@ fn attributes_note(git: &Git) -> Result<Option<String>> {
     }))
 }
 
-/// The fork and the fork point merged with the target; the merged trees stay readable through
-/// `repo`.
 /// The fork and its fork point merged with the target, on a thread of its own.
 fn start_merges(
     repo: &Repo,

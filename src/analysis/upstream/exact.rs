@@ -121,18 +121,9 @@ pub(super) fn exact_matches<'a>(
         .flat_map(|&i| related[i].iter().map(move |&u| (i, u)))
         .filter(|&(i, u)| undecided(i, u))
         .collect();
-    let own_asked: Vec<usize> = pairs
-        .iter()
-        .map(|p| p.0)
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    let upstream_asked: Vec<usize> = pairs
-        .iter()
-        .map(|p| p.1)
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
+    let (own_asked, upstream_asked): (BTreeSet<usize>, BTreeSet<usize>) = pairs.into_iter().unzip();
+    let own_asked: Vec<usize> = own_asked.into_iter().collect();
+    let upstream_asked: Vec<usize> = upstream_asked.into_iter().collect();
     // Like the upstream side's, a commit whose blobs this clone lacks (a partial clone) has no
     // patch-id to match, and the other matches still apply.
     let patch_ids = |commits: &[usize], meta: &(dyn Fn(usize) -> &'a CommitInfo + Sync)| {
