@@ -9,7 +9,7 @@ use super::background::Background;
 use super::fork_config::{acceptances, unmatched_own};
 use super::git::Git;
 use super::merge::{self, MergeRequest};
-use super::selection::{Endpoints, endpoints, release_points};
+use super::selection::{Endpoints, endpoints_scanning, release_points};
 use crate::error::Result;
 use crate::facts::{
     CommitId, CommitInfo, Facts, Graph, MergeOutcome, Merges, Objects, TreeId, Trees, Upstream,
@@ -29,6 +29,8 @@ pub fn collect(repo: &Repo, git: &Git, selection: &Selection) -> Result<Facts> {
         "2.40",
     )?;
     crate::progress::phase("resolving the fork, the target and the rule pack");
+    let (endpoints, scanning) = endpoints_scanning(repo, selection, Some(git))?;
+    let scanning = scanning.expect("asked for with git");
     let Endpoints {
         pack,
         fork,
@@ -41,10 +43,7 @@ pub fn collect(repo: &Repo, git: &Git, selection: &Selection) -> Result<Facts> {
         own: own_ordered,
         foreign_tags,
         notes: endpoint_notes,
-    } = endpoints(repo, selection)?;
-
-    // git lists what upstream's commits changed while the own commits and the history are read.
-    let scanning = start_scan(repo, git, &tips, merge_base);
+    } = endpoints;
     let own_ids: HashSet<CommitId> = own_ordered.iter().copied().collect();
     let own = own_ordered
         .iter()
@@ -228,16 +227,18 @@ fn changed_paths<'c>(
     log_raw(repo.git_dir(), git, &input, &["--no-walk=unsorted"])
 }
 
-/// [`changed_paths`] of the upstream commits since the merge-base (`tips` but not `merge_base`,
-/// merges aside), walked by git itself on a thread of its own: it needs only the endpoints, and
-/// runs while the own commits are read. What it lacks (a commit it did not list, a commit with
-/// no paths) is scanned with the fork's side afterwards.
-fn start_scan(
+/// [`changed_paths`] of the commits since the merge-base (`tips` but not `merge_base`, merges
+/// aside), walked by git itself on a thread of its own: it needs only the merge-base and the
+/// tips, and runs while the own commits are walked and read (`endpoints_scanning` starts it).
+/// What it lacks (a commit it did not list) is scanned with the fork's side afterwards.
+pub(super) type Scanning = Background<Result<HashMap<CommitId, Vec<String>>>>;
+
+pub(super) fn start_scan(
     repo: &Repo,
     git: &Git,
     tips: &[CommitId],
     merge_base: CommitId,
-) -> Background<Result<HashMap<CommitId, Vec<String>>>> {
+) -> Scanning {
     let mut input: String = tips.iter().map(|tip| format!("{tip}\n")).collect();
     input.push_str(&format!("^{merge_base}\n"));
     let (git_dir, git) = (repo.git_dir().to_path_buf(), git.clone());
