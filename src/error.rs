@@ -134,18 +134,14 @@ pub enum Error {
 
     /// git's merge stopped at an object it could not read.
     #[error("git could not read object {id}{place} (`git {command}`: {stderr})")]
-    #[diagnostic(
-        code(forkdrift::unreadable_object),
-        help(
-            "`git fsck` names what is damaged; a partial, shallow or pruned clone lacks objects: `git fetch --refetch` from the remote that has them (`git fetch --unshallow` for a shallow clone)"
-        )
-    )]
+    #[diagnostic(code(forkdrift::unreadable_object), help("{help}"))]
     UnreadableObject {
         id: String,
         /// Where the object is, as " (path in revision)", or empty when no merged tree has it.
         place: String,
         command: String,
         stderr: String,
+        help: String,
     },
 
     #[error("{context}")]

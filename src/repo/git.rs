@@ -66,7 +66,13 @@ impl Git {
         ] {
             command.env_remove(variable);
         }
-        command.env("GIT_TERMINAL_PROMPT", "0").env("LC_ALL", "C");
+        // In a partial clone git fetches a missing blob from the promisor remote on demand:
+        // forkdrift works offline, so git 2.44+ is told not to (a missing blob is then named,
+        // with how to fetch it); older gits ignore the variable.
+        command
+            .env("GIT_TERMINAL_PROMPT", "0")
+            .env("GIT_NO_LAZY_FETCH", "1")
+            .env("LC_ALL", "C");
         if self.hermetic {
             command
                 .env("GIT_CONFIG_NOSYSTEM", "1")

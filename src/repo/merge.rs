@@ -235,6 +235,7 @@ fn unreadable_object(git_dir: &Path, stderr: &str, requests: &[MergeRequest]) ->
             "is corrupt",
             "unable to unpack",
             "bad object",
+            "could not fetch",
         ]
         .iter()
         .any(|sign| line.contains(sign))
@@ -247,12 +248,37 @@ fn unreadable_object(git_dir: &Path, stderr: &str, requests: &[MergeRequest]) ->
         .and_then(|wanted| place_of(git_dir, wanted, requests))
         .map(|(path, side)| format!(" ({path} in {side})"))
         .unwrap_or_default();
+    let help = match promisor(git_dir) {
+        // git was told not to fetch (GIT_NO_LAZY_FETCH): forkdrift works offline.
+        Some(remote) => format!(
+            "this is a partial clone, and forkdrift does not fetch: `git -c remote.{remote}.partialclonefilter= fetch --refetch {remote}` fetches the blobs it lacks"
+        ),
+        None => "`git fsck` names what is damaged; a shallow or pruned clone lacks objects: `git fetch --refetch` from the remote that has them (`git fetch --unshallow` for a shallow clone)".into(),
+    };
     Some(Error::UnreadableObject {
         id: id.to_string(),
         place,
         command: "merge-tree --write-tree --stdin".into(),
         stderr: line.trim().to_string(),
+        help,
     })
+}
+
+/// The remote a partial clone came from (`remote.<name>.promisor = true`), if it is one.
+fn promisor(git_dir: &Path) -> Option<String> {
+    let config = git2::Repository::open_bare(git_dir).ok()?.config().ok()?;
+    let mut entries = config.entries(Some(r"remote\..*\.promisor")).ok()?;
+    while let Some(Ok(entry)) = entries.next() {
+        if entry.value().is_ok_and(|v| v == "true") {
+            let name = entry.name().ok()?;
+            return Some(
+                name.strip_prefix("remote.")?
+                    .strip_suffix(".promisor")?
+                    .to_string(),
+            );
+        }
+    }
+    None
 }
 
 /// The first path at which a side of the merges holds `wanted`, and that side. A failed run

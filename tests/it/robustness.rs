@@ -254,6 +254,78 @@ fn a_blob_gits_merge_cannot_read_is_named_with_its_path() {
 }
 
 #[test]
+fn a_partial_clone_is_read_offline() {
+    // A blob-less clone: git would fetch each blob a merge needs from the promisor remote.
+    let fixture = Fixture::build("conflicts");
+    let source = fixture.path().to_str().unwrap().to_string();
+    git_ok(
+        fixture.path(),
+        &["config", "uploadpack.allowFilter", "true"],
+    );
+    let clone = fixture.temp.path().join("partial");
+    git_ok(
+        fixture.temp.path(),
+        &[
+            "clone",
+            "--quiet",
+            "--no-checkout",
+            "--filter=blob:none",
+            &format!("file://{source}"),
+            clone.to_str().unwrap(),
+        ],
+    );
+    git_ok(
+        &clone,
+        &[
+            "fetch",
+            "--quiet",
+            "--filter=blob:none",
+            "origin",
+            "+refs/remotes/upstream/*:refs/remotes/upstream/*",
+        ],
+    );
+    let objects = || {
+        let mut files: Vec<_> = walkdir(&clone.join(".git/objects"));
+        files.sort();
+        files
+    };
+    let before = objects();
+    let trace = fixture.temp.path().join("trace.json");
+    let mut command = forkdrift_in(fixture.temp.path());
+    command
+        .env("GIT_TRACE2_EVENT", &trace)
+        .arg("-C")
+        .arg(&clone)
+        .args(["audit", "--fork", "origin/main", "--to", "upstream/main"]);
+    fails_with(
+        command,
+        "git could not read object",
+        "partial clone, and forkdrift does not fetch: `git -c remote.origin.partialclonefilter= fetch --refetch origin`",
+    );
+    assert_eq!(objects(), before, "the clone's objects are as they were");
+    let events = std::fs::read_to_string(&trace).unwrap();
+    assert!(events.contains("merge-tree"), "git's events were traced");
+    assert!(
+        !events.contains("\"fetch\""),
+        "no git process fetched: {events}"
+    );
+}
+
+/// Every file under `dir`, recursively.
+fn walkdir(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(walkdir(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+#[test]
 fn a_missing_blob_the_answer_does_not_need_is_a_note() {
     let fixture = Fixture::from_toml(&format!(
         r#"{UPSTREAM}
