@@ -134,14 +134,18 @@ pub enum Error {
 
     /// git's merge stopped at an object it could not read.
     #[error("git could not read object {id}{place} (`git {command}`: {stderr})")]
-    #[diagnostic(code(forkdrift::unreadable_object), help("{help}"))]
+    #[diagnostic(
+        code(forkdrift::unreadable_object),
+        help("{}", unreadable_help(promisor.as_deref()))
+    )]
     UnreadableObject {
         id: String,
         /// Where the object is, as " (path in revision)", or empty when no merged tree has it.
         place: String,
         command: String,
         stderr: String,
-        help: String,
+        /// The remote a partial clone came from, when the repository is one.
+        promisor: Option<String>,
     },
 
     #[error("{context}")]
@@ -301,6 +305,17 @@ fn git_help(source: &LibGit2) -> &'static str {
         _ => {
             "`git fsck` checks the repository; if git reads it fine, this is a bug in forkdrift: please report it with the command you ran"
         }
+    }
+}
+
+/// What to do about an object git could not read: in a partial clone, fetch what forkdrift
+/// does not (it tells git not to fetch: it works offline); else find the damage or refetch.
+fn unreadable_help(promisor: Option<&str>) -> String {
+    match promisor {
+        Some(remote) => format!(
+            "this is a partial clone, and forkdrift does not fetch: `git -c remote.{remote}.partialclonefilter= fetch --refetch {remote}` fetches the blobs it lacks"
+        ),
+        None => "`git fsck` names what is damaged; a shallow or pruned clone lacks objects: `git fetch --refetch` from the remote that has them (`git fetch --unshallow` for a shallow clone)".into(),
     }
 }
 

@@ -9,7 +9,7 @@ use super::background::Background;
 use super::fork_config::{acceptances, unmatched_own};
 use super::git::Git;
 use super::merge::{self, MergeRequest};
-use super::selection::{Endpoints, endpoints_scanning, release_points};
+use super::selection::{Endpoints, endpoints_with, release_points};
 use crate::error::Result;
 use crate::facts::{
     CommitId, CommitInfo, Facts, Graph, MergeOutcome, Merges, Objects, TreeId, Trees, Upstream,
@@ -29,8 +29,9 @@ pub fn collect(repo: &Repo, git: &Git, selection: &Selection) -> Result<Facts> {
         "2.40",
     )?;
     crate::progress::phase("resolving the fork, the target and the rule pack");
-    let (endpoints, scanning) = endpoints_scanning(repo, selection, Some(git))?;
-    let scanning = scanning.expect("asked for with git");
+    let (endpoints, scanning) = endpoints_with(repo, selection, |from, merge_base| {
+        start_scan(repo, git, from, merge_base)
+    })?;
     let Endpoints {
         pack,
         fork,
@@ -229,16 +230,14 @@ fn changed_paths<'c>(
 
 /// [`changed_paths`] of the commits since the merge-base (`tips` but not `merge_base`, merges
 /// aside), walked by git itself on a thread of its own: it needs only the merge-base and the
-/// tips, and runs while the own commits are walked and read (`endpoints_scanning` starts it).
+/// tips, and runs while the own commits are walked and read (`endpoints_with` calls for it).
 /// What it lacks (a commit it did not list) is scanned with the fork's side afterwards.
-pub(super) type Scanning = Background<Result<HashMap<CommitId, Vec<String>>>>;
-
-pub(super) fn start_scan(
+fn start_scan(
     repo: &Repo,
     git: &Git,
     tips: &[CommitId],
     merge_base: CommitId,
-) -> Scanning {
+) -> Background<Result<HashMap<CommitId, Vec<String>>>> {
     let mut input: String = tips.iter().map(|tip| format!("{tip}\n")).collect();
     input.push_str(&format!("^{merge_base}\n"));
     let (git_dir, git) = (repo.git_dir().to_path_buf(), git.clone());

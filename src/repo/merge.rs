@@ -155,7 +155,7 @@ pub fn merge_into(
                 .iter()
                 .skip(worker)
                 .step_by(workers)
-                .cloned()
+                .copied()
                 .collect()
         })
         .collect();
@@ -243,30 +243,26 @@ fn unreadable_object(git_dir: &Path, stderr: &str, requests: &[MergeRequest]) ->
     let id = line
         .split(|c: char| !c.is_ascii_hexdigit())
         .find(|word| word.len() == 40)?;
-    let place = Oid::from_str(id)
-        .ok()
-        .and_then(|wanted| place_of(git_dir, wanted, requests))
+    // Opened again only on this failing path, to say where the object is and what to fetch.
+    let repo = git2::Repository::open_bare(git_dir).ok();
+    let place = repo
+        .as_ref()
+        .zip(Oid::from_str(id).ok())
+        .and_then(|(repo, wanted)| place_of(repo, wanted, requests))
         .map(|(path, side)| format!(" ({path} in {side})"))
         .unwrap_or_default();
-    let help = match promisor(git_dir) {
-        // git was told not to fetch (GIT_NO_LAZY_FETCH): forkdrift works offline.
-        Some(remote) => format!(
-            "this is a partial clone, and forkdrift does not fetch: `git -c remote.{remote}.partialclonefilter= fetch --refetch {remote}` fetches the blobs it lacks"
-        ),
-        None => "`git fsck` names what is damaged; a shallow or pruned clone lacks objects: `git fetch --refetch` from the remote that has them (`git fetch --unshallow` for a shallow clone)".into(),
-    };
     Some(Error::UnreadableObject {
         id: id.to_string(),
         place,
         command: "merge-tree --write-tree --stdin".into(),
         stderr: line.trim().to_string(),
-        help,
+        promisor: repo.as_ref().and_then(promisor),
     })
 }
 
 /// The remote a partial clone came from (`remote.<name>.promisor = true`), if it is one.
-fn promisor(git_dir: &Path) -> Option<String> {
-    let config = git2::Repository::open_bare(git_dir).ok()?.config().ok()?;
+fn promisor(repo: &git2::Repository) -> Option<String> {
+    let config = repo.config().ok()?;
     let mut entries = config.entries(Some(r"remote\..*\.promisor")).ok()?;
     while let Some(Ok(entry)) = entries.next() {
         if entry.value().is_ok_and(|v| v == "true") {
@@ -283,29 +279,26 @@ fn promisor(git_dir: &Path) -> Option<String> {
 
 /// The first path at which a side of the merges holds `wanted`, and that side. A failed run
 /// pays for the walks, a few trees at most.
-fn place_of(git_dir: &Path, wanted: Oid, requests: &[MergeRequest]) -> Option<(String, String)> {
+fn place_of(
+    repo: &git2::Repository,
+    wanted: Oid,
+    requests: &[MergeRequest],
+) -> Option<(String, String)> {
     const TREES_LOOKED_AT: usize = 12;
-    let repo = git2::Repository::open_bare(git_dir).ok()?;
-    let mut sides: Vec<Side> = Vec::new();
-    for request in requests {
-        for side in [request.ours, request.theirs] {
-            if !sides.iter().any(|s| s.to_string() == side.to_string()) {
-                sides.push(side);
-            }
-        }
-    }
-    for side in sides.into_iter().take(TREES_LOOKED_AT) {
+    let mut seen = std::collections::HashSet::new();
+    let sides = requests
+        .iter()
+        .flat_map(|request| [request.ours, request.theirs])
+        .filter(|side| seen.insert(side.to_string()))
+        .take(TREES_LOOKED_AT);
+    for side in sides {
         let short: String = side.to_string().chars().take(12).collect();
         let (tree, label) = match side {
             Side::Commit(id) => (
-                repo.find_commit(Oid::from_str(&id.to_string()).ok()?)
-                    .and_then(|c| c.tree()),
+                repo.find_commit(super::oid(id)).and_then(|c| c.tree()),
                 format!("commit {short}"),
             ),
-            Side::Tree(id) => (
-                repo.find_tree(Oid::from_str(&id.to_string()).ok()?),
-                format!("tree {short}"),
-            ),
+            Side::Tree(id) => (repo.find_tree(super::oid(id)), format!("tree {short}")),
         };
         let Ok(tree) = tree else {
             continue;

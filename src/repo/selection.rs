@@ -4,8 +4,6 @@
 //! recover.
 
 use super::Repo;
-use super::collect::{Scanning, start_scan};
-use super::git::Git;
 use crate::analysis::releases;
 use crate::config;
 use crate::error::{Error, Result};
@@ -78,18 +76,18 @@ pub(super) struct Endpoints {
 }
 
 pub(super) fn endpoints(repo: &Repo, selection: &Selection) -> Result<Endpoints> {
-    Ok(endpoints_scanning(repo, selection, None)?.0)
+    Ok(endpoints_with(repo, selection, |_, _| ())?.0)
 }
 
-/// [`endpoints`], and with `git` the scan of what upstream's commits changed, started as soon
-/// as the merge-base is known (from every upstream ref and release tag: a fork's own tag only
-/// adds own commits, whose paths the scan gives as the fork's side would) so that git walks
-/// and diffs them while the own commits are walked and read.
-pub(super) fn endpoints_scanning(
+/// [`endpoints`], calling `at_merge_base` as soon as the merge-base is known with it and the
+/// commits upstream's history may start from (every upstream ref and release tag: a fork's own
+/// tag only adds own commits), before the own commits are walked: `collect` starts git's scan
+/// of upstream's commits there, to run beside that walk.
+pub(super) fn endpoints_with<T>(
     repo: &Repo,
     selection: &Selection,
-    git: Option<&Git>,
-) -> Result<(Endpoints, Option<Scanning>)> {
+    at_merge_base: impl FnOnce(&[CommitId], CommitId) -> T,
+) -> Result<(Endpoints, T)> {
     let fork = repo.resolve_commit(&selection.fork)?;
     let explicit_pack = selection.rules.as_deref().map(Pack::load).transpose()?;
     let remote_name = selection.remote_name().to_string();
@@ -206,11 +204,11 @@ pub(super) fn endpoints_scanning(
             theirs: target_name.clone(),
             shallow: repo.is_shallow(),
         })?;
-    let scanning = git.map(|git| {
+    let started = {
         let mut from = tips.clone();
         from.extend(release_tags.iter().map(|(_, id)| *id));
-        start_scan(repo, git, &from, merge_base)
-    });
+        at_merge_base(&from, merge_base)
+    };
     crate::progress::phase("walking the fork's own commits");
     let own = repo.walk(&[fork], &tips)?;
     crate::progress::phase("telling upstream's release tags from the fork's");
@@ -252,7 +250,7 @@ pub(super) fn endpoints_scanning(
         foreign_tags,
         notes,
     };
-    Ok((endpoints, scanning))
+    Ok((endpoints, started))
 }
 
 /// A pack's `detect` path, a file or a directory, is in `tree`.

@@ -188,20 +188,12 @@ pub fn already_upstream(
         .collect();
     let own_needed: BTreeSet<usize> = lines_met.iter().flat_map(|(l, _)| l).copied().collect();
     let upstream_needed: BTreeSet<usize> = lines_met.iter().flat_map(|(_, c)| c).copied().collect();
-    let own_read: Vec<usize> = own_needed
-        .iter()
-        .chain(&patched.own)
-        .copied()
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    let upstream_read: Vec<usize> = upstream_needed
-        .iter()
-        .chain(&patched.upstream)
-        .copied()
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
+    let union = |needed: &BTreeSet<usize>, patched: &[usize]| -> Vec<usize> {
+        let all: BTreeSet<usize> = needed.iter().chain(patched).copied().collect();
+        all.into_iter().collect()
+    };
+    let own_read = union(&own_needed, &patched.own);
+    let upstream_read = union(&upstream_needed, &patched.upstream);
     let own_readings = par_map(objects, &own_read, |objects, &i| {
         // A commit's own changed paths are all watched: they narrow the diff.
         match own_paths(i) {
