@@ -88,19 +88,21 @@ pub fn release_points(
     Ok(points)
 }
 
-/// The fork's own version: its fork point's version file, else the newest release tag
-/// the fork point contains.
+/// The fork's own version: its fork point's version file, or the newest release tag the
+/// fork point contains when that is newer. A release the fork point contains is no hop,
+/// whatever the file says: a pack whose pattern reads only part of a version (`Major = 1`
+/// of go-ethereum's split constants) would otherwise send the sweep through every release
+/// since 1.0 that sits on a side branch.
 pub fn fork_version(facts: &Facts, objects: &dyn Objects) -> Result<Option<Version>> {
-    if let Some(version) = version_in_tree(&facts.pack, objects, facts.trees.fork_point)? {
-        return Ok(Some(version));
-    }
-    Ok(facts
+    let stated = version_in_tree(&facts.pack, objects, facts.trees.fork_point)?;
+    let contained = facts
         .releases
         .iter()
         .rev()
         .filter(|p| !p.branch)
         .find(|p| facts.graph.is_ancestor(p.commit, facts.fork_point))
-        .map(|p| p.version.clone()))
+        .map(|p| p.version.clone());
+    Ok(stated.into_iter().chain(contained).max())
 }
 
 /// From the fork's version to the target, the newest release point of each minor in turn,

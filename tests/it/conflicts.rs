@@ -700,3 +700,85 @@ fn an_in_place_edit_across_the_restructure_is_advised_at_the_targets_paths_too()
         assert!(page.contains(after.as_str()), "{format} names {after}");
     }
 }
+
+#[test]
+fn a_release_the_fork_point_contains_is_no_hop_even_when_the_version_file_reads_short() {
+    // go-ethereum states its version in three constants; a pack that reads `Major = 1` alone
+    // put every release since 1.0 that sits on a side branch on the way (v1.0.5, from 2015).
+    let fixture = Fixture::from_toml(
+        r#"description = "Upstream patches 1.0 on a side branch after the fork took 1.1."
+
+[[step]]
+commit = "upstream/main"
+message = "The agent (#1)"
+write = { "agent.go" = "package agent\n\nconst Retries = 3\n", "VERSION" = "1.0.0\n" }
+
+[[step]]
+tag = "v1.0.0"
+at = "upstream/main"
+
+[[step]]
+branch = "upstream/release-1.0"
+at = "upstream/main"
+
+[[step]]
+commit = "upstream/main"
+message = "Release 1.1.0 (#2)"
+edit = [{ path = "VERSION", replace = [["1.0.0", "1.1.0"]] }]
+
+[[step]]
+tag = "v1.1.0"
+at = "upstream/main"
+
+[[step]]
+commit = "fork/main"
+at = "upstream/main"
+message = "Retry more"
+edit = [{ path = "agent.go", replace = [["Retries = 3", "Retries = 5"]] }]
+
+[[step]]
+commit = "upstream/release-1.0"
+message = "Release 1.0.1 (#3)"
+edit = [{ path = "VERSION", replace = [["1.0.0", "1.0.1"]] }]
+
+[[step]]
+tag = "v1.0.1"
+at = "upstream/release-1.0"
+
+[[step]]
+commit = "upstream/main"
+message = "Release 1.2.0 (#4)"
+edit = [{ path = "VERSION", replace = [["1.1.0", "1.2.0"]] }]
+
+[[step]]
+tag = "v1.2.0"
+at = "upstream/main"
+"#,
+    );
+    let pack = fixture.temp.path().join("short-version.toml");
+    std::fs::write(
+        &pack,
+        r#"name = "short-version"
+description = "reads only the major of the version file"
+
+[[zone]]
+kind = "framework"
+paths = ["**"]
+
+[versions]
+scheme = "dotted"
+tags = '''^v(?P<version>\d+\.\d+\.\d+)$'''
+source = [{ path = "VERSION", regex = '''^(?P<version>\d+)''' }]
+"#,
+    )
+    .unwrap();
+    let report = fixture.audit(&[
+        "--rules",
+        pack.to_str().unwrap(),
+        "--to",
+        "v1.2.0",
+        "--hops",
+    ]);
+    let hops: Vec<&str> = report.hops.iter().map(|h| h.name.as_str()).collect();
+    assert_eq!(hops, ["v1.2.0"]);
+}
