@@ -276,6 +276,15 @@ pub struct ReleasePoint {
     pub branch: bool,
 }
 
+/// A series of commits cherry-picked onto the target: the trees after each clean step, up to
+/// its first conflict, or up to the step git could not do (`unmerged`: an object it could
+/// not read).
+#[derive(Debug, Default)]
+pub struct Picks {
+    pub steps: Vec<TreeId>,
+    pub unmerged: Option<crate::error::Error>,
+}
+
 /// What git's merge-ort reported for one merge.
 #[derive(Debug, Clone)]
 pub struct MergeOutcome {

@@ -340,6 +340,10 @@ pub struct Hop {
     /// Whole-file protocol anchors that changed since the previous hop (warn only).
     #[serde(default)]
     pub protocol_warnings: Vec<String>,
+    /// Why git could not merge this point (an object it could not read); its conflict counts
+    /// and paths are then unknown and read 0. None when it merged.
+    #[serde(default)]
+    pub merge_error: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -466,6 +470,9 @@ pub struct PlanHop {
     pub checklist: Vec<String>,
     /// The protocol comparison with the previous hop, when anything changed.
     pub protocol_report: Option<ProtocolReport>,
+    /// As [`Hop::merge_error`].
+    #[serde(default)]
+    pub merge_error: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

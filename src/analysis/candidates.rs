@@ -7,7 +7,7 @@
 
 use super::fork_names::{self, ForkName};
 use crate::error::Result;
-use crate::facts::{CommitId, CommitInfo, Delta, Facts, Files, Objects, TreeId, par_map};
+use crate::facts::{CommitId, CommitInfo, Delta, Facts, Files, Objects, Picks, TreeId, par_map};
 use crate::model::{Change, ChangeClass, Conflict, PrCandidate};
 use regex::Regex;
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -151,16 +151,16 @@ pub fn series<'f>(
     Ok((series, notes))
 }
 
-/// The series that apply cleanly to the target (`steps`: the trees of each clean
-/// cherry-pick step), ranked by the fork-caused conflicts and the risk on their files;
-/// a note for each that does not apply.
+/// The series that apply cleanly to the target (`picks`: each series picked onto it),
+/// ranked by the fork-caused conflicts and the risk on their files; a note for each that
+/// does not apply, or that git could not pick.
 pub fn rank(
     facts: &Facts,
     objects: &dyn Objects,
     changes: &[Change],
     conflicts: &[Conflict],
     series: Vec<Series>,
-    steps: Vec<Vec<TreeId>>,
+    picks: Vec<Picks>,
     notes: &mut Vec<String>,
 ) -> Result<Vec<Candidate>> {
     let by_path: HashMap<&str, &Change> = changes.iter().map(|c| (c.path.as_str(), c)).collect();
@@ -180,16 +180,24 @@ pub fn rank(
                 commits,
                 paths,
             },
-            steps,
+            Picks { steps, unmerged },
         ),
         restores,
-    ) in series.into_iter().zip(steps).zip(restores)
+    ) in series.into_iter().zip(picks).zip(restores)
     {
         let clean = steps.len() == commits.len();
         let first = commits[0];
         if restores {
             notes.push(format!(
                 "{} \"{}\" is not a PR candidate: it only brings back upstream's own lines, which the fork had changed (upstream has them)",
+                first.id.short(),
+                first.subject,
+            ));
+            continue;
+        }
+        if let Some(error) = unmerged {
+            notes.push(format!(
+                "{} \"{}\" could not be tried as a PR candidate: {error}",
                 first.id.short(),
                 first.subject,
             ));

@@ -218,7 +218,11 @@ fn still_used_at_target(
     removed: &BTreeSet<(String, String)>,
 ) -> Result<Option<ForkName>> {
     for (name, path) in removed {
-        let Some(text) = objects.read(result, path)? else {
+        // A file this clone lacks (a partial clone) says nothing either way.
+        let Some(blob) = objects.entry(result, path)? else {
+            continue;
+        };
+        let Some(text) = objects.blob_if_present(blob)? else {
             continue;
         };
         let defined = String::from_utf8_lossy(&text)

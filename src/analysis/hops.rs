@@ -6,7 +6,7 @@ use super::gate;
 use super::placement::orphaned_between;
 use super::protocol::Verdict;
 use super::risk::{self, OverallFacts, PathFacts};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::facts::{Facts, Objects, ReleasePoint};
 use crate::model::{Change, Conflict, Hop, Origin, Status};
 use std::collections::HashSet;
@@ -15,6 +15,9 @@ use std::collections::HashSet;
 pub struct HopMerge {
     pub conflicts: Vec<String>,
     pub fork_conflicts: Vec<String>,
+    /// Why git could not merge the point (an object it could not read): its conflicts are
+    /// unknown, and the sweep goes on without them.
+    pub unmerged: Option<Error>,
 }
 
 impl HopMerge {
@@ -31,8 +34,36 @@ impl HopMerge {
         HopMerge {
             conflicts,
             fork_conflicts,
+            unmerged: None,
         }
     }
+
+    /// A point git could not merge, and why.
+    pub fn unmerged(error: Error) -> HopMerge {
+        HopMerge {
+            conflicts: Vec::new(),
+            fork_conflicts: Vec::new(),
+            unmerged: Some(error),
+        }
+    }
+}
+
+/// A note for each point git could not merge: which, why, and what to do about it.
+pub fn unmerged_notes(points: &[ReleasePoint], merges: &[HopMerge]) -> Vec<String> {
+    points
+        .iter()
+        .zip(merges)
+        .filter_map(|(point, merged)| {
+            let error = merged.unmerged.as_ref()?;
+            let help = miette::Diagnostic::help(error)
+                .map(|help| format!(" ({help})"))
+                .unwrap_or_default();
+            Some(format!(
+                "{} was not merged, and its conflicts are unknown: {error}{help}",
+                point.name
+            ))
+        })
+        .collect()
 }
 
 pub fn sweep(
@@ -87,13 +118,17 @@ pub fn sweep(
             .score;
             paths.push((path.clone(), score));
         }
-        let risk = risk::overall_risk(&OverallFacts {
+        let mut risk = risk::overall_risk(&OverallFacts {
             paths,
             to_resolve: merged.conflicts.len() + orphans.len(),
             fork_conflicts: merged.fork_conflicts.len(),
             refused: verdict == Verdict::Schema && !protocol.accepted,
             ..OverallFacts::default()
         });
+        if merged.unmerged.is_some() {
+            risk.reasons
+                .push("conflicts unknown: git could not merge this point".into());
+        }
         hops.push(Hop {
             version: point.version.text.clone(),
             name: point.name.clone(),
@@ -104,6 +139,7 @@ pub fn sweep(
             risk,
             protocol: Some(verdict.as_str().into()),
             protocol_warnings: protocol.warnings.iter().map(|w| w.path.clone()).collect(),
+            merge_error: merged.unmerged.as_ref().map(ToString::to_string),
         });
     }
     Ok(hops)

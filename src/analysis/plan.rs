@@ -77,6 +77,7 @@ pub fn plan(
             checklist,
             protocol_report: (verdict != Verdict::None || !protocol.warnings.is_empty())
                 .then_some(protocol),
+            merge_error: merged.unmerged.as_ref().map(ToString::to_string),
         });
         if needs_acceptance {
             stopped_at = Some(point.version.text.clone());

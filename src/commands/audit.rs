@@ -71,6 +71,10 @@ pub fn audit(repo: &Repo, git: &Git, selection: &Selection, with_hops: bool) -> 
         let (_, points) = releases::hop_points(&audit.facts, repo)?;
         let ids: Vec<CommitId> = points.iter().map(|p| p.commit).collect();
         let merges = hop_merges(repo, git, &audit, &ids)?;
+        audit
+            .report
+            .notes
+            .extend(hops::unmerged_notes(&points, &merges));
         audit.report.hops =
             hops::sweep(&audit.facts, repo, &audit.report.changes, &points, merges)?;
     }
@@ -125,6 +129,9 @@ pub fn hop_merges(
     Ok(merged
         .into_iter()
         .map(|m| {
+            if let Some(error) = m.unmerged {
+                return hops::HopMerge::unmerged(error);
+            }
             let point: HashSet<String> = m.fork_point_conflicts.into_iter().collect();
             let attributed = attribution::attribute_against(
                 facts,

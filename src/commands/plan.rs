@@ -15,6 +15,10 @@ pub fn plan(repo: &Repo, git: &Git, selection: &Selection) -> Result<Audit> {
     let (from_version, points) = releases::hop_points(facts, repo)?;
     let ids: Vec<CommitId> = points.iter().map(|p| p.commit).collect();
     let merges: Vec<HopMerge> = audit::hop_merges(repo, git, &audit, &ids)?;
+    audit
+        .report
+        .notes
+        .extend(crate::analysis::hops::unmerged_notes(&points, &merges));
     let plan = plan::plan(
         facts,
         repo,

@@ -135,13 +135,15 @@ pub fn render(report: &Report, refusal: Option<&Refused>, out: &mut dyn Write) -
             "\n### Upgrade hops\n\n| version | ref | conflicts | fork-caused | risk | protocol |\n|---|---|---|---|---|---|"
         )?;
         for h in &report.hops {
+            let [conflicts, fork] =
+                super::hop_counts(h.conflicts, h.fork_conflicts, h.merge_error.as_ref());
             writeln!(
                 out,
                 "| {} | `{}` | {} | {} | {} | {} |",
                 h.version,
                 h.name,
-                h.conflicts,
-                h.fork_conflicts,
+                conflicts,
+                fork,
                 h.risk.score,
                 super::terminal::protocol_cell(h)
             )?;
@@ -341,14 +343,14 @@ fn plan_section(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
         } else {
             hop.protocol.clone()
         };
+        let [conflicts, fork] =
+            super::hop_counts(hop.conflicts, hop.fork_conflicts, hop.merge_error.as_ref());
         writeln!(
             out,
-            "| {} | {} | `{}` | {protocol} | {} | {} |",
+            "| {} | {} | `{}` | {protocol} | {conflicts} | {fork} |",
             number + 1,
             hop.version,
             hop.name,
-            hop.conflicts,
-            hop.fork_conflicts
         )?;
     }
     let mut seen_notes = std::collections::HashSet::new();

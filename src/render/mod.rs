@@ -57,6 +57,26 @@ pub fn quote_path(path: &str) -> Cow<'_, str> {
 pub(crate) const SHOWN_NOTES: usize = 20;
 
 /// `1 error`, `2 errors`.
+/// A hop's conflicts and those the fork causes, as tables show them: `?` where git could not
+/// merge the point (the report's notes say why).
+pub fn hop_counts(conflicts: usize, fork: usize, merge_error: Option<&String>) -> [String; 2] {
+    match merge_error {
+        Some(_) => ["?".into(), "?".into()],
+        None => [conflicts.to_string(), fork.to_string()],
+    }
+}
+
+/// A hop's conflicts in a sentence: "3 conflicts (2 caused by the fork)".
+pub fn hop_conflicts(conflicts: usize, fork: usize, merge_error: Option<&String>) -> String {
+    match merge_error {
+        Some(_) => "conflicts unknown: git could not merge it (see the notes)".into(),
+        None => format!(
+            "{} ({fork} caused by the fork)",
+            plural(conflicts, "conflict", "conflicts")
+        ),
+    }
+}
+
 pub fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }

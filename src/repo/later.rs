@@ -7,8 +7,8 @@ use super::collect::scan;
 use super::git::Git;
 use super::merge::{self, MergeRequest, Side};
 use crate::analysis::conflicts::{self, RawConflict};
-use crate::error::Result;
-use crate::facts::{CommitId, CommitInfo, Facts, MergeOutcome, TreeId, Upstream};
+use crate::error::{Error, Result};
+use crate::facts::{CommitId, CommitInfo, Facts, Picks, Upstream};
 
 /// One release point merged with the fork and with its fork point.
 pub struct PointMerge {
@@ -17,6 +17,9 @@ pub struct PointMerge {
     /// The same conflicts with the fork's and the point's line ranges, for blame.
     pub raw: Vec<RawConflict>,
     pub fork_point_conflicts: Vec<String>,
+    /// Why git could not merge the point, with the fork or with the fork point (an object it
+    /// could not read): its conflicts are then unknown, and every list above is empty.
+    pub unmerged: Option<Error>,
 }
 
 /// Merges the fork and its fork point with each point, in parallel batches (one
@@ -43,21 +46,31 @@ pub fn merge_points(
         .par_chunks(batch)
         .map(|chunk| {
             let flat: Vec<MergeRequest> = chunk.iter().flatten().copied().collect();
-            let (scratch, outcomes) = merge::merge_all_at(&git_dir, &objects, git, &flat)?;
+            let scratch = merge::Scratch::new()?;
+            let attempts = merge::merge_each_into(&git_dir, &objects, git, &scratch, &flat)?;
             // The conflicts' stages are read while the merges' objects (a virtual merge base)
             // are still there.
             let local = handle.open()?;
             local.add_scratch(scratch)?;
-            outcomes
-                .chunks(2)
-                .map(|pair| {
-                    Ok(PointMerge {
-                        conflicts: pair[0].conflicted_paths(),
-                        raw: conflicts::conflicts(&pair[0], &local)?,
-                        fork_point_conflicts: pair[1].conflicted_paths(),
-                    })
-                })
-                .collect()
+            let mut attempts = attempts.into_iter();
+            let mut points = Vec::with_capacity(chunk.len());
+            while let (Some(fork), Some(fork_point)) = (attempts.next(), attempts.next()) {
+                points.push(match (fork, fork_point) {
+                    (Ok(fork), Ok(fork_point)) => PointMerge {
+                        conflicts: fork.conflicted_paths(),
+                        raw: conflicts::conflicts(&fork, &local)?,
+                        fork_point_conflicts: fork_point.conflicted_paths(),
+                        unmerged: None,
+                    },
+                    (Err(error), _) | (_, Err(error)) => PointMerge {
+                        conflicts: Vec::new(),
+                        raw: Vec::new(),
+                        fork_point_conflicts: Vec::new(),
+                        unmerged: Some(error),
+                    },
+                });
+            }
+            Ok(points)
         })
         .collect();
     let mut out = Vec::with_capacity(points.len());
@@ -68,14 +81,13 @@ pub fn merge_points(
 }
 
 /// Cherry-picks every series onto the target commit, one step of every series per git
-/// process. For each series, the trees after each clean step; a series stops at its first
-/// conflict.
+/// process.
 pub fn cherry_pick(
     repo: &Repo,
     git: &Git,
     target: CommitId,
     series: &[Vec<&CommitInfo>],
-) -> Result<Vec<Vec<TreeId>>> {
+) -> Result<Vec<Picks>> {
     // A pull request lands on upstream's tree with upstream's merge attributes: the fork's
     // `merge=union` would paste a fork's whole import block into a file upstream rewrote
     // (extremenetworks/telegraf's plugins/outputs/all/all.go) and call that clean.
@@ -83,7 +95,7 @@ pub fn cherry_pick(
     let target = repo.tree_of(target)?;
     // Each step merges onto the tree the previous step wrote: one scratch store for them all.
     let scratch = merge::Scratch::new()?;
-    let mut steps: Vec<Vec<TreeId>> = vec![Vec::new(); series.len()];
+    let mut picks: Vec<Picks> = series.iter().map(|_| Picks::default()).collect();
     let mut live: Vec<usize> = (0..series.len()).collect();
     let mut level = 0;
     while !live.is_empty() {
@@ -91,12 +103,12 @@ pub fn cherry_pick(
         for &index in &live {
             let commit = series[index][level];
             requests.push(MergeRequest {
-                ours: Side::Tree(steps[index].last().copied().unwrap_or(target)),
+                ours: Side::Tree(picks[index].steps.last().copied().unwrap_or(target)),
                 theirs: Side::Tree(commit.tree),
                 base: commit.parent_tree,
             });
         }
-        let outcomes: Vec<MergeOutcome> = merge::merge_into(
+        let attempts = merge::merge_each_into(
             repo.git_dir(),
             &repo.objects_dir(),
             git,
@@ -104,19 +116,23 @@ pub fn cherry_pick(
             &requests,
         )?;
         let mut next = Vec::new();
-        for (&index, outcome) in live.iter().zip(outcomes) {
-            if outcome.clean {
-                steps[index].push(outcome.tree);
-                if level + 1 < series[index].len() {
-                    next.push(index);
+        for (&index, attempt) in live.iter().zip(attempts) {
+            match attempt {
+                Ok(outcome) if outcome.clean => {
+                    picks[index].steps.push(outcome.tree);
+                    if level + 1 < series[index].len() {
+                        next.push(index);
+                    }
                 }
+                Ok(_) => {}
+                Err(error) => picks[index].unmerged = Some(error),
             }
         }
         live = next;
         level += 1;
     }
     repo.add_scratch(scratch)?;
-    Ok(steps)
+    Ok(picks)
 }
 
 /// Upstream commits the target has and `since` lacks, beyond those `facts` already read

@@ -179,6 +179,38 @@ pub fn merge_into(
         .collect())
 }
 
+/// A merge's outcome, or why git could not do it: an object it could not read (a blob a
+/// shallow, partial or damaged clone lacks), which is that merge's alone.
+pub type Attempt = std::result::Result<MergeOutcome, Error>;
+
+/// [`merge_into`], where a merge that needs an object git cannot read does not stop the
+/// others: its slot holds [`Error::UnreadableObject`]. A hop sweep or the PR candidates'
+/// picks go on without the one merge that needs it. Any other failure stops them all.
+pub fn merge_each_into(
+    git_dir: &Path,
+    objects: &Path,
+    git: &Git,
+    scratch: &Scratch,
+    requests: &[MergeRequest],
+) -> Result<Vec<Attempt>> {
+    match merge_into(git_dir, objects, git, scratch, requests) {
+        Ok(outcomes) => Ok(outcomes.into_iter().map(Ok).collect()),
+        // git stops a batch at the first merge it cannot do: the batch is redone one merge
+        // per process, which costs only on this failing path.
+        Err(Error::UnreadableObject { .. }) => requests
+            .iter()
+            .map(
+                |request| match merge_batch(git_dir, objects, git, scratch, &[*request]) {
+                    Ok(mut one) => Ok(Ok(one.pop().expect("one outcome per request"))),
+                    Err(unreadable @ Error::UnreadableObject { .. }) => Ok(Err(unreadable)),
+                    Err(other) => Err(other),
+                },
+            )
+            .collect(),
+        Err(other) => Err(other),
+    }
+}
+
 fn merge_batch(
     git_dir: &Path,
     objects: &Path,
@@ -277,8 +309,8 @@ fn promisor(repo: &git2::Repository) -> Option<String> {
     None
 }
 
-/// The first path at which a side of the merges holds `wanted`, and that side. A failed run
-/// pays for the walks, a few trees at most.
+/// The first path at which a side of the merges (or a cherry-pick's base) holds `wanted`,
+/// and that side. A failed run pays for the walks, a few trees at most.
 fn place_of(
     repo: &git2::Repository,
     wanted: Oid,
@@ -286,9 +318,15 @@ fn place_of(
 ) -> Option<(String, String)> {
     const TREES_LOOKED_AT: usize = 12;
     let mut seen = std::collections::HashSet::new();
+    // A cherry-pick's base is where the blob it lacks most often is: the picked commit's
+    // parent has the version of the file both sides changed.
     let sides = requests
         .iter()
-        .flat_map(|request| [request.ours, request.theirs])
+        .flat_map(|request| {
+            let base = request.base.map(Side::Tree);
+            [Some(request.ours), Some(request.theirs), base]
+        })
+        .flatten()
         .filter(|side| seen.insert(side.to_string()))
         .take(TREES_LOOKED_AT);
     for side in sides {

@@ -164,6 +164,7 @@ fn poisoned(mut report: Report) -> Report {
             }],
             checklist: vec![evil("step")],
             protocol_report: None,
+            merge_error: Some(evil("merge-error")),
         }],
         stopped_at: Some(evil("stop")),
     });

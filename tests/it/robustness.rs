@@ -1295,3 +1295,171 @@ fn fuzz_regressions_end_in_a_value_or_a_diagnostic() {
         }
     }
 }
+
+#[test]
+fn a_hop_git_cannot_merge_is_marked_and_the_sweep_goes_on() {
+    // Only the merge with v1.1.0 needs agent.go as v1.1.0 has it; the target rewrote the
+    // line again. The blob goes missing: that hop is unknown, the others are exact.
+    let fixture = Fixture::from_toml(
+        r#"description = "A fork whose every upstream release rewrites the line it edited."
+
+[[step]]
+commit = "upstream/main"
+message = "The agent (#1)"
+write = { "agent.go" = "package agent\n\nconst Retries = 3\n" }
+
+[[step]]
+tag = "v1.0.0"
+at = "upstream/main"
+
+[[step]]
+commit = "fork/main"
+at = "upstream/main"
+message = "Retry more"
+edit = [{ path = "agent.go", replace = [["Retries = 3", "Retries = 5"]] }]
+
+[[step]]
+commit = "upstream/main"
+message = "Retry less (#2)"
+edit = [{ path = "agent.go", replace = [["Retries = 3", "Retries = 2"]] }]
+
+[[step]]
+tag = "v1.1.0"
+at = "upstream/main"
+
+[[step]]
+commit = "upstream/main"
+message = "Retry once (#3)"
+edit = [{ path = "agent.go", replace = [["Retries = 2", "Retries = 1"]] }]
+
+[[step]]
+tag = "v1.2.0"
+at = "upstream/main"
+"#,
+    );
+    let copy = loose_copy(&fixture);
+    let blob = git_ok(&copy, &["rev-parse", "v1.1.0:agent.go"]);
+    let blob = blob.trim();
+    std::fs::remove_file(object_file(&copy, blob)).unwrap();
+    let mut command = forkdrift_in(fixture.temp.path());
+    command.arg("-C").arg(&copy).args([
+        "audit", "--rules", "generic", "--to", "v1.2.0", "--hops", "--format", "json",
+    ]);
+    let output = command.output().unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: forkdrift::model::Report = serde_json::from_slice(&output.stdout).unwrap();
+    let hops: Vec<(&str, usize, Option<&str>)> = report
+        .hops
+        .iter()
+        .map(|h| (h.name.as_str(), h.conflicts, h.merge_error.as_deref()))
+        .collect();
+    let error = format!("git could not read object {blob} (agent.go in commit ");
+    assert!(
+        matches!(&hops[..], [("v1.1.0", 0, Some(e)), ("v1.2.0", 1, None)] if e.starts_with(&error)),
+        "{hops:?}"
+    );
+    assert!(
+        report.notes.iter().any(|n| n.starts_with(
+            "v1.1.0 was not merged, and its conflicts are unknown: git could not read object"
+        ) && n.contains("git fetch --refetch")),
+        "{:?}",
+        report.notes
+    );
+    assert_eq!(report.hops[1].conflict_paths, ["agent.go"]);
+    let mut command = forkdrift_in(fixture.temp.path());
+    command.arg("-C").arg(&copy).args([
+        "audit", "--rules", "generic", "--to", "v1.2.0", "--hops", "--color", "never",
+    ]);
+    let terminal = String::from_utf8(command.output().unwrap().stdout).unwrap();
+    let row = terminal
+        .lines()
+        .find(|l| l.trim_start().starts_with("1.1.0 "));
+    assert_eq!(
+        row.map(|r| r.split_whitespace().take(4).collect::<Vec<_>>()),
+        Some(vec!["1.1.0", "v1.1.0", "?", "?"]),
+        "{terminal}"
+    );
+}
+
+#[test]
+fn a_pr_candidate_git_cannot_pick_is_named_and_the_others_are_tried() {
+    // Picking "Time out later" onto the target merges agent.go as the fork's merge from
+    // upstream wrote it, and nothing else needs that version (no other merge writes it
+    // again: upstream changed the file since): it goes missing. "Retry more" picks as before.
+    let fixture = Fixture::from_toml(
+        r##"description = "Two framework fixes to one file, a merge from upstream between them."
+
+[[step]]
+commit = "upstream/main"
+message = "The agent (#1)"
+write = { "agent.go" = "package agent\n\n// How often.\nconst Retries = 3\n\n// How long.\nconst Timeout = 30\n\n// How many.\nconst Workers = 4\n" }
+
+[[step]]
+commit = "fork/main"
+at = "upstream/main"
+message = "Retry more"
+edit = [{ path = "agent.go", replace = [["Retries = 3", "Retries = 5"]] }]
+
+[[step]]
+commit = "upstream/main"
+message = "More workers (#2)"
+edit = [{ path = "agent.go", replace = [["Workers = 4", "Workers = 8"]] }]
+
+[[step]]
+merge = "upstream/main"
+into = "fork/main"
+message = "Merge branch 'main' of upstream"
+
+[[step]]
+commit = "fork/main"
+message = "Time out later"
+edit = [{ path = "agent.go", replace = [["Timeout = 30", "Timeout = 60"]] }]
+
+[[step]]
+commit = "upstream/main"
+message = "Say what the package is (#3)"
+edit = [{ path = "agent.go", replace = [["package agent", "// Package agent runs the checks.\npackage agent"]] }]
+"##,
+    );
+    let copy = loose_copy(&fixture);
+    let blob = git_ok(&copy, &["rev-parse", "HEAD~1:agent.go"]);
+    let blob = blob.trim();
+    std::fs::remove_file(object_file(&copy, blob)).unwrap();
+    let mut command = forkdrift_in(fixture.temp.path());
+    command.arg("-C").arg(&copy).args([
+        "audit",
+        "--rules",
+        "generic",
+        "--format",
+        "json",
+        "--fail-on",
+        "never",
+    ]);
+    let output = command.output().unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: forkdrift::model::Report = serde_json::from_slice(&output.stdout).unwrap();
+    let titles: Vec<&str> = report
+        .pr_candidates
+        .iter()
+        .map(|c| c.title.as_str())
+        .collect();
+    assert_eq!(titles, ["Retry more"], "{:?}", report.notes);
+    let untried = format!(
+        "\"Time out later\" could not be tried as a PR candidate: git could not read object {blob} (agent.go in "
+    );
+    assert!(
+        report.notes.iter().any(|n| n.contains(&untried)),
+        "{:?}",
+        report.notes
+    );
+}

@@ -21,7 +21,7 @@ pub(super) fn plan(page: &mut String, report: &Report) {
             };
             let _ = write!(
                 page,
-                r#"<div class="hop"><h3>{} <span class="muted">(<code>{}</code> <code>{}</code>)</span></h3><p>protocol {}{} · {}, {} caused by the fork</p>"#,
+                r#"<div class="hop"><h3>{} <span class="muted">(<code>{}</code> <code>{}</code>)</span></h3><p>protocol {}{} · {}</p>"#,
                 e(&hop.version),
                 e(&hop.name),
                 e(short(&hop.commit)),
@@ -31,8 +31,11 @@ pub(super) fn plan(page: &mut String, report: &Report) {
                 } else {
                     String::new()
                 },
-                crate::render::plural(hop.conflicts, "conflict", "conflicts"),
-                hop.fork_conflicts
+                e(&crate::render::hop_conflicts(
+                    hop.conflicts,
+                    hop.fork_conflicts,
+                    hop.merge_error.as_ref()
+                )),
             );
             if !hop.notes.is_empty() {
                 let mut notes: Vec<&ReleaseNote> = hop.notes.iter().collect();
@@ -86,13 +89,18 @@ pub(super) fn plan(page: &mut String, report: &Report) {
             ],
         );
         for hop in &report.hops {
+            let [conflicts, fork] = crate::render::hop_counts(
+                hop.conflicts,
+                hop.fork_conflicts,
+                hop.merge_error.as_ref(),
+            );
             let _ = write!(
                 page,
                 r#"<tr><td>{}</td><td><code>{}</code></td><td class="num">{}</td><td class="num">{}</td><td class="num">{}</td><td>{}</td></tr>"#,
                 e(&hop.version),
                 e(&hop.name),
-                hop.conflicts,
-                hop.fork_conflicts,
+                conflicts,
+                fork,
                 tag(risk_class(hop.risk.score), &hop.risk.score.to_string()),
                 e(hop.protocol.as_deref().unwrap_or("—"))
             );

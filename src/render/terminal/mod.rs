@@ -297,13 +297,15 @@ pub(super) fn hops(report: &Report, out: &mut dyn Write, style: &Style) -> io::R
         "version", "ref", "conflicts", "fork", "risk"
     )?;
     for hop in &report.hops {
+        let [conflicts, fork] =
+            crate::render::hop_counts(hop.conflicts, hop.fork_conflicts, hop.merge_error.as_ref());
         writeln!(
             out,
             "  {:<14} {:<24} {:>9} {:>6} {:>5}  {}",
             hop.version,
             hop.name,
-            hop.conflicts,
-            hop.fork_conflicts,
+            conflicts,
+            fork,
             hop.risk.score,
             protocol_cell(hop)
         )?;

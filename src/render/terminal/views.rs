@@ -30,13 +30,16 @@ pub fn plan(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result<(
         };
         writeln!(
             out,
-            "\n{} {} {} · {} · {} ({} caused by the fork)",
+            "\n{} {} {} · {} · {}",
             style.bold(&format!("{}.", number + 1)),
             style.bold(&hop.version),
             style.dim(&format!("({})", hop.name)),
             protocol,
-            plural(hop.conflicts, "conflict", "conflicts"),
-            hop.fork_conflicts
+            crate::render::hop_conflicts(
+                hop.conflicts,
+                hop.fork_conflicts,
+                hop.merge_error.as_ref()
+            ),
         )?;
         if let Some(report) = &hop.protocol_report {
             for warning in &report.warnings {
