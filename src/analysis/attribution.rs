@@ -4,6 +4,7 @@
 //! commits behind it: those that wrote its lines (from blame), or that touched the path.
 
 use super::conflicts::{self, RawConflict};
+use super::upstream::Settled;
 use crate::facts::{BlobId, CommitId, Facts};
 use crate::model::{Change, Conflict, Origin};
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -102,7 +103,7 @@ pub fn attribute(
     changes: &[Change],
     raw: Vec<RawConflict>,
     blame: &Blame,
-    settled: &HashSet<CommitId>,
+    settled: &Settled,
 ) -> Vec<Conflict> {
     // With no own work the fork is its own fork point and its merge was not run twice: every
     // conflict it has, the fork point has.
@@ -123,7 +124,7 @@ pub fn attribute_against(
     changes: &[Change],
     raw: Vec<RawConflict>,
     blame: &Blame,
-    settled: &HashSet<CommitId>,
+    settled: &Settled,
     point_paths: &HashSet<String>,
 ) -> Vec<Conflict> {
     let fork_paths = ForkPaths::new(facts, changes);
@@ -179,7 +180,9 @@ pub fn attribute_against(
             message: readable(&conflict.message, facts),
             already_upstream: cause == Origin::Fork
                 && !commits.is_empty()
-                && commits.iter().all(|c| settled.contains(c)),
+                && commits
+                    .iter()
+                    .all(|c| settled.has_in(c, &[fork_path.as_str(), conflict.path.as_str()])),
         });
     }
     out.sort_by(|a, b| {

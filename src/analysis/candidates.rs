@@ -6,8 +6,9 @@
 //! as mbox series that `git am` applies onto the target.
 
 use super::fork_names::{self, ForkName};
+use super::upstream::Settled;
 use crate::error::Result;
-use crate::facts::{CommitId, CommitInfo, Delta, Facts, Files, Objects, Picks, TreeId, par_map};
+use crate::facts::{CommitInfo, Delta, Facts, Files, Objects, Picks, TreeId, par_map};
 use crate::model::{Change, ChangeClass, Conflict, PrCandidate};
 use regex::Regex;
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -33,7 +34,7 @@ pub fn series<'f>(
     facts: &'f Facts,
     objects: &dyn Objects,
     changes: &[Change],
-    settled: &HashSet<CommitId>,
+    settled: &Settled,
 ) -> Result<(Vec<Series<'f>>, Vec<String>)> {
     let touched = &facts.touched;
     let by_path: HashMap<&str, &Change> = changes.iter().map(|c| (c.path.as_str(), c)).collect();

@@ -26,7 +26,7 @@ pub struct Audit {
     /// Who wrote the fork's side of the target's conflicts, and the own commits upstream
     /// already has: what a hop's conflicts are attributed with.
     pub blame: attribution::Blame,
-    pub settled: HashSet<CommitId>,
+    pub settled: upstream::Settled,
 }
 
 impl Audit {
@@ -169,11 +169,8 @@ pub fn analyse(repo: &Repo, git: &Git, facts: Facts) -> Result<Audit> {
 
     // Work upstream already has is not divergence: mark it before anything is counted.
     let already = upstream::already_upstream(&facts, objects, &changes)?;
-    let settled: HashSet<CommitId> = already
-        .iter()
-        .flat_map(|a| a.commits.iter())
-        .filter_map(|id| id.parse().ok())
-        .collect();
+    let settled = upstream::Settled::new(&facts, &already);
+    let mut left_out = Vec::new();
     // A merge writes a path only where it resolves its parents; on a PR branch that merged
     // main, that resolution is part of the work upstream squashed. The path is upstream's
     // when every commit that authored it is.
@@ -192,9 +189,28 @@ pub fn analyse(repo: &Repo, git: &Git, facts: Facts) -> Result<Audit> {
         else {
             continue;
         };
-        let mut authors = commits.iter().filter(|id| !merges.contains(id)).peekable();
+        let names: Vec<&str> = std::iter::once(change.path.as_str())
+            .chain(change.old_path.as_deref())
+            .chain(change.target_path.as_deref())
+            .collect();
+        let authors: Vec<&CommitId> = commits.iter().filter(|id| !merges.contains(id)).collect();
         change.already_upstream =
-            authors.peek().is_some() && authors.all(|id| settled.contains(id));
+            !authors.is_empty() && authors.iter().all(|id| settled.has_in(id, &names));
+        // Commits upstream merged, whose merge left this file out: say why the path is
+        // still the fork's although its commits are upstream's.
+        if !change.already_upstream && !authors.is_empty() {
+            if let Some((commit, subject)) = authors
+                .iter()
+                .find(|id| settled.contains(id) && !settled.has_in(id, &names))
+                .and_then(|id| settled.merged_as(id))
+            {
+                left_out.push(format!(
+                    "{}: the own commits that changed it are upstream's, but {} \"{subject}\" that has them leaves this file out: the fork's change to it is still the fork's",
+                    change.path,
+                    &commit[..12.min(commit.len())],
+                ));
+            }
+        }
     }
 
     crate::progress::phase("blaming the conflicting lines");
@@ -311,6 +327,7 @@ pub fn analyse(repo: &Repo, git: &Git, facts: Facts) -> Result<Audit> {
             .iter()
             .cloned()
             .chain(unreadable_note(&unreadable))
+            .chain(left_out)
             .chain(candidate_notes)
             .collect(),
     };

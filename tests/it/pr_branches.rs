@@ -342,3 +342,75 @@ edit = [{ path = "connectors/es/settings.py", replace = [["timeout = 10\n    ret
     );
     assert_eq!(found(&["--to", "upstream/slow-clusters"]), squashed);
 }
+
+/// Review can leave a file out of the PR: the branch is upstream's, its change to that file
+/// is not (top-gg's ErrorMonitor wiring in sync_job_runner.py, left out of #2671).
+#[test]
+fn a_file_the_squash_left_out_stays_the_forks() {
+    let fixture = Fixture::from_toml(
+        r#"
+description = "A PR branch adds a helper and wires it in; upstream squashes the helper alone."
+
+[[step]]
+commit = "upstream/main"
+message = "Framework (#1)"
+write = { "connectors/utils.py" = "def truncate(text):\n    return text[:10]\n", "connectors/runner.py" = "from connectors.utils import truncate\n\n\ndef run(job):\n    return truncate(job)\n" }
+
+[[step]]
+commit = "fork/main"
+at = "upstream/main"
+id = "helper"
+message = "Add an error monitor"
+edit = [{ path = "connectors/utils.py", replace = [["    return text[:10]\n", "    return text[:10]\n\n\nclass ErrorMonitor:\n    def __init__(self, limit=10):\n        self.limit = limit\n        self.errors = 0\n\n    def track(self, error):\n        self.errors += 1\n        return self.errors < self.limit\n"]] }]
+
+[[step]]
+commit = "fork/main"
+id = "wiring"
+message = "Reset the error monitor, and use it in the runner"
+edit = [
+  { path = "connectors/utils.py", replace = [["        return self.errors < self.limit\n", "        return self.errors < self.limit\n\n    def reset(self):\n        self.errors = 0\n"]] },
+  { path = "connectors/runner.py", replace = [["from connectors.utils import truncate\n", "from connectors.utils import ErrorMonitor, truncate\n"]] },
+]
+
+[[step]]
+commit = "upstream/main"
+id = "squash"
+message = "Add an error monitor (#2)"
+edit = [{ path = "connectors/utils.py", replace = [["    return text[:10]\n", "    return text[:10]\n\n\nclass ErrorMonitor:\n    def __init__(self, limit=10):\n        self.limit = limit\n        self.errors = 0\n\n    def track(self, error):\n        self.errors += 1\n        return self.errors < self.limit\n\n    def reset(self):\n        self.errors = 0\n"]] }]
+
+[[step]]
+commit = "upstream/main"
+message = "Import what the runner logs with (#3)"
+edit = [{ path = "connectors/runner.py", replace = [["from connectors.utils import truncate\n", "from connectors.utils import truncate\nfrom connectors.logger import logger\n"]] }]
+"#,
+    );
+    let report = fixture.audit(&["--rules", "elastic-connectors"]);
+    assert_eq!(
+        report
+            .already_upstream
+            .iter()
+            .map(|a| (a.upstream_commit.clone(), a.commits.clone()))
+            .collect::<Vec<_>>(),
+        [(
+            fixture.id("squash"),
+            vec![fixture.id("wiring"), fixture.id("helper")]
+        )]
+    );
+    assert!(change(&report, "connectors/utils.py").already_upstream);
+    assert!(!change(&report, "connectors/runner.py").already_upstream);
+    let conflicts: Vec<(&str, bool)> = report
+        .conflicts
+        .iter()
+        .map(|c| (c.path.as_str(), c.already_upstream))
+        .collect();
+    assert_eq!(conflicts, [("connectors/runner.py", false)]);
+    assert_eq!(report.summary.fork_conflicts, 1);
+    let squash = &fixture.id("squash")[..12];
+    assert!(
+        report.notes.contains(&format!(
+            "connectors/runner.py: the own commits that changed it are upstream's, but {squash} \"Add an error monitor (#2)\" that has them leaves this file out: the fork's change to it is still the fork's"
+        )),
+        "{:?}",
+        report.notes
+    );
+}

@@ -10,8 +10,10 @@
 mod branches;
 mod exact;
 mod lines;
+mod settled;
 
 pub use lines::line_changes;
+pub use settled::Settled;
 
 use super::backports;
 use super::patches::{self, CONTAINED, LineChanges, compose};
