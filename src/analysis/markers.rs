@@ -44,11 +44,12 @@ fn is_marker(line: &[u8], c: u8, size: usize, label: Option<&str>) -> bool {
 
 /// The regions of `merged` marked with `labels`, None when its markers do not read as git's.
 fn regions(merged: &[&[u8]], [ours, theirs]: [&str; 2]) -> Option<Vec<Region>> {
-    // The marker size is the first opening marker's (a `conflict-marker-size` attribute
-    // changes it; markers of other sizes are a virtual merge base's, inside the text).
+    // The marker size is the first opening marker's: a `conflict-marker-size` attribute sets
+    // it, below git's 7 too (markers of other sizes are a virtual merge base's, inside the
+    // text). A run of `<` is a marker only with the fork's label after it.
     let size = merged.iter().find_map(|line| {
         let run = line.iter().take_while(|&&b| b == b'<').count();
-        (run >= 7 && is_marker(line, b'<', run, Some(ours))).then_some(run)
+        (run >= 1 && is_marker(line, b'<', run, Some(ours))).then_some(run)
     })?;
     let mut out = Vec::new();
     let mut at = 0;
@@ -215,6 +216,15 @@ mod tests {
         assert_eq!(
             ranges(merged, "=======\n", "t\n"),
             Some((one(0..1), one(0..1)))
+        );
+    }
+
+    #[test]
+    fn a_shorter_marker_size_is_read_too() {
+        let merged = "a\n<<< ours\nx\n===\ny\n>>> theirs\nc\n";
+        assert_eq!(
+            ranges(merged, "a\nx\nc\n", "a\ny\nc\n"),
+            Some((one(1..2), one(1..2)))
         );
     }
 

@@ -782,3 +782,48 @@ source = [{ path = "VERSION", regex = '''^(?P<version>\d+)''' }]
     let hops: Vec<&str> = report.hops.iter().map(|h| h.name.as_str()).collect();
     assert_eq!(hops, ["v1.2.0"]);
 }
+
+#[test]
+fn a_conflict_marker_size_below_git_s_seven_still_names_the_lines() {
+    let fixture = Fixture::from_toml(
+        r#"description = "A repository whose Python files conflict with three-character markers."
+
+[[step]]
+commit = "upstream/main"
+message = "The agent (#1)"
+write = { ".gitattributes" = "*.py conflict-marker-size=3\n", "agent.py" = "import os\n\nRETRIES = 3\n\nTIMEOUT = 30\n" }
+
+[[step]]
+commit = "fork/main"
+at = "upstream/main"
+message = "Retry more"
+edit = [{ path = "agent.py", replace = [["RETRIES = 3", "RETRIES = 5"]] }]
+
+[[step]]
+commit = "upstream/main"
+message = "Retry less (#2)"
+edit = [{ path = "agent.py", replace = [["RETRIES = 3", "RETRIES = 2"]] }]
+"#,
+    );
+    let tree = fixture.git(&[
+        "--attr-source=HEAD",
+        "merge-tree",
+        "--write-tree",
+        "HEAD",
+        "upstream/main",
+    ]);
+    let tree = tree.lines().next().unwrap();
+    let merged = fixture.git(&["cat-file", "blob", &format!("{tree}:agent.py")]);
+    assert!(merged.contains("\n<<< "), "{merged}");
+    let report = fixture.audit(&["--rules", "generic"]);
+    assert_eq!(report.conflicts.len(), 1);
+    let conflict = &report.conflicts[0];
+    assert_eq!(
+        (
+            conflict.path.as_str(),
+            &conflict.ours_lines,
+            &conflict.theirs_lines
+        ),
+        ("agent.py", &vec![[3, 3]], &vec![[3, 3]])
+    );
+}
