@@ -320,19 +320,25 @@ pub fn rank(
         })
         .collect();
     let names = fork_names::fork_only_names(facts, objects, changes, &picked)?;
+    let reshaped = super::arity::mismatches(facts, objects, &picked)?;
     let mut kept = Vec::with_capacity(out.len());
-    for (candidate, name) in out.into_iter().zip(names) {
-        match name {
-            Some(why) => {
+    for ((candidate, name), reshaped) in out.into_iter().zip(names).zip(reshaped) {
+        let reason = match (name, reshaped) {
+            (Some(ForkName::Calls { name, path }), _) => Some(format!(
+                "it uses `{name}`, which the target does not have (the fork's {path} had it before)"
+            )),
+            (Some(ForkName::Removes { name, path }), _) => Some(format!(
+                "it removes `{name}`, which the target still uses ({path})"
+            )),
+            (None, Some(call)) => Some(format!(
+                "it calls `{}` with {} arguments, which the target's {} defines with {}",
+                call.name, call.passes, call.path, call.takes
+            )),
+            (None, None) => None,
+        };
+        match reason {
+            Some(reason) => {
                 let first = &candidate.1.commits[0];
-                let reason = match why {
-                    ForkName::Calls { name, path } => format!(
-                        "it uses `{name}`, which the target does not have (the fork's {path} had it before)"
-                    ),
-                    ForkName::Removes { name, path } => {
-                        format!("it removes `{name}`, which the target still uses ({path})")
-                    }
-                };
                 notes.push(format!(
                     "{} \"{}\" is not a PR candidate: {reason}: it would not build upstream",
                     first.id.short(),

@@ -240,7 +240,7 @@ fn still_used_at_target(
 
 /// The kind of file a name lives in, by its extension ("" for none): a Go name is looked for
 /// in Go files.
-fn kind(path: &str) -> String {
+pub(super) fn kind(path: &str) -> String {
     let file = path.rsplit('/').next().unwrap_or(path);
     match file.rsplit_once('.') {
         Some((stem, extension)) if !stem.is_empty() => extension.to_ascii_lowercase(),
@@ -385,7 +385,12 @@ fn for_each_identifier(text: &[u8], mut each: impl FnMut(&[u8])) {
 }
 
 /// A line without its quoted strings and its comment (`//`, or `#` starting a word).
-fn code_of(line: &[u8]) -> Vec<u8> {
+pub(super) fn code_of(line: &[u8]) -> Vec<u8> {
+    code_with_strings_as(line, b' ')
+}
+
+/// [`code_of`], each quoted string standing as `placeholder` (a string is an argument too).
+pub(super) fn code_with_strings_as(line: &[u8], placeholder: u8) -> Vec<u8> {
     let mut code = Vec::with_capacity(line.len());
     let mut quote: Option<u8> = None;
     let mut at = 0;
@@ -397,7 +402,7 @@ fn code_of(line: &[u8]) -> Vec<u8> {
                     at += 1;
                 } else if byte == open {
                     quote = None;
-                    code.push(b' ');
+                    code.push(placeholder);
                 }
             }
             None => match byte {

@@ -1,6 +1,7 @@
 //! Pure reasoning over [`Facts`](crate::facts::Facts): every step is a function of the facts,
 //! the rule pack and a read-only object store. No git access here.
 
+mod arity;
 pub mod attribution;
 pub mod backports;
 pub mod candidates;

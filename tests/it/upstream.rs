@@ -599,3 +599,55 @@ edit = [{ path = "connectors/utils.py", replace = [["def retries():\n    return 
         "{reason}"
     );
 }
+
+/// A fix that re-shapes a call for the fork's own signature builds only on the fork (op-geth's
+/// "correct RPCMarshalBlock signature" passes six arguments to a function go-ethereum defines
+/// with four). A change of a signature with its callers builds anywhere.
+#[test]
+fn a_fix_that_calls_with_the_forks_own_signature_is_no_pr_candidate() {
+    let fixture = Fixture::from_toml(
+        r##"description = "A fork widens a framework function, then adapts a caller in another file; and widens another function with its caller in one commit."
+
+[[step]]
+commit = "upstream/main"
+message = "The agent (#1)"
+write = { "block.go" = "package agent\n\n// Marshal renders a block.\nfunc Marshal(block int, full bool) string {\n\treturn \"\"\n}\n", "era.go" = "package agent\n\nfunc export(block int) string {\n\treturn Marshal(block, true)\n}\n", "limits.go" = "package agent\n\nfunc pageSize(kind string) int {\n\treturn 100\n}\n\nfunc pages(total int) int {\n\treturn total / pageSize(\"all\")\n}\n" }
+
+[[step]]
+commit = "fork/main"
+at = "upstream/main"
+id = "widen"
+message = "Marshal with the chain's config"
+edit = [{ path = "block.go", replace = [["func Marshal(block int, full bool) string {", "func Marshal(block int, full bool, config string) string {"]] }]
+
+[[step]]
+commit = "fork/main"
+id = "caller"
+message = "Correct the Marshal call"
+edit = [{ path = "era.go", replace = [["return Marshal(block, true)", "return Marshal(block, true, \"mainnet\")"]] }]
+
+[[step]]
+commit = "fork/main"
+id = "together"
+message = "Page sizes per source and kind"
+edit = [{ path = "limits.go", replace = [["func pageSize(kind string) int {", "func pageSize(source string, kind string) int {"], ["pageSize(\"all\")", "pageSize(\"any\", \"all\")"]] }]
+"##,
+    );
+    let report = fixture.audit(&["--rules", "generic"]);
+    let proposed: Vec<&String> = report
+        .pr_candidates
+        .iter()
+        .flat_map(|c| &c.commits)
+        .collect();
+    // "widen" alone would break era.go upstream too; callers left behind are not looked for.
+    assert!(proposed.contains(&&fixture.id("together")), "{proposed:?}");
+    assert!(!proposed.contains(&&fixture.id("caller")), "{proposed:?}");
+    let caller = &fixture.id("caller")[..12];
+    assert!(
+        report.notes.contains(&format!(
+            "{caller} \"Correct the Marshal call\" is not a PR candidate: it calls `Marshal` with 3 arguments, which the target's block.go defines with 2: it would not build upstream"
+        )),
+        "{:?}",
+        report.notes
+    );
+}
