@@ -69,6 +69,11 @@ impl<'a> ForkPaths<'a> {
         }
     }
 
+    /// The fork's version of a conflicted file (its stage-2 blob).
+    pub fn ours(&self, conflict: &RawConflict) -> Option<BlobId> {
+        self.stage2.get(conflict.path.as_str()).copied()
+    }
+
     pub fn of(&self, conflict: &RawConflict) -> String {
         let path = conflict.path.as_str();
         self.stage2

@@ -169,8 +169,8 @@ pub fn analyse(repo: &Repo, git: &Git, facts: Facts) -> Result<Audit> {
 
     // Work upstream already has is not divergence: mark it before anything is counted.
     let already = upstream::already_upstream(&facts, objects, &changes)?;
-    let settled = upstream::Settled::new(&facts, &already);
-    let mut left_out = Vec::new();
+    let mut settled = upstream::Settled::new(&facts, &already);
+    let mut left_out = settled.confirm_conflicts(&facts, objects, &changes, &raw)?;
     // A merge writes a path only where it resolves its parents; on a PR branch that merged
     // main, that resolution is part of the work upstream squashed. The path is upstream's
     // when every commit that authored it is.
@@ -199,10 +199,8 @@ pub fn analyse(repo: &Repo, git: &Git, facts: Facts) -> Result<Audit> {
         // Commits upstream merged, whose merge left this file out: say why the path is
         // still the fork's although its commits are upstream's.
         if !change.already_upstream && !authors.is_empty() {
-            if let Some((commit, subject)) = authors
-                .iter()
-                .find(|id| settled.contains(id) && !settled.has_in(id, &names))
-                .and_then(|id| settled.merged_as(id))
+            if let Some((commit, subject)) =
+                authors.iter().find_map(|id| settled.left_out(id, &names))
             {
                 left_out.push(format!(
                     "{}: the own commits that changed it are upstream's, but {} \"{subject}\" that has them leaves this file out: the fork's change to it is still the fork's",

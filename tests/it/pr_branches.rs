@@ -120,7 +120,7 @@ fn a_twenty_commit_branch_with_merges_and_review_edits_is_one_pr_with_its_backpo
         found.upstream_subject,
         "Port ErrorMonitor class from ruby connectors (#2671)"
     );
-    assert_eq!(report.summary.divergent, 0, "{:?}", report.changes);
+    assert_eq!(report.summary.divergent, 0, "{:?}", report.notes);
 
     // One line per PR, not one per commit.
     let output = fixture()
@@ -341,6 +341,17 @@ edit = [{ path = "connectors/es/settings.py", replace = [["timeout = 10\n    ret
         squashed
     );
     assert_eq!(found(&["--to", "upstream/slow-clusters"]), squashed);
+    // Upstream has it, the target does not: the change stays the fork's to carry through
+    // this upgrade, not upstream's to take.
+    let settled = |args: &[&str]| {
+        let args = [&["--rules", "elastic-connectors"][..], args].concat();
+        change(&fixture.audit(&args), "connectors/es/settings.py").already_upstream
+    };
+    assert!(!settled(&[
+        "--upstream-ref",
+        "refs/remotes/upstream/slow-clusters"
+    ]));
+    assert!(settled(&["--to", "upstream/slow-clusters"]));
 }
 
 /// Review can leave a file out of the PR: the branch is upstream's, its change to that file
@@ -409,6 +420,68 @@ edit = [{ path = "connectors/runner.py", replace = [["from connectors.utils impo
     assert!(
         report.notes.contains(&format!(
             "connectors/runner.py: the own commits that changed it are upstream's, but {squash} \"Add an error monitor (#2)\" that has them leaves this file out: the fork's change to it is still the fork's"
+        )),
+        "{:?}",
+        report.notes
+    );
+}
+
+/// A squash that takes a file but not all of its code leaves that code the fork's: top-gg's
+/// branch nests its error-monitor defaults under `"extraction"` in config.py, #2671 does not,
+/// and "take the target's side" would drop the nesting the fork's own code reads.
+#[test]
+fn a_conflict_whose_code_the_squash_did_not_take_is_the_forks() {
+    let fixture = Fixture::from_toml(
+        r#"
+description = "A PR branch adds a monitor and nests its defaults; upstream squashes it unnested."
+
+[[step]]
+commit = "upstream/main"
+message = "Framework (#1)"
+write = { "connectors/config.py" = "DEFAULTS = {\n    \"service\": {\n        \"idling\": 30,\n    },\n}\n", "connectors/utils.py" = "def truncate(text):\n    return text[:10]\n" }
+
+[[step]]
+commit = "fork/main"
+at = "upstream/main"
+id = "pr"
+message = "Add an error monitor"
+edit = [
+  { path = "connectors/utils.py", append = "\n\nclass ErrorMonitor:\n    def __init__(self, max_errors=10):\n        self.max_errors = max_errors\n        self.errors = 0\n\n    def track(self, error):\n        self.errors += 1\n        if self.errors > self.max_errors:\n            raise RuntimeError(error)\n" },
+  { path = "connectors/config.py", replace = [["        \"idling\": 30,\n", "        \"idling\": 30,\n        \"extraction\": {\n            \"error_monitor\": {\"max_errors\": 10},\n        },\n"]] },
+]
+
+[[step]]
+commit = "upstream/main"
+id = "squash"
+message = "Add an error monitor (#2)"
+edit = [
+  { path = "connectors/utils.py", append = "\n\nclass ErrorMonitor:\n    def __init__(self, max_errors=10):\n        self.max_errors = max_errors\n        self.errors = 0\n\n    def track(self, error):\n        self.errors += 1\n        if self.errors > self.max_errors:\n            raise RuntimeError(error)\n" },
+  { path = "connectors/config.py", replace = [["        \"idling\": 30,\n", "        \"idling\": 30,\n        \"error_monitor\": {\"max_errors\": 10},\n"]] },
+]
+"#,
+    );
+    let report = fixture.audit(&["--rules", "elastic-connectors"]);
+    let upstream: Vec<(&str, &[String])> = report
+        .already_upstream
+        .iter()
+        .map(|a| (a.upstream_commit.as_str(), a.commits.as_slice()))
+        .collect();
+    assert_eq!(
+        upstream,
+        [(fixture.id("squash").as_str(), &[fixture.id("pr")][..])]
+    );
+    let conflicts: Vec<(&str, bool)> = report
+        .conflicts
+        .iter()
+        .map(|c| (c.path.as_str(), c.already_upstream))
+        .collect();
+    assert_eq!(conflicts, [("connectors/config.py", false)]);
+    assert!(change(&report, "connectors/utils.py").already_upstream);
+    assert!(!change(&report, "connectors/config.py").already_upstream);
+    let squash = &fixture.id("squash")[..12];
+    assert!(
+        report.notes.contains(&format!(
+            "connectors/config.py: the fork's lines in its conflict are not all in {squash} \"Add an error monitor (#2)\", which has its commits (`\"extraction\": {{` is not): the conflict is the fork's to resolve"
         )),
         "{:?}",
         report.notes

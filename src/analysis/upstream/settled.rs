@@ -1,20 +1,32 @@
 //! Which of the fork's changes upstream already has: own commits upstream already has, and
 //! the files the upstream commits that have them touched.
 
-use crate::facts::{CommitId, Facts};
-use crate::model::AlreadyUpstream;
+use crate::analysis::attribution::ForkPaths;
+use crate::analysis::conflicts::RawConflict;
+use crate::error::Result;
+use crate::facts::{CommitId, Facts, Objects, TreeId};
+use crate::model::{AlreadyUpstream, Change};
 use std::collections::{HashMap, HashSet};
 
 /// Own commits upstream already has, each with the paths the upstream commits that have it
 /// touched. A commit of a squash-merged branch is upstream's, but its change to a file is
 /// only where the squash touched that file: review can leave a file out of the PR (top-gg's
 /// wiring of ErrorMonitor into sync_job_runner.py, which #2671 does not touch), and the
-/// fork's change to it is still the fork's to carry.
+/// fork's change to it is still the fork's to carry. And only where the target has the
+/// squash: an upgrade to a release branch that lacks it (top-gg's branch to 8.19) brings
+/// none of it, and taking the target's side there would drop the fork's work.
 #[derive(Debug, Clone, Default)]
 pub struct Settled {
+    /// Every own commit upstream has, on any upstream ref.
+    commits: HashSet<CommitId>,
+    /// The paths the target's copies of those commits touched.
     paths: HashMap<CommitId, HashSet<String>>,
-    /// The upstream commit that has each own commit, and its subject.
+    /// The upstream commit in the target that has each own commit, and its subject.
     merged_as: HashMap<CommitId, (String, String)>,
+    /// The trees of the target's copies of each own commit's work.
+    merged_trees: HashMap<CommitId, Vec<TreeId>>,
+    /// Paths whose fork lines in a conflict the target's copy of their work lacks.
+    unsettled: HashSet<String>,
 }
 
 impl Settled {
@@ -24,9 +36,25 @@ impl Settled {
             .iter()
             .map(|u| (u.meta.id.to_string(), &u.paths))
             .collect();
+        let mut commits = HashSet::new();
         let mut paths: HashMap<CommitId, HashSet<String>> = HashMap::new();
         let mut merged_as = HashMap::new();
+        let mut merged_trees: HashMap<CommitId, Vec<TreeId>> = HashMap::new();
+        let tree_of: HashMap<String, TreeId> = facts
+            .upstream
+            .iter()
+            .map(|u| (u.meta.id.to_string(), u.meta.tree))
+            .collect();
         for entry in already {
+            commits.extend(
+                entry
+                    .commits
+                    .iter()
+                    .filter_map(|id| id.parse::<CommitId>().ok()),
+            );
+            if !entry.in_target {
+                continue;
+            }
             let upstream: HashSet<&String> = std::iter::once(&entry.upstream_commit)
                 .chain(entry.also_in.iter().map(|a| &a.commit))
                 .filter_map(|id| touched.get(id))
@@ -37,6 +65,10 @@ impl Settled {
                     .entry(own)
                     .or_default()
                     .extend(upstream.iter().map(|p| (*p).clone()));
+                merged_trees
+                    .entry(own)
+                    .or_default()
+                    .extend(tree_of.get(&entry.upstream_commit));
                 merged_as.entry(own).or_insert_with(|| {
                     (
                         entry.upstream_commit.clone(),
@@ -45,30 +77,138 @@ impl Settled {
                 });
             }
         }
-        Settled { paths, merged_as }
+        Settled {
+            commits,
+            paths,
+            merged_as,
+            merged_trees,
+            unsettled: HashSet::new(),
+        }
     }
 
-    /// The upstream commit that has the own commit `id`, and its subject.
+    /// The upstream commit in the target that has the own commit `id`, and its subject, when
+    /// it leaves out the file known by `names`.
+    pub fn left_out(&self, id: &CommitId, names: &[&str]) -> Option<(&str, &str)> {
+        let paths = self.paths.get(id)?;
+        if names.iter().any(|name| paths.contains(*name)) {
+            return None;
+        }
+        self.merged_as(id)
+    }
+
+    /// The upstream commit in the target that has the own commit `id`, and its subject.
     pub fn merged_as(&self, id: &CommitId) -> Option<(&str, &str)> {
         self.merged_as
             .get(id)
             .map(|(commit, subject)| (commit.as_str(), subject.as_str()))
     }
 
-    /// Upstream already has the own commit `id`.
+    /// Upstream already has the own commit `id`, on some upstream ref.
     pub fn contains(&self, id: &CommitId) -> bool {
-        self.paths.contains_key(id)
+        self.commits.contains(id)
     }
 
     pub fn is_empty(&self) -> bool {
-        self.paths.is_empty()
+        self.commits.is_empty()
     }
 
-    /// Upstream already has the own commit `id` in the file known by any of `names` (where
+    /// The target already has the own commit `id` in the file known by any of `names` (where
     /// the fork has it, where it was, where the target has it).
     pub fn has_in(&self, id: &CommitId, names: &[&str]) -> bool {
-        self.paths
-            .get(id)
-            .is_some_and(|paths| names.iter().any(|name| paths.contains(*name)))
+        !names.iter().any(|name| self.unsettled.contains(*name))
+            && self
+                .paths
+                .get(id)
+                .is_some_and(|paths| names.iter().any(|name| paths.contains(*name)))
+    }
+
+    /// Takes back the paths whose conflicts hold fork lines the target's copy of the work
+    /// lacks: "take the target's side" would drop them. A squash that took a file but not
+    /// all of its code (top-gg's #2671 has config.py's error-monitor defaults, not the fork's
+    /// `"extraction": {` block around them) leaves the fork that part. A note for each.
+    pub fn confirm_conflicts(
+        &mut self,
+        facts: &Facts,
+        objects: &dyn Objects,
+        changes: &[Change],
+        raw: &[RawConflict],
+    ) -> Result<Vec<String>> {
+        let fork_paths = ForkPaths::new(facts, changes);
+        let mut notes = Vec::new();
+        for conflict in raw.iter().filter(|c| c.ours.iter().any(|r| !r.is_empty())) {
+            let fork_path = fork_paths.of(conflict);
+            let names = [fork_path.as_str(), conflict.path.as_str()];
+            let authors: Vec<&CommitId> = facts
+                .own
+                .iter()
+                .filter(|c| c.parents.len() == 1)
+                .filter(|c| {
+                    facts
+                        .touched
+                        .get(&c.id)
+                        .is_some_and(|paths| paths.contains(&fork_path))
+                })
+                .map(|c| &c.id)
+                .collect();
+            if authors.is_empty() || !authors.iter().all(|id| self.has_in(id, &names)) {
+                continue;
+            }
+            let Some(ours) = fork_paths.ours(conflict) else {
+                continue;
+            };
+            let Some(text) = objects.blob_if_present(ours)? else {
+                continue;
+            };
+            let text = String::from_utf8_lossy(&text);
+            let lines: Vec<&str> = text.lines().collect();
+            let trees: HashSet<&TreeId> = authors
+                .iter()
+                .flat_map(|id| self.merged_trees.get(*id).into_iter().flatten())
+                .collect();
+            // Names, not lines: a PR branch's autoformat wraps a signature that upstream's
+            // squash keeps on one line, and review changes values (`max_total_errors=1000`
+            // merged as 500); a name the squash's file lacks is code it did not take.
+            let words = |text: &str| -> Vec<String> {
+                text.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                    .filter(|w| w.starts_with(|c: char| c.is_alphabetic() || c == '_'))
+                    .map(str::to_string)
+                    .collect()
+            };
+            let mut merged: HashSet<String> = HashSet::new();
+            for tree in trees {
+                for name in names {
+                    if let Some(blob) = objects.entry(*tree, name)? {
+                        let theirs = objects.blob_if_present(blob)?.unwrap_or_default();
+                        merged.extend(words(&String::from_utf8_lossy(&theirs)));
+                    }
+                }
+            }
+            // Code only: a comment or docstring the review dropped (a PR's "add comments"
+            // commit) is no work to keep, a setting is (a word of it the squash's file lacks).
+            let is_code = |line: &str| {
+                crate::analysis::fork_names::code_of(line.as_bytes())
+                    .iter()
+                    .any(|b| !b.is_ascii_whitespace())
+            };
+            let missing = conflict
+                .ours
+                .iter()
+                .flat_map(|range| lines.get(range.clone()).unwrap_or_default())
+                .map(|line| line.trim())
+                .find(|line| is_code(line) && words(line).iter().any(|w| !merged.contains(w)));
+            let Some(missing) = missing else {
+                continue;
+            };
+            self.unsettled.insert(fork_path.clone());
+            self.unsettled.insert(conflict.path.clone());
+            if let Some((commit, subject)) = authors.iter().find_map(|id| self.merged_as(id)) {
+                notes.push(format!(
+                    "{}: the fork's lines in its conflict are not all in {} \"{subject}\", which has its commits (`{missing}` is not): the conflict is the fork's to resolve",
+                    conflict.path,
+                    &commit[..12.min(commit.len())],
+                ));
+            }
+        }
+        Ok(notes)
     }
 }
