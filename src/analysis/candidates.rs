@@ -190,7 +190,7 @@ pub fn rank(
         let first = commits[0];
         if restores {
             notes.push(format!(
-                "{} \"{}\" is not a PR candidate: it only brings back upstream's own lines, which the fork had changed (upstream has them)",
+                "{} \"{}\" is not a PR candidate: it only moves its files toward upstream's version (every line it writes, upstream has)",
                 first.id.short(),
                 first.subject,
             ));

@@ -14,9 +14,6 @@ use crate::model::{Change, Origin, Plan, PlanHop, ReleaseNote};
 use regex::Regex;
 use std::collections::{BTreeSet, HashSet};
 
-/// At most this many notes per hop; the rest are counted.
-const MAX_NOTES: usize = 25;
-
 pub fn plan(
     facts: &Facts,
     objects: &dyn Objects,
@@ -141,15 +138,6 @@ fn release_notes(
         }
     }
     notes.sort_by_key(|n| !n.breaking);
-    if notes.len() > MAX_NOTES {
-        let more = notes.len() - MAX_NOTES;
-        notes.truncate(MAX_NOTES);
-        notes.push(ReleaseNote {
-            text: format!("… and {more} more"),
-            breaking: false,
-            source: String::new(),
-        });
-    }
     Ok(notes)
 }
 

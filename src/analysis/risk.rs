@@ -129,8 +129,9 @@ pub fn overall_risk(facts: &OverallFacts) -> Risk {
         terms.push((
             decades(facts.to_resolve as u64, 15.0, 30),
             format!(
-                "{} paths to resolve by hand ({} conflicts caused by the fork)",
-                facts.to_resolve, facts.fork_conflicts
+                "{} paths to resolve by hand ({} caused by the fork)",
+                facts.to_resolve,
+                count(facts.fork_conflicts, "conflict", "conflicts")
             ),
         ));
     }
@@ -138,8 +139,8 @@ pub fn overall_risk(facts: &OverallFacts) -> Risk {
         terms.push((
             decades(facts.churn as u64 + 1, 5.0, 15),
             format!(
-                "{} upstream commits touched files the fork changed",
-                facts.churn
+                "{} touched files the fork changed",
+                count(facts.churn, "upstream commit", "upstream commits")
             ),
         ));
     }
@@ -150,6 +151,11 @@ pub fn overall_risk(facts: &OverallFacts) -> Risk {
         ));
     }
     finish(terms)
+}
+
+/// "1 conflict", "2 conflicts".
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 fn finish(mut terms: Vec<(u32, String)>) -> Risk {

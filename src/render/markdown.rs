@@ -386,13 +386,20 @@ fn plan_section(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
         if !notes.is_empty() {
             writeln!(out, "Release notes that matter:\n")?;
         }
-        for note in notes {
+        for note in notes.iter().take(super::SHOWN_RELEASE_NOTES) {
             writeln!(
                 out,
                 "- {}{}",
                 if note.breaking { "**breaking** " } else { "" },
                 cell(&note.text)
             )?;
+        }
+        if let Some(more) = notes
+            .len()
+            .checked_sub(super::SHOWN_RELEASE_NOTES)
+            .filter(|&n| n > 0)
+        {
+            writeln!(out, "- … and {more} more (`--format json` lists them)")?;
         }
         for item in hop.checklist.iter().filter(|i| !common.contains(i)) {
             writeln!(out, "\n**First:** {item}")?;

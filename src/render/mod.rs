@@ -57,6 +57,10 @@ pub fn quote_path(path: &str) -> Cow<'_, str> {
 pub(crate) const SHOWN_NOTES: usize = 20;
 
 /// `1 error`, `2 errors`.
+/// Release notes a plan's hop shows on a screen or in a PR comment; the rest are counted
+/// (`--format json` and the HTML report list them all).
+pub const SHOWN_RELEASE_NOTES: usize = 25;
+
 /// A hop's conflicts and those the fork causes, as tables show them: `?` where git could not
 /// merge the point (the report's notes say why).
 pub fn hop_counts(conflicts: usize, fork: usize, merge_error: Option<&String>) -> [String; 2] {

@@ -465,7 +465,7 @@ fn risk_reads_on_one_scale() {
             .risk
             .reasons
             .iter()
-            .any(|r| r.ends_with(" 1 upstream commits touched files the fork changed")),
+            .any(|r| r.ends_with(" 1 upstream commit touched files the fork changed")),
         "{:?}",
         report.risk.reasons
     );

@@ -483,3 +483,75 @@ fn an_edit_beside_the_protocols_values_is_no_protocol_edit() {
     let (_, report) = audit_json(&fixture, &["--to", "v0.11.5"]);
     assert_eq!(on_sampler(&report), ["FD101", "FD301"]);
 }
+
+/// A hop's release notes are all in the JSON; a screen shows the first 25 and counts the rest.
+#[test]
+fn a_plan_lists_every_release_note_in_json_and_counts_what_a_screen_leaves_out() {
+    let mut scenario = String::from(
+        r#"description = "Upstream changes the file the fork edited in 27 commits before its next release."
+
+[[step]]
+commit = "upstream/main"
+message = "The agent (#1)"
+write = { "agent.go" = "package agent\n\nconst Retries = 3\n", "notes.go" = "package agent\n" }
+
+[[step]]
+tag = "v1.0.0"
+at = "upstream/main"
+
+[[step]]
+commit = "fork/main"
+at = "upstream/main"
+message = "Retry more"
+edit = [{ path = "agent.go", replace = [["Retries = 3", "Retries = 5"]] }]
+"#,
+    );
+    for n in 1..=27 {
+        scenario.push_str(&format!(
+            "\n[[step]]\ncommit = \"upstream/main\"\nmessage = \"Note {n} (#{})\"\nedit = [{{ path = \"agent.go\", append = \"// {n}\\n\" }}]\n",
+            n + 1
+        ));
+    }
+    scenario.push_str("\n[[step]]\ntag = \"v1.1.0\"\nat = \"upstream/main\"\n");
+    let fixture = Fixture::from_toml(&scenario);
+    let report = fixture.audit(&["--rules", "generic"]);
+    assert!(report.plan.is_none());
+    let output = fixture
+        .forkdrift(&[
+            "plan",
+            "--rules",
+            "generic",
+            "--to",
+            "v1.1.0",
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+        ])
+        .output()
+        .unwrap();
+    let report: forkdrift::model::Report = serde_json::from_slice(&output.stdout).unwrap();
+    let notes = &report.plan.as_ref().unwrap().hops[0].notes;
+    assert_eq!(notes.len(), 27);
+    assert!(notes.iter().all(|n| n.text.starts_with("Note ")));
+    let output = fixture
+        .forkdrift(&[
+            "plan",
+            "--rules",
+            "generic",
+            "--to",
+            "v1.1.0",
+            "--color",
+            "never",
+            "--fail-on",
+            "never",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(text.matches("     - Note ").count(), 25, "{text}");
+    assert!(
+        text.contains("     - … and 2 more (`--format json` lists them)"),
+        "{text}"
+    );
+}

@@ -398,7 +398,7 @@ edit = [{ path = "connectors/utils.py", replace = [["# import random\n", "import
     );
     assert!(
         report.notes.iter().any(|n| n.contains(&back[..12])
-            && n.contains("only brings back upstream's own lines")),
+            && n.contains("only moves its files toward upstream's version")),
         "{:?}",
         report.notes
     );

@@ -74,13 +74,20 @@ pub fn plan(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result<(
             .collect();
         if !notes.is_empty() {
             writeln!(out, "   release notes that matter:")?;
-            for note in notes {
+            for note in notes.iter().take(crate::render::SHOWN_RELEASE_NOTES) {
                 let mark = if note.breaking {
                     style.severity(Severity::Warning, "breaking ")
                 } else {
                     String::new()
                 };
                 writeln!(out, "     - {mark}{}", note.text)?;
+            }
+            if let Some(more) = notes
+                .len()
+                .checked_sub(crate::render::SHOWN_RELEASE_NOTES)
+                .filter(|&n| n > 0)
+            {
+                writeln!(out, "     - … and {more} more (`--format json` lists them)")?;
             }
         }
         for item in hop.checklist.iter().filter(|i| !common.contains(i)) {
