@@ -12,7 +12,9 @@ pub enum Error {
     #[error("{} is not inside a git repository", path.display())]
     #[diagnostic(
         code(forkdrift::not_a_repository),
-        help("run forkdrift inside your fork's clone, or point at it with -C <DIR>")
+        help(
+            "-C, or the current directory without it, must be inside your fork's clone (or be a bare repository)"
+        )
     )]
     NotARepository {
         path: PathBuf,

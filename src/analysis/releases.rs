@@ -138,8 +138,7 @@ pub fn hop_points(
     let mut hops: Vec<ReleasePoint> = by_minor.into_values().collect();
     if hops.last().is_none_or(|last| last.commit != target) {
         hops.push(ReleasePoint {
-            version: target_version
-                .unwrap_or_else(|| Version::parse("0").expect("a number parses")),
+            version: target_version.unwrap_or_else(Version::unknown),
             name: facts.target.name.clone(),
             commit: target,
             branch: false,

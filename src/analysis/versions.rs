@@ -18,6 +18,15 @@ pub struct Version {
 }
 
 impl Version {
+    /// A target no version file or release tag names (`upstream/master` with a pack whose
+    /// pattern does not read its version file): it sorts as 0 and reads "unknown".
+    pub fn unknown() -> Version {
+        Version {
+            text: "unknown".into(),
+            parts: vec![Part::Number(0)],
+        }
+    }
+
     pub fn parse(text: &str) -> Option<Version> {
         let core = text.trim().trim_start_matches('v').split('+').next()?;
         let mut parts = Vec::new();

@@ -111,6 +111,13 @@ impl Repo {
                 path: dir.to_path_buf(),
             });
         }
+        // libgit2 would search upward from a file and audit whatever repository holds it.
+        if !dir.is_dir() {
+            return Err(Error::Usage {
+                message: format!("{} is a file, not a directory", dir.display()),
+                help: "-C names the fork's clone (or bare repository): a directory".into(),
+            });
+        }
         // git does not re-hash every object it reads, and neither do we: 16–22 % of a run went
         // to libgit2 verifying SHA-1s of objects the repository already vouches for.
         git2::opts::strict_hash_verification(false);

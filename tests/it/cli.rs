@@ -22,8 +22,19 @@ fn outside_a_repository() {
     fails_with(
         command,
         "is not inside a git repository",
-        "point at it with -C",
+        "must be inside your fork's clone",
     );
+    // A file is no directory to start from, though a repository may hold it.
+    let file = dir.path().join("notes.txt");
+    std::fs::write(&file, "x").unwrap();
+    let repo = Fixture::build("minimal");
+    let inside = repo.path().join("README.md");
+    std::fs::write(&inside, "x").unwrap();
+    for path in [&file, &inside] {
+        let mut command = forkdrift_in(dir.path());
+        command.arg("-C").arg(path).arg("audit");
+        fails_with(command, "is a file, not a directory", "a directory");
+    }
     // libgit2's message, without the class and code git2 adds for programmers.
     let mut command = forkdrift_in(dir.path());
     command.arg("-C").arg(dir.path()).arg("audit");
