@@ -22,9 +22,15 @@ fn path_cell(path: &str) -> String {
 /// diagnostic says.
 pub fn render(report: &Report, refusal: Option<&Refused>, out: &mut dyn Write) -> io::Result<()> {
     let summary = &report.summary;
+    // A plan is the audit with its hops: the heading says which the reader has.
+    let command = if report.plan.is_some() {
+        "plan"
+    } else {
+        "audit"
+    };
     writeln!(
         out,
-        "## forkdrift audit: `{}` against `{}`\n",
+        "## forkdrift {command}: `{}` against `{}`\n",
         report.fork.name, report.target.name
     )?;
     writeln!(out, "| | |\n|---|---|")?;

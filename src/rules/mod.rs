@@ -240,7 +240,18 @@ impl Pack {
             })?;
             Pack::parse(spec, &text, spec)
         } else {
-            Pack::builtin(spec)
+            // A built-in pack's name wins over a directory of that name where forkdrift runs
+            // (a karafka fork has a karafka/ directory).
+            Pack::builtin(spec).map_err(|unknown| {
+                if path.is_dir() {
+                    Error::Usage {
+                        message: format!("--rules {spec}: that is a directory, not a rule pack"),
+                        help: "name a built-in pack (`forkdrift rules list`) or a pack file, path/to/pack.toml".into(),
+                    }
+                } else {
+                    unknown
+                }
+            })
         }
     }
 

@@ -641,3 +641,52 @@ date = "2024-01-05"
         report.notes
     );
 }
+
+/// A conflict whose lines a dozen own commits wrote lists ten on a screen and counts the rest;
+/// `--all` and the JSON list them all.
+#[test]
+fn a_conflict_lists_its_first_ten_commits_on_a_screen() {
+    let mut scenario = String::from(
+        r#"description = "Twelve own commits each add a retry step where upstream rewrites the block."
+
+[[step]]
+commit = "upstream/main"
+message = "The agent (#1)"
+write = { "agent.go" = "package agent\n\nfunc steps() []int {\n\treturn []int{\n\t\t0,\n\t}\n}\n" }
+
+[[step]]
+commit = "upstream/main"
+message = "Return no steps (#2)"
+edit = [{ path = "agent.go", replace = [["\t\t0,\n", "\t\t-1,\n"]] }]
+"#,
+    );
+    for n in 1..=12 {
+        let at = if n == 1 {
+            "at = \"upstream/main~1\"\n"
+        } else {
+            ""
+        };
+        scenario.push_str(&format!(
+            "\n[[step]]\ncommit = \"fork/main\"\n{at}message = \"Step {n}\"\nedit = [{{ path = \"agent.go\", replace = [[\"\\t}}\\n}}\", \"\\t\\t{n},\\n\\t}}\\n}}\"]] }}]\n"
+        ));
+    }
+    let fixture = Fixture::from_toml(&scenario);
+    let report = fixture.audit(&["--rules", "generic"]);
+    assert_eq!(report.conflicts.len(), 1, "{:?}", report.conflicts);
+    assert_eq!(report.conflicts[0].commits.len(), 12);
+    let screen = |all: bool| {
+        let mut args = vec!["audit", "--rules", "generic", "--color", "never"];
+        if all {
+            args.push("--all");
+        }
+        let output = fixture.forkdrift(&args).output().unwrap();
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let text = screen(false);
+    assert_eq!(text.matches(" Step ").count(), 10, "{text}");
+    assert!(
+        text.contains("… and 2 more (--all, or --format json, lists them)"),
+        "{text}"
+    );
+    assert_eq!(screen(true).matches(" Step ").count(), 12);
+}

@@ -191,6 +191,11 @@ fn invalid_rule_pack_points_at_the_line() {
         "rule-packs.md",
     );
     fails_with(
+        fixture.forkdrift(&["audit", "--rules", dir.path().to_str().unwrap()]),
+        "that is a directory, not a rule pack",
+        "forkdrift rules list",
+    );
+    fails_with(
         fixture.forkdrift(&["audit", "--rules", "nope"]),
         "no rule pack named `nope`",
         "built-in packs",

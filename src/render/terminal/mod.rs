@@ -6,6 +6,9 @@ mod views;
 pub use views::{bookkeeping, candidates, plan};
 
 use super::{SHOWN_NOTES, Style, plural, quote_path};
+
+/// A conflict's own commits a screen lists; `--all` lists every one.
+const SHOWN_CONFLICT_COMMITS: usize = 10;
 use crate::model::*;
 use std::collections::HashSet;
 use std::io::{self, Write};
@@ -274,13 +277,29 @@ pub(super) fn conflicts(report: &Report, out: &mut dyn Write, style: &Style) -> 
             )?;
         }
         writeln!(out)?;
-        for commit in &conflict.commits {
+        // A long-lived fork's conflict can hold the lines of dozens of its merges from
+        // upstream (op-geth's internal/ethapi/api.go: about 40): a screen shows the first.
+        let shown = if style.all {
+            conflict.commits.len()
+        } else {
+            SHOWN_CONFLICT_COMMITS
+        };
+        for commit in conflict.commits.iter().take(shown) {
             let subject = report
                 .own_commits
                 .iter()
                 .find(|c| &c.commit == commit)
                 .map_or("", |c| c.subject.as_str());
             writeln!(out, "           {} {}", style.dim(short(commit)), subject)?;
+        }
+        if let Some(more) = conflict.commits.len().checked_sub(shown).filter(|&n| n > 0) {
+            writeln!(
+                out,
+                "           {}",
+                style.dim(&format!(
+                    "… and {more} more (--all, or --format json, lists them)"
+                ))
+            )?;
         }
     }
     Ok(())
