@@ -430,6 +430,11 @@ pub fn pr_numbers(subject: &str) -> Vec<u32> {
     out
 }
 
+/// `1 error`, `2 errors`.
+pub fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// The 12-digit abbreviation of a commit id written as hex.
 pub fn short_id(id: &str) -> &str {
     id.get(..12).unwrap_or(id)

@@ -9,10 +9,10 @@
 //! on the target. The series is the fork's when none of them takes the new count and one takes
 //! the old: the target still has the signature the fork moved away from.
 
-use super::candidates::{FileChange, file_changes};
+use super::candidates::{FileChange, Picked};
 use super::fork_names::{code_with_strings_as, kind};
 use crate::error::Result;
-use crate::facts::{CommitInfo, Facts, Objects, TreeId, par_map};
+use crate::facts::{Facts, Objects, par_map};
 use regex::Regex;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
@@ -61,22 +61,22 @@ struct Reshaped {
 pub fn mismatches(
     facts: &Facts,
     objects: &dyn Objects,
-    series: &[(&[CommitInfo], TreeId)],
+    series: &[Picked],
 ) -> Result<Vec<Option<Mismatch>>> {
-    let mut reshaped: Vec<BTreeSet<Reshaped>> = Vec::with_capacity(series.len());
-    let mut touched: Vec<BTreeSet<String>> = Vec::with_capacity(series.len());
-    for (commits, _) in series {
-        let mut calls = BTreeSet::new();
-        let mut paths = BTreeSet::new();
-        for commit in commits.iter() {
-            for change in file_changes(objects, commit)? {
-                paths.insert(change.delta.path().to_string());
-                calls.extend(reshaped_calls(&change));
-            }
-        }
-        reshaped.push(calls);
-        touched.push(paths);
-    }
+    let reshaped: Vec<BTreeSet<Reshaped>> = series
+        .iter()
+        .map(|picked| picked.files.iter().flat_map(reshaped_calls).collect())
+        .collect();
+    let touched: Vec<BTreeSet<String>> = series
+        .iter()
+        .map(|picked| {
+            picked
+                .files
+                .iter()
+                .map(|change| change.delta.path().to_string())
+                .collect()
+        })
+        .collect();
     let names: HashSet<&str> = reshaped.iter().flatten().map(|r| r.name.as_str()).collect();
     if names.is_empty() {
         return Ok(vec![None; series.len()]);
@@ -104,7 +104,7 @@ pub fn mismatches(
     }
 
     let mut out = Vec::with_capacity(series.len());
-    for (((_, result), calls), paths) in series.iter().zip(&reshaped).zip(&touched) {
+    for ((picked, calls), paths) in series.iter().zip(&reshaped).zip(&touched) {
         if calls.is_empty() {
             out.push(None);
             continue;
@@ -113,7 +113,7 @@ pub fn mismatches(
         // signature and its callers together builds.
         let mut own: BTreeMap<String, Vec<(String, Takes)>> = BTreeMap::new();
         for path in paths {
-            let Some(blob) = objects.entry(*result, path)? else {
+            let Some(blob) = objects.entry(picked.result, path)? else {
                 continue;
             };
             let text = objects.blob_if_present(blob)?.unwrap_or_default();
@@ -211,13 +211,12 @@ fn calls(line: &str) -> Vec<(String, usize)> {
         if glued || name.len() < 3 || KEYWORDS.contains(&name.as_str()) {
             continue;
         }
-        // A definition is no call.
+        // A definition is no call: `func Name(`, `def name(`, `fn name(`, `func (r *T) Name(`.
         let before = String::from_utf8_lossy(&code[..start]);
-        if before.trim_end().ends_with("func")
-            || before.trim_end().ends_with("def")
-            || before.trim_end().ends_with("fn")
-            || before.trim_end().ends_with(')') && before.contains("func")
-        {
+        let before = before.trim_end();
+        let defines = ["func", "def", "fn"].iter().any(|k| before.ends_with(k))
+            || before.ends_with(')') && before.contains("func");
+        if defines {
             continue;
         }
         if code.get(at) == Some(&b'(') {

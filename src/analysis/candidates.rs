@@ -312,13 +312,20 @@ pub fn rank(
     }
     // A fix that calls the fork's own code does not build upstream.
     crate::progress::phase("looking for the fork's own names in the candidates");
-    let picked: Vec<(&[CommitInfo], TreeId)> = out
+    let picked: Vec<Picked> = out
         .iter()
         .map(|(_, c)| {
-            let result = *c.steps.last().expect("a kept series has a step");
-            (c.commits.as_slice(), result)
+            let mut files = Vec::new();
+            for commit in &c.commits {
+                files.extend(file_changes(objects, commit)?);
+            }
+            Ok(Picked {
+                commits: &c.commits,
+                result: *c.steps.last().expect("a kept series has a step"),
+                files,
+            })
         })
-        .collect();
+        .collect::<Result<_>>()?;
     let names = fork_names::fork_only_names(facts, objects, changes, &picked)?;
     let reshaped = super::arity::mismatches(facts, objects, &picked)?;
     let mut kept = Vec::with_capacity(out.len());
@@ -476,6 +483,15 @@ fn read(objects: &dyn Objects, id: Option<crate::facts::BlobId>) -> Result<Vec<u
         .transpose()?
         .flatten()
         .unwrap_or_default())
+}
+
+/// A series that picks cleanly onto the target, as the checks of what it needs from the fork
+/// read it: its commits, the tree it leaves on the target, and the files its commits changed
+/// (read once for those checks).
+pub(super) struct Picked<'c> {
+    pub commits: &'c [CommitInfo],
+    pub result: TreeId,
+    pub files: Vec<FileChange>,
 }
 
 /// A file a commit changed, with both versions' bytes (empty where the file is absent, or

@@ -10,9 +10,9 @@
 //! fix linter"). Text only, no parsing: identifiers are words of four or more letters, digits
 //! and underscores outside quotes and comments.
 
-use super::candidates::{FileChange, file_changes};
+use super::candidates::{FileChange, Picked};
 use crate::error::Result;
-use crate::facts::{BlobId, CommitInfo, Facts, Objects, TreeId, par_map};
+use crate::facts::{BlobId, Facts, Objects, TreeId, par_map};
 use crate::model::{Change, ChangeClass};
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -34,7 +34,7 @@ pub fn fork_only_names(
     facts: &Facts,
     objects: &dyn Objects,
     changes: &[Change],
-    series: &[(&[CommitInfo], TreeId)],
+    series: &[Picked],
 ) -> Result<Vec<Option<ForkName>>> {
     let prose: HashSet<&str> = changes
         .iter()
@@ -42,10 +42,10 @@ pub fn fork_only_names(
         .map(|c| c.path.as_str())
         .collect();
     let mut read: Vec<Names> = Vec::with_capacity(series.len());
-    for (commits, _) in series {
+    for picked in series {
         let mut names = Names::default();
-        for commit in commits.iter() {
-            changed_names(objects, commit, &prose, &mut names)?;
+        for change in &picked.files {
+            changed_names(change, &prose, &mut names);
         }
         // What the series defines is its own, whoever else has the name (telegraf's fork
         // declares a `defaultWatchMethod` of its own in a new plug-in; the one in
@@ -109,15 +109,15 @@ pub fn fork_only_names(
     let finder = Finder::new(&lacking);
     let mut blob_names: HashMap<BlobId, Vec<&str>> = HashMap::new();
     let mut out = Vec::with_capacity(series.len());
-    for ((commits, result), names) in series.iter().zip(&read) {
-        let removal = still_used_at_target(objects, *result, &names.undefined)?;
+    for (picked, names) in series.iter().zip(&read) {
+        let removal = still_used_at_target(objects, picked.result, &names.undefined)?;
         let wanted: BTreeSet<&str> = names
             .used
             .iter()
             .map(String::as_str)
             .filter(|n| lacking.contains(n))
             .collect();
-        let parent = commits.first().and_then(|c| c.parent_tree);
+        let parent = picked.commits.first().and_then(|c| c.parent_tree);
         let (Some(parent), false) = (parent, wanted.is_empty()) else {
             out.push(removal);
             continue;
@@ -288,35 +288,28 @@ struct Names {
     kinds: BTreeSet<String>,
 }
 
-/// Adds what `commit`'s changes to code (not to prose) say about names.
-fn changed_names(
-    objects: &dyn Objects,
-    commit: &CommitInfo,
-    prose: &HashSet<&str>,
-    names: &mut Names,
-) -> Result<()> {
-    for FileChange { delta, old, new } in file_changes(objects, commit)? {
-        let path = delta.path().to_string();
-        if prose.contains(path.as_str()) || old.contains(&0) || new.contains(&0) {
-            continue;
-        }
-        let old = String::from_utf8_lossy(&old);
-        let new = String::from_utf8_lossy(&new);
-        let before: HashSet<&str> = old.lines().collect();
-        let after: HashSet<&str> = new.lines().collect();
-        for line in new.lines().filter(|l| !before.contains(l)) {
-            names.used.extend(identifiers(line.as_bytes()));
-            names.defined.extend(definition(line));
-        }
-        let still_named = identifiers(new.as_bytes());
-        for line in old.lines().filter(|l| !after.contains(l)) {
-            if let Some(name) = top_level_definition(line).filter(|n| !still_named.contains(n)) {
-                names.undefined.insert((name, path.clone()));
-            }
-        }
-        names.kinds.insert(kind(&path));
+/// Adds what a commit's change to a file of code (not of prose) says about names.
+fn changed_names(change: &FileChange, prose: &HashSet<&str>, names: &mut Names) {
+    let FileChange { delta, old, new } = change;
+    let path = delta.path().to_string();
+    if prose.contains(path.as_str()) || old.contains(&0) || new.contains(&0) {
+        return;
     }
-    Ok(())
+    let old = String::from_utf8_lossy(old);
+    let new = String::from_utf8_lossy(new);
+    let before: HashSet<&str> = old.lines().collect();
+    let after: HashSet<&str> = new.lines().collect();
+    for line in new.lines().filter(|l| !before.contains(l)) {
+        names.used.extend(identifiers(line.as_bytes()));
+        names.defined.extend(definition(line));
+    }
+    let still_named = identifiers(new.as_bytes());
+    for line in old.lines().filter(|l| !after.contains(l)) {
+        if let Some(name) = top_level_definition(line).filter(|n| !still_named.contains(n)) {
+            names.undefined.insert((name, path.clone()));
+        }
+    }
+    names.kinds.insert(kind(&path));
 }
 
 /// The name a line of code defines, by the shapes most languages share: after a keyword

@@ -131,7 +131,7 @@ pub fn overall_risk(facts: &OverallFacts) -> Risk {
             format!(
                 "{} paths to resolve by hand ({} caused by the fork)",
                 facts.to_resolve,
-                count(facts.fork_conflicts, "conflict", "conflicts")
+                crate::model::plural(facts.fork_conflicts, "conflict", "conflicts")
             ),
         ));
     }
@@ -140,7 +140,7 @@ pub fn overall_risk(facts: &OverallFacts) -> Risk {
             decades(facts.churn as u64 + 1, 5.0, 15),
             format!(
                 "{} touched files the fork changed",
-                count(facts.churn, "upstream commit", "upstream commits")
+                crate::model::plural(facts.churn, "upstream commit", "upstream commits")
             ),
         ));
     }
@@ -151,11 +151,6 @@ pub fn overall_risk(facts: &OverallFacts) -> Risk {
         ));
     }
     finish(terms)
-}
-
-/// "1 conflict", "2 conflicts".
-fn count(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 fn finish(mut terms: Vec<(u32, String)>) -> Risk {

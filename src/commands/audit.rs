@@ -8,7 +8,7 @@ use crate::analysis::{
     releases, stale, summary, upstream,
 };
 use crate::error::Result;
-use crate::facts::{CommitId, Facts};
+use crate::facts::{CommitId, Facts, ReleasePoint};
 use crate::model::{AUDIT_SCHEMA, OwnCommit, RefInfo, Refused, Report, Tool};
 use crate::repo::Repo;
 use crate::repo::collect::{self, Selection};
@@ -69,12 +69,7 @@ pub fn audit(repo: &Repo, git: &Git, selection: &Selection, with_hops: bool) -> 
     if with_hops {
         crate::progress::phase("merging the release points on the way");
         let (_, points) = releases::hop_points(&audit.facts, repo)?;
-        let ids: Vec<CommitId> = points.iter().map(|p| p.commit).collect();
-        let merges = hop_merges(repo, git, &audit, &ids)?;
-        audit
-            .report
-            .notes
-            .extend(hops::unmerged_notes(&points, &merges));
+        let merges = hop_merges(repo, git, &mut audit, &points)?;
         audit.report.hops =
             hops::sweep(&audit.facts, repo, &audit.report.changes, &points, merges)?;
     }
@@ -84,16 +79,32 @@ pub fn audit(repo: &Repo, git: &Git, selection: &Selection, with_hops: bool) -> 
 /// The fork and its fork point merged with each point, the fork's conflicts attributed as
 /// the audit attributes the target's: its lines in each conflict blamed (what the target's
 /// conflicts did not already blame), against the fork point's conflicts at that point. A
-/// hop's count of conflicts the fork causes is then what an audit to that point says.
+/// hop's count of conflicts the fork causes is then what an audit to that point says. A
+/// point git could not merge gets a note in the report.
 pub fn hop_merges(
     repo: &Repo,
     git: &Git,
+    audit: &mut Audit,
+    points: &[ReleasePoint],
+) -> Result<Vec<hops::HopMerge>> {
+    let merges = attributed_merges(repo, git, audit, points)?;
+    audit
+        .report
+        .notes
+        .extend(hops::unmerged_notes(points, &merges));
+    Ok(merges)
+}
+
+fn attributed_merges(
+    repo: &Repo,
+    git: &Git,
     audit: &Audit,
-    points: &[CommitId],
+    points: &[ReleasePoint],
 ) -> Result<Vec<hops::HopMerge>> {
     let facts = &audit.facts;
     let changes = &audit.report.changes;
-    let merged = crate::repo::later::merge_points(repo, git, facts, points)?;
+    let ids: Vec<CommitId> = points.iter().map(|p| p.commit).collect();
+    let merged = crate::repo::later::merge_points(repo, git, facts, &ids)?;
     // Blame decides a conflict's cause only where the fork point conflicts too (elsewhere the
     // fork causes it), and whether it is settled only when some own work is upstream's; and
     // it can name an own commit only in a file some own commit touched.
@@ -205,7 +216,7 @@ pub fn analyse(repo: &Repo, git: &Git, facts: Facts) -> Result<Audit> {
                 left_out.push(format!(
                     "{}: the own commits that changed it are upstream's, but {} \"{subject}\" that has them leaves this file out: the fork's change to it is still the fork's",
                     change.path,
-                    &commit[..12.min(commit.len())],
+                    crate::model::short_id(commit),
                 ));
             }
         }

@@ -3,24 +3,17 @@
 use super::audit::{self, Audit};
 use crate::analysis::{hops::HopMerge, plan, releases};
 use crate::error::Result;
-use crate::facts::CommitId;
 use crate::repo::Repo;
 use crate::repo::collect::Selection;
 use crate::repo::git::Git;
 
 pub fn plan(repo: &Repo, git: &Git, selection: &Selection) -> Result<Audit> {
     let mut audit = audit::audit(repo, git, selection, false)?;
-    let facts = &audit.facts;
     crate::progress::phase("merging the release points on the way");
-    let (from_version, points) = releases::hop_points(facts, repo)?;
-    let ids: Vec<CommitId> = points.iter().map(|p| p.commit).collect();
-    let merges: Vec<HopMerge> = audit::hop_merges(repo, git, &audit, &ids)?;
-    audit
-        .report
-        .notes
-        .extend(crate::analysis::hops::unmerged_notes(&points, &merges));
+    let (from_version, points) = releases::hop_points(&audit.facts, repo)?;
+    let merges: Vec<HopMerge> = audit::hop_merges(repo, git, &mut audit, &points)?;
     let plan = plan::plan(
-        facts,
+        &audit.facts,
         repo,
         &audit.report.changes,
         from_version,

@@ -400,11 +400,7 @@ fn plan_section(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
                 cell(&note.text)
             )?;
         }
-        if let Some(more) = notes
-            .len()
-            .checked_sub(super::SHOWN_RELEASE_NOTES)
-            .filter(|&n| n > 0)
-        {
+        if let Some(more) = super::left_out(notes.len(), super::SHOWN_RELEASE_NOTES) {
             writeln!(out, "- … and {more} more (`--format json` lists them)")?;
         }
         for item in hop.checklist.iter().filter(|i| !common.contains(i)) {

@@ -56,7 +56,6 @@ pub fn quote_path(path: &str) -> Cow<'_, str> {
 /// framework commit that does not apply to the target (op-geth: 157).
 pub(crate) const SHOWN_NOTES: usize = 20;
 
-/// `1 error`, `2 errors`.
 /// Release notes a plan's hop shows on a screen or in a PR comment; the rest are counted
 /// (`--format json` and the HTML report list them all).
 pub const SHOWN_RELEASE_NOTES: usize = 25;
@@ -81,8 +80,11 @@ pub fn hop_conflicts(conflicts: usize, fork: usize, merge_error: Option<&String>
     }
 }
 
-pub fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
+pub use crate::model::plural;
+
+/// How many of `total` items a list that shows `shown` leaves out, when it leaves any out.
+pub fn left_out(total: usize, shown: usize) -> Option<usize> {
+    total.checked_sub(shown).filter(|&n| n > 0)
 }
 
 /// How terminal output looks: colour or not (decided once from --color, NO_COLOR and the tty).

@@ -338,9 +338,8 @@ fn foreign_tags_note(tags: &[String]) -> Option<String> {
     };
     names.sort();
     Some(format!(
-        "the rule pack's tag pattern matches {} {} that no upstream ref reaches ({}{more}): they are taken for the fork's own, not for upstream releases; if they are upstream's, fetch the upstream branch that has them",
-        tags.len(),
-        if tags.len() == 1 { "tag" } else { "tags" },
+        "the rule pack's tag pattern matches {} that no upstream ref reaches ({}{more}): they are taken for the fork's own, not for upstream releases; if they are upstream's, fetch the upstream branch that has them",
+        crate::model::plural(tags.len(), "tag", "tags"),
         names.join(", ")
     ))
 }

@@ -4,8 +4,8 @@
 use crate::analysis::attribution::ForkPaths;
 use crate::analysis::conflicts::RawConflict;
 use crate::error::Result;
-use crate::facts::{CommitId, Facts, Objects, TreeId};
-use crate::model::{AlreadyUpstream, Change};
+use crate::facts::{CommitId, Facts, Objects, TreeId, Upstream};
+use crate::model::{AlreadyUpstream, Change, short_id};
 use std::collections::{HashMap, HashSet};
 
 /// Own commits upstream already has, each with the paths the upstream commits that have it
@@ -21,30 +21,30 @@ pub struct Settled {
     commits: HashSet<CommitId>,
     /// The paths the target's copies of those commits touched.
     paths: HashMap<CommitId, HashSet<String>>,
-    /// The upstream commit in the target that has each own commit, and its subject.
-    merged_as: HashMap<CommitId, (String, String)>,
-    /// The trees of the target's copies of each own commit's work.
-    merged_trees: HashMap<CommitId, Vec<TreeId>>,
+    /// The upstream commit in the target that has each own commit.
+    merged_as: HashMap<CommitId, MergedAs>,
     /// Paths whose fork lines in a conflict the target's copy of their work lacks.
     unsettled: HashSet<String>,
 }
 
+/// The upstream commit in the target that has some own commits.
+#[derive(Debug, Clone)]
+struct MergedAs {
+    commit: String,
+    subject: String,
+    tree: Option<TreeId>,
+}
+
 impl Settled {
     pub fn new(facts: &Facts, already: &[AlreadyUpstream]) -> Settled {
-        let touched: HashMap<String, &Vec<String>> = facts
+        let upstream: HashMap<String, &Upstream> = facts
             .upstream
             .iter()
-            .map(|u| (u.meta.id.to_string(), &u.paths))
+            .map(|u| (u.meta.id.to_string(), u))
             .collect();
         let mut commits = HashSet::new();
         let mut paths: HashMap<CommitId, HashSet<String>> = HashMap::new();
         let mut merged_as = HashMap::new();
-        let mut merged_trees: HashMap<CommitId, Vec<TreeId>> = HashMap::new();
-        let tree_of: HashMap<String, TreeId> = facts
-            .upstream
-            .iter()
-            .map(|u| (u.meta.id.to_string(), u.meta.tree))
-            .collect();
         for entry in already {
             commits.extend(
                 entry
@@ -55,33 +55,28 @@ impl Settled {
             if !entry.in_target {
                 continue;
             }
-            let upstream: HashSet<&String> = std::iter::once(&entry.upstream_commit)
+            let touched: HashSet<&String> = std::iter::once(&entry.upstream_commit)
                 .chain(entry.also_in.iter().map(|a| &a.commit))
-                .filter_map(|id| touched.get(id))
-                .flat_map(|paths| paths.iter())
+                .filter_map(|id| upstream.get(id))
+                .flat_map(|u| u.paths.iter())
                 .collect();
+            let merged = MergedAs {
+                commit: entry.upstream_commit.clone(),
+                subject: entry.upstream_subject.clone(),
+                tree: upstream.get(&entry.upstream_commit).map(|u| u.meta.tree),
+            };
             for own in entry.commits.iter().filter_map(|id| id.parse().ok()) {
                 paths
                     .entry(own)
                     .or_default()
-                    .extend(upstream.iter().map(|p| (*p).clone()));
-                merged_trees
-                    .entry(own)
-                    .or_default()
-                    .extend(tree_of.get(&entry.upstream_commit));
-                merged_as.entry(own).or_insert_with(|| {
-                    (
-                        entry.upstream_commit.clone(),
-                        entry.upstream_subject.clone(),
-                    )
-                });
+                    .extend(touched.iter().map(|p| (*p).clone()));
+                merged_as.entry(own).or_insert_with(|| merged.clone());
             }
         }
         Settled {
             commits,
             paths,
             merged_as,
-            merged_trees,
             unsettled: HashSet::new(),
         }
     }
@@ -89,18 +84,23 @@ impl Settled {
     /// The upstream commit in the target that has the own commit `id`, and its subject, when
     /// it leaves out the file known by `names`.
     pub fn left_out(&self, id: &CommitId, names: &[&str]) -> Option<(&str, &str)> {
+        (self.touched(id, names) == Some(false))
+            .then(|| self.merged_as(id))
+            .flatten()
+    }
+
+    /// Whether the target's copy of the own commit `id` touched the file known by `names`;
+    /// None when the target has no copy.
+    fn touched(&self, id: &CommitId, names: &[&str]) -> Option<bool> {
         let paths = self.paths.get(id)?;
-        if names.iter().any(|name| paths.contains(*name)) {
-            return None;
-        }
-        self.merged_as(id)
+        Some(names.iter().any(|name| paths.contains(*name)))
     }
 
     /// The upstream commit in the target that has the own commit `id`, and its subject.
     pub fn merged_as(&self, id: &CommitId) -> Option<(&str, &str)> {
         self.merged_as
             .get(id)
-            .map(|(commit, subject)| (commit.as_str(), subject.as_str()))
+            .map(|m| (m.commit.as_str(), m.subject.as_str()))
     }
 
     /// Upstream already has the own commit `id`, on some upstream ref.
@@ -116,10 +116,7 @@ impl Settled {
     /// the fork has it, where it was, where the target has it).
     pub fn has_in(&self, id: &CommitId, names: &[&str]) -> bool {
         !names.iter().any(|name| self.unsettled.contains(*name))
-            && self
-                .paths
-                .get(id)
-                .is_some_and(|paths| names.iter().any(|name| paths.contains(*name)))
+            && self.touched(id, names) == Some(true)
     }
 
     /// Takes back the paths whose conflicts hold fork lines the target's copy of the work
@@ -161,9 +158,9 @@ impl Settled {
             };
             let text = String::from_utf8_lossy(&text);
             let lines: Vec<&str> = text.lines().collect();
-            let trees: HashSet<&TreeId> = authors
+            let trees: HashSet<TreeId> = authors
                 .iter()
-                .flat_map(|id| self.merged_trees.get(*id).into_iter().flatten())
+                .filter_map(|id| self.merged_as.get(*id)?.tree)
                 .collect();
             // Names, not lines: a PR branch's autoformat wraps a signature that upstream's
             // squash keeps on one line, and review changes values (`max_total_errors=1000`
@@ -177,7 +174,7 @@ impl Settled {
             let mut merged: HashSet<String> = HashSet::new();
             for tree in trees {
                 for name in names {
-                    if let Some(blob) = objects.entry(*tree, name)? {
+                    if let Some(blob) = objects.entry(tree, name)? {
                         let theirs = objects.blob_if_present(blob)?.unwrap_or_default();
                         merged.extend(words(&String::from_utf8_lossy(&theirs)));
                     }
@@ -205,7 +202,7 @@ impl Settled {
                 notes.push(format!(
                     "{}: the fork's lines in its conflict are not all in {} \"{subject}\", which has its commits (`{missing}` is not): the conflict is the fork's to resolve",
                     conflict.path,
-                    &commit[..12.min(commit.len())],
+                    short_id(commit),
                 ));
             }
         }

@@ -5,13 +5,13 @@ mod views;
 
 pub use views::{bookkeeping, candidates, plan};
 
-use super::{SHOWN_NOTES, Style, plural, quote_path};
-
-/// A conflict's own commits a screen lists; `--all` lists every one.
-const SHOWN_CONFLICT_COMMITS: usize = 10;
+use super::{SHOWN_NOTES, Style, left_out, plural, quote_path};
 use crate::model::*;
 use std::collections::HashSet;
 use std::io::{self, Write};
+
+/// A conflict's own commits a screen lists; `--all` lists every one.
+const SHOWN_CONFLICT_COMMITS: usize = 10;
 
 pub(super) fn short(id: &str) -> &str {
     &id[..id.len().min(12)]
@@ -81,7 +81,7 @@ pub fn notes(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result<
     for note in report.notes.iter().take(shown) {
         writeln!(out, "  {note}")?;
     }
-    if let Some(more) = report.notes.len().checked_sub(shown).filter(|&n| n > 0) {
+    if let Some(more) = left_out(report.notes.len(), shown) {
         writeln!(
             out,
             "  {}",
@@ -292,7 +292,7 @@ pub(super) fn conflicts(report: &Report, out: &mut dyn Write, style: &Style) -> 
                 .map_or("", |c| c.subject.as_str());
             writeln!(out, "           {} {}", style.dim(short(commit)), subject)?;
         }
-        if let Some(more) = conflict.commits.len().checked_sub(shown).filter(|&n| n > 0) {
+        if let Some(more) = left_out(conflict.commits.len(), shown) {
             writeln!(
                 out,
                 "           {}",

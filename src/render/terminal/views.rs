@@ -82,10 +82,8 @@ pub fn plan(report: &Report, out: &mut dyn Write, style: &Style) -> io::Result<(
                 };
                 writeln!(out, "     - {mark}{}", note.text)?;
             }
-            if let Some(more) = notes
-                .len()
-                .checked_sub(crate::render::SHOWN_RELEASE_NOTES)
-                .filter(|&n| n > 0)
+            if let Some(more) =
+                crate::render::left_out(notes.len(), crate::render::SHOWN_RELEASE_NOTES)
             {
                 writeln!(out, "     - … and {more} more (`--format json` lists them)")?;
             }
